@@ -1,0 +1,5 @@
+import sys
+
+from talkbench.cli import main
+
+sys.exit(main())

@@ -1,0 +1,62 @@
+"""The `talkbench` command. Each subcommand lives in its own module exposing
+``configure(parser)`` and ``run(args) -> int``; only the chosen one is imported, so
+``talkbench --help`` is instant and one broken optional dependency cannot break the rest."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from talkbench import __version__
+from talkbench.errors import TalkbenchError
+
+# name -> (module, one-line help). Order is the order of the flow.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "doctor": ("talkbench.doctor", "versions, device, face backends and weights available here"),
+    "weights": ("talkbench.weights_cli", "status of every pretrained asset; download them"),
+    "synth": ("talkbench.generator.synth_cli", "render the synthetic talking-face dataset (offline default)"),
+    "prepare": ("talkbench.generator.prepare_cli", "prepare real videos: faces, 68 landmarks, crops, splits"),
+    "train": ("talkbench.generator.train_cli", "meta-learn the talking-head generator (E, G, D)"),
+    "fewshot": ("talkbench.generator.fewshot_cli", "build a person's FF or FT model from T frames"),
+    "reenact": ("talkbench.generator.reenact_cli", "drive a few-shot model with landmarks: frames + mp4"),
+    "metrics": ("talkbench.metrics.cli", "realism metrics between real and generated images"),
+    "detect": ("talkbench.detector.cli", "train, evaluate and apply forgery detectors"),
+    "run": ("talkbench.benchmarks.cli", "run a benchmark suite end to end (the main job)"),
+    "report": ("talkbench.reports.cli", "HTML/Markdown/CSV report of one run or several side by side"),
+    "study": ("talkbench.study.cli", "USER: the paper's user study as a local web app"),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="talkbench",
+        description="Few-shot talking-head forgeries: generate them, measure their realism, "
+                    "train and evaluate detectors, publish reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"talkbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, help_) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        if name == command:
+            importlib.import_module(module).configure(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(argv)
+    try:
+        return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
+    except TalkbenchError as exc:
+        print(f"talkbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"talkbench {args.command}: interrupted; finished work is kept, rerun to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Device selection and seeding, the one place runs decide where and how randomly to work."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+
+def select_device(preference: str = "auto") -> torch.device:
+    """Return the device to run on: ``auto`` picks cuda > mps > cpu; anything else is taken
+    as given (``cpu``, ``cuda``, ``cuda:1``, ``mps``)."""
+    if preference != "auto":
+        return torch.device(preference)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (all devices) so a run is repeatable."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """Use ``threads`` intra-op threads (default: all cores, or $TALKBENCH_THREADS)."""
+    n = threads or int(os.environ.get("TALKBENCH_THREADS", "0")) or os.cpu_count() or 1
+    torch.set_num_threads(n)
+    return n
+
+
+def describe_device(device: torch.device) -> dict:
+    """A JSON-able description for manifests and `talkbench doctor`."""
+    info: dict = {"type": device.type}
+    if device.type == "cuda":
+        idx = device.index if device.index is not None else torch.cuda.current_device()
+        props = torch.cuda.get_device_properties(idx)
+        info.update(name=props.name, memory_gib=round(props.total_memory / 2**30, 1),
+                    capability=f"{props.major}.{props.minor}", count=torch.cuda.device_count())
+    elif device.type == "cpu":
+        info.update(threads=torch.get_num_threads(), cores=os.cpu_count())
+    return info

@@ -1,0 +1,73 @@
+"""The interface every face backend implements. Images are H×W×3 uint8 RGB numpy arrays;
+boxes are x1, y1, x2, y2 in pixels; landmarks are 68×2 (x, y) in pixels."""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import ClassVar, Literal, Sequence
+
+import numpy as np
+
+Capability = Literal["detect", "landmarks", "embed"]
+
+
+@dataclasses.dataclass
+class Detections:
+    """Faces found in one image, most confident first."""
+
+    boxes: np.ndarray  # (n, 4) float32
+    scores: np.ndarray  # (n,) float32
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def largest(self) -> np.ndarray | None:
+        """The box of largest area (the subject of a talking-head frame), or None."""
+        if len(self) == 0:
+            return None
+        area = (self.boxes[:, 2] - self.boxes[:, 0]) * (self.boxes[:, 3] - self.boxes[:, 1])
+        return self.boxes[int(np.argmax(area))]
+
+
+class FaceBackend(abc.ABC):
+    """Batched face analysis. Subclasses declare what they can do and the weights they use."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[tuple[Capability, ...]]
+    embedding_dim: ClassVar[int | None] = None
+
+    @classmethod
+    @abc.abstractmethod
+    def availability(cls) -> tuple[bool, str]:
+        """(usable here?, reason): imports succeed and weights are present."""
+
+    @abc.abstractmethod
+    def weights_used(self) -> list[str]:
+        """Registry names of the assets loaded (for run manifests)."""
+
+    def detect(self, images: Sequence[np.ndarray]) -> list[Detections]:
+        raise NotImplementedError(f"backend '{self.name}' does not detect faces")
+
+    def landmarks(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
+        """68×2 landmarks per image for the given box (None where the box is None or fails)."""
+        raise NotImplementedError(f"backend '{self.name}' does not predict 68 landmarks")
+
+    def embed(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray | None] | None = None,
+              landmarks: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
+        """(n, d) L2-normalised identity embeddings; a row of NaN where no face is found.
+        Without boxes, each image's largest detected face is used."""
+        raise NotImplementedError(f"backend '{self.name}' does not embed identities")
+
+    # Convenience built on the primitives -------------------------------------------------
+
+    def largest_faces(self, images: Sequence[np.ndarray]) -> list[np.ndarray | None]:
+        return [d.largest() for d in self.detect(images)]
+
+    def landmarks_auto(self, images: Sequence[np.ndarray]) -> list[np.ndarray | None]:
+        """Landmarks of each image's largest face (None where no face is found)."""
+        return self.landmarks(images, self.largest_faces(images))
+
+
+def l2_normalise(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True).clip(min=1e-12)

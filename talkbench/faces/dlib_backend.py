@@ -1,0 +1,102 @@
+"""dlib: works offline everywhere — HOG (or CNN) detector, the 68-point shape predictor and
+the 128-D face-recognition ResNet, all shipped inside the `face_recognition_models` wheel."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from talkbench.faces.base import Detections, FaceBackend, l2_normalise
+from talkbench.faces.registry import register_backend
+from talkbench.weights import locate, resolve
+
+
+@register_backend
+class DlibBackend(FaceBackend):
+    name = "dlib"
+    capabilities = ("detect", "landmarks", "embed")
+    embedding_dim = 128
+
+    def __init__(self, detector: str = "hog", upsample: int = 1, jitter: int = 0) -> None:
+        """``detector``: 'hog' (fast, frontal) or 'cnn' (MMOD, slower, more robust);
+        ``upsample``: image pyramid up-steps (1 finds faces down to ~40 px); ``jitter``:
+        re-sampled crops averaged per embedding (dlib's num_jitters)."""
+        import dlib
+
+        self._dlib = dlib
+        self.detector_kind = detector
+        self.upsample = upsample
+        self.jitter = jitter
+        self._weights = ["dlib-landmarks68"]
+        if detector == "cnn":
+            self._detector = dlib.cnn_face_detection_model_v1(str(resolve("dlib-cnn-detector").paths[0]))
+            self._weights.append("dlib-cnn-detector")
+        elif detector == "hog":
+            self._detector = dlib.get_frontal_face_detector()
+        else:
+            raise ValueError(f"dlib detector must be 'hog' or 'cnn', not {detector!r}")
+        self._predictor = dlib.shape_predictor(str(resolve("dlib-landmarks68").paths[0]))
+        self._recogniser = None
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        try:
+            import dlib  # noqa: F401
+        except ImportError as exc:
+            return False, f"dlib is not installed ({exc}); pip install dlib-bin"
+        res = locate("dlib-landmarks68")
+        if res.status != "present":
+            return False, f"{res.status}: pip install face_recognition_models"
+        return True, "bundled models (face_recognition_models)"
+
+    def weights_used(self) -> list[str]:
+        return list(self._weights)
+
+    def detect(self, images: Sequence[np.ndarray]) -> list[Detections]:
+        out = []
+        for img in images:
+            img = np.ascontiguousarray(img)
+            if self.detector_kind == "cnn":
+                found = self._detector(img, self.upsample)
+                rects = [(d.rect, d.confidence) for d in found]
+            else:
+                rects_, scores, _ = self._detector.run(img, self.upsample, 0.0)
+                rects = list(zip(rects_, scores))
+            boxes = np.array([[r.left(), r.top(), r.right(), r.bottom()] for r, _ in rects], np.float32).reshape(-1, 4)
+            scores_ = np.array([s for _, s in rects], np.float32)
+            order = np.argsort(-scores_)
+            out.append(Detections(boxes[order], scores_[order]))
+        return out
+
+    def _shape(self, img: np.ndarray, box: np.ndarray):
+        x1, y1, x2, y2 = (int(round(v)) for v in box)
+        return self._predictor(np.ascontiguousarray(img), self._dlib.rectangle(x1, y1, x2, y2))
+
+    def landmarks(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
+        out: list[np.ndarray | None] = []
+        for img, box in zip(images, boxes):
+            if box is None:
+                out.append(None)
+                continue
+            shape = self._shape(img, box)
+            out.append(np.array([[p.x, p.y] for p in shape.parts()], np.float32))
+        return out
+
+    def embed(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray | None] | None = None,
+              landmarks: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
+        if self._recogniser is None:
+            self._recogniser = self._dlib.face_recognition_model_v1(str(resolve("dlib-face-recognition").paths[0]))
+            self._weights.append("dlib-face-recognition")
+        if boxes is None:
+            boxes = self.largest_faces(images)
+        out = np.full((len(images), self.embedding_dim), np.nan, np.float32)
+        for i, (img, box) in enumerate(zip(images, boxes)):
+            if box is None:
+                continue
+            img = np.ascontiguousarray(img)
+            desc = self._recogniser.compute_face_descriptor(img, self._shape(img, box), self.jitter)
+            out[i] = np.asarray(desc, np.float32)
+        ok = ~np.isnan(out[:, 0])
+        out[ok] = l2_normalise(out[ok])
+        return out
