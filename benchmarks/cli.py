@@ -1,0 +1,48 @@
+"""`talkbench run [SUITE] [key=value ...]`: run or resume a benchmark suite end to end."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from talkbench.benchmarks.runner import STAGES
+from talkbench.errors import TalkbenchError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("suite", nargs="?", default="default",
+                        help="suite name (quick, default, paper) or a .yaml path; default: %(default)s")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="config overrides, e.g. data=PATH checkpoint=PATH fewshot.shots=[1,8] seed=1")
+    parser.add_argument("--out", help="run directory (default: runs/<suite name>); rerunning resumes it")
+    parser.add_argument("--force", action="append", default=[], metavar="STAGE", choices=STAGES,
+                        help=f"redo this stage (and so the stages after it that use it); one of {', '.join(STAGES)}")
+    parser.add_argument("--list", action="store_true", help="list the suites and the stages, then exit")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from talkbench.benchmarks.runner import run_suite
+    from talkbench.benchmarks.stages import StageFailed, summary_table
+    from talkbench.benchmarks.suite import load_suite, suite_names, suite_path
+
+    suite, overrides = args.suite, list(args.overrides)
+    if "=" in suite:  # `talkbench run key=value`: the default suite with overrides
+        suite, overrides = "default", [suite, *overrides]
+    if args.list:
+        for name in suite_names():
+            cfg = load_suite(name)
+            print(f"{name:<8} {cfg.description}  ({suite_path(name)})")
+        print("stages: " + " → ".join(STAGES))
+        return 0
+    cfg = load_suite(suite, overrides)
+    out = args.out or f"runs/{cfg.name}"
+    try:
+        reports = run_suite(cfg, out, force=args.force, show_progress=not args.no_progress,
+                            command=["talkbench", "run", *sys.argv[2:]])
+    except StageFailed as exc:
+        print(summary_table(exc.reports, out), file=sys.stderr)
+        raise TalkbenchError(f"{exc} (finished stages are kept; fix it and rerun to resume {out})") from None
+    print(summary_table(reports, out))
+    print(f"report: {out}/report/index.html")
+    return 0

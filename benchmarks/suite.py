@@ -1,0 +1,98 @@
+"""Benchmark suites: named, typed configs (``suites/<name>.yaml``) for the whole pipeline.
+
+A suite says which data, how to meta-train the generator, which few-shot settings
+(T × FF/FT) to generate, which realism metrics and which detectors to run. Sections that
+belong to another package (``synth``, ``prepare``, ``model``, ``train``, ``metrics.options``,
+``detector.options``) are passed through to that package's own typed config, which rejects
+unknown keys, so a typo fails before any work starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from talkbench.config import load_config
+from talkbench.errors import TalkbenchError
+
+
+@dataclasses.dataclass
+class FewShotSection:
+    """The settings grid: every T in ``shots`` × every mode, for up to ``max_people`` test videos."""
+
+    shots: tuple[int, ...] = (1, 8, 32)
+    modes: tuple[str, ...] = ("FF", "FT")
+    ft_steps: int = 40
+    n_heldout: int = 8
+    n_cross: int = 8
+    max_people: int = 0  # 0 = every test video
+    n_sample_grids: int = 3  # people per setting drawn as shots | driver | generated | truth
+
+
+@dataclasses.dataclass
+class MetricsSection:
+    names: tuple[str, ...] = ("fid", "kid", "ssim", "psnr", "lpips", "csim", "nme")
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class DetectorSection:
+    names: tuple[str, ...] = ("spectral",)
+    cross_setting: bool = True
+    robustness: bool = True
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class SuiteConfig:
+    """One benchmark run. ``data``: "" for the synthetic default, or a prepared dataset /
+    a folder of raw videos. ``checkpoint``: "" to meta-train, or a generator checkpoint."""
+
+    name: str = "default"
+    description: str = ""
+    data: str = ""
+    checkpoint: str = ""
+    seed: int = 0
+    device: str = "auto"
+    synth: dict[str, Any] = dataclasses.field(default_factory=dict)
+    prepare: dict[str, Any] = dataclasses.field(default_factory=dict)
+    model: dict[str, Any] = dataclasses.field(default_factory=dict)
+    train: dict[str, Any] = dataclasses.field(default_factory=dict)
+    fewshot: FewShotSection = dataclasses.field(default_factory=FewShotSection)
+    metrics: MetricsSection = dataclasses.field(default_factory=MetricsSection)
+    detector: DetectorSection = dataclasses.field(default_factory=DetectorSection)
+
+    @property
+    def settings(self) -> list[tuple[str, int]]:
+        """(mode, T) pairs in report order: FF before FT, T ascending."""
+        return [(m, t) for m in self.fewshot.modes for t in sorted(self.fewshot.shots)]
+
+
+def suite_names() -> list[str]:
+    """The suites shipped with the package (``benchmarks/suites/*.yaml``)."""
+    folder = resources.files("talkbench.benchmarks") / "suites"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def suite_path(name_or_path: str) -> Path:
+    """A shipped suite by name, or any YAML file by path."""
+    if name_or_path.endswith((".yaml", ".yml")):
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise TalkbenchError(f"suite file {path} does not exist")
+        return path
+    if name_or_path not in suite_names():
+        raise TalkbenchError(f"unknown suite '{name_or_path}'; known: {', '.join(suite_names())} (or a .yaml path)")
+    return Path(str(resources.files("talkbench.benchmarks") / "suites" / f"{name_or_path}.yaml"))
+
+
+def load_suite(name_or_path: str = "default", overrides: list[str] | None = None) -> SuiteConfig:
+    cfg = load_config(SuiteConfig, suite_path(name_or_path), overrides)
+    bad_modes = sorted(set(cfg.fewshot.modes) - {"FF", "FT"})
+    if bad_modes:
+        raise TalkbenchError(f"fewshot.modes: {bad_modes} are not FF or FT")
+    if not cfg.fewshot.shots or min(cfg.fewshot.shots) < 1:
+        raise TalkbenchError(f"fewshot.shots must be positive integers, got {cfg.fewshot.shots}")
+    return cfg
