@@ -17,8 +17,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Sequence
 
 from talkbench.errors import TalkbenchError, WeightsMissing
 
@@ -53,9 +54,12 @@ class WeightAsset:
         return f"talkbench weights download {self.name}"
 
 
+# torch.hub's HASH_REGEX: checkpoints are named '<stem>-<sha256 prefix>.<ext>[.<ext>]'.
+_HUB_HASH = re.compile(r"-([a-f0-9]*)\.")
+
+
 def _torch_hub(name: str, lib: str, file: str, url: str, needed_by: str, licence: str, mb: float) -> WeightAsset:
-    # torch.hub names checkpoints '<stem>-<sha256 prefix>.<ext>': the prefix is the checksum.
-    digest = Path(file).stem.rsplit("-", 1)[-1]
+    digest = _HUB_HASH.search(file).group(1)
     return WeightAsset(name, lib, "torch-hub", (file,), needed_by, licence, mb, url, (digest,))
 
 
@@ -75,20 +79,21 @@ ASSETS: dict[str, WeightAsset] = {a.name: a for a in [
     _torch_hub("fan-s3fd", "face-alignment", "s3fd-619a316812.pth",
                "https://www.adrianbulat.com/downloads/python-fan/s3fd-619a316812.pth",
                "face detection of the 'fan' backend", "BSD-3-Clause (face-alignment)", 85.7),
-    _torch_hub("fan-2dfan4", "face-alignment", "2DFAN4-cd938726ad.zip",
-               "https://www.adrianbulat.com/downloads/python-fan/2DFAN4-cd938726ad.zip",
+    # face-alignment >= 1.5 loads this state dict into its FAN(4) (earlier versions: a TorchScript zip).
+    _torch_hub("fan-2dfan4", "face-alignment", "2DFAN4-11f355bf06.pth.tar",
+               "https://www.adrianbulat.com/downloads/python-fan/2DFAN4-11f355bf06.pth.tar",
                "68 landmarks of the 'fan' backend (paper's landmark network), NME/AKD",
                "BSD-3-Clause (face-alignment)", 91.9),
     WeightAsset("buffalo_l", "insightface", "insightface",
                 ("buffalo_l/det_10g.onnx", "buffalo_l/w600k_r50.onnx"),
                 "'insightface' backend: SCRFD-10G detection + ArcFace R50 embedding (CSIM)",
                 NONCOMMERCIAL, 326.0,
-                "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_l.zip"),
+                "https://github.com/deepinsight/insightface/releases/download/model-zoo/buffalo_l.zip"),
     WeightAsset("buffalo_sc", "insightface", "insightface",
                 ("buffalo_sc/det_500m.onnx", "buffalo_sc/w600k_mbf.onnx"),
                 "'insightface' backend, small pack: SCRFD-500M detection + ArcFace MobileFaceNet",
                 NONCOMMERCIAL, 16.0,
-                "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_sc.zip",
+                "https://github.com/deepinsight/insightface/releases/download/model-zoo/buffalo_sc.zip",
                 ("5e4447f50245bbd7", "")),
     WeightAsset("vggface", "talkbench", "vggface", ("vgg_face_dag.pth",),
                 "content loss L_CNT, VGGFace part (generator)",
@@ -195,9 +200,11 @@ def _timm_hub_file(model: str) -> Path | None:
     return None
 
 
-def locate(name: str) -> Resolution:
-    """Find an asset's files without loading them; checks checksums where known."""
-    asset = get_asset(name)
+def locate(name: str, files: Sequence[str] | None = None) -> Resolution:
+    """Find an asset's files without loading them; checks checksums where known.
+    ``files`` restricts the look-up to some of the asset's files (e.g. only the detector
+    of an insightface pack); the resolution then describes just those."""
+    asset = _subset(get_asset(name), files)
     roots = _search_roots(asset)
     searched: list[Path] = []
     for root in roots:
@@ -211,6 +218,18 @@ def locate(name: str) -> Resolution:
         if hit is not None:
             return Resolution(asset, "present", [hit], searched)
     return Resolution(asset, "missing", [], searched)
+
+
+def _subset(asset: WeightAsset, files: Sequence[str] | None) -> WeightAsset:
+    if files is None:
+        return asset
+    unknown = [f for f in files if f not in asset.files]
+    if unknown:
+        raise TalkbenchError(f"weights '{asset.name}' have no file(s) {', '.join(unknown)}; "
+                             f"they have {', '.join(asset.files)}")
+    digests = dict(zip(asset.files, asset.sha256))
+    return dataclasses.replace(asset, files=tuple(files),
+                               sha256=tuple(digests.get(f, "") for f in files) if asset.sha256 else ())
 
 
 def _verify(asset: WeightAsset, paths: list[Path], searched: list[Path]) -> Resolution:
@@ -227,9 +246,9 @@ def get_asset(name: str) -> WeightAsset:
     return ASSETS[name]
 
 
-def resolve(name: str) -> Resolution:
+def resolve(name: str, files: Sequence[str] | None = None) -> Resolution:
     """Like :func:`locate`, but a missing or corrupt asset raises :class:`WeightsMissing`."""
-    res = locate(name)
+    res = locate(name, files)
     if res.status == "missing":
         raise WeightsMissing(missing_message(res))
     if res.status == "corrupt":

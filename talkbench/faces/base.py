@@ -39,8 +39,9 @@ class FaceBackend(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def availability(cls) -> tuple[bool, str]:
-        """(usable here?, reason): imports succeed and weights are present."""
+    def availability(cls, capability: Capability | None = None) -> tuple[bool, str]:
+        """(usable here?, reason): imports succeed and the weights that ``capability`` (all
+        capabilities when None) needs are present."""
 
     @abc.abstractmethod
     def weights_used(self) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from talkbench.faces.base import Detections, FaceBackend, l2_normalise
+from talkbench.faces.base import Capability, Detections, FaceBackend, l2_normalise
 from talkbench.faces.registry import register_backend
 from talkbench.weights import locate, resolve
 
@@ -40,7 +40,7 @@ class DlibBackend(FaceBackend):
         self._recogniser = None
 
     @classmethod
-    def availability(cls) -> tuple[bool, str]:
+    def availability(cls, capability: Capability | None = None) -> tuple[bool, str]:
         try:
             import dlib  # noqa: F401
         except ImportError as exc:

@@ -36,12 +36,12 @@ def backend_class(name: str) -> type[FaceBackend]:
     return _REGISTRY[name]
 
 
-def available_backends() -> dict[str, tuple[bool, str]]:
-    """name -> (usable here?, reason) for every known backend."""
+def available_backends(capability: Capability | None = None) -> dict[str, tuple[bool, str]]:
+    """name -> (usable here for ``capability``, or for everything when None?, reason)."""
     out = {}
     for name in _MODULES:
         try:
-            out[name] = backend_class(name).availability()
+            out[name] = backend_class(name).availability(capability)
         except ImportError as exc:
             out[name] = (False, f"cannot import: {exc}")
     return out
@@ -54,7 +54,7 @@ def create_backend(name: str = "auto", capability: Capability = "landmarks", **k
         reasons = []
         for cand in PREFERENCE[capability]:
             try:
-                ok, why = backend_class(cand).availability()
+                ok, why = backend_class(cand).availability(capability)
             except ImportError as exc:
                 ok, why = False, str(exc)
             if ok:
@@ -64,7 +64,7 @@ def create_backend(name: str = "auto", capability: Capability = "landmarks", **k
     cls = backend_class(name)
     if capability not in cls.capabilities:
         raise TalkbenchError(f"face backend '{name}' cannot do '{capability}' (it does {', '.join(cls.capabilities)})")
-    ok, why = cls.availability()
+    ok, why = cls.availability(capability)
     if not ok:
         raise TalkbenchError(f"face backend '{name}' is unavailable: {why}")
     return cls(**kwargs)
