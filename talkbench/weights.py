@@ -182,10 +182,15 @@ def sha256_file(path: Path) -> str:
 def _timm_hub_file(model: str) -> Path | None:
     """The safetensors file timm would load for `model`, if the HF hub cache has it."""
     try:
-        import timm
         from huggingface_hub import try_to_load_from_cache
+        from huggingface_hub.constants import HF_HUB_CACHE
     except ImportError:
         return None
+    # Importing timm takes seconds; skip it when no tag of the model is cached at all.
+    if not any(Path(HF_HUB_CACHE).glob(f"models--timm--{model}.*")):
+        return None
+    import timm
+
     try:
         cfg = timm.models.get_pretrained_cfg(model)
     except Exception:  # unknown model name in this timm version
@@ -213,8 +218,10 @@ def locate(name: str, files: Sequence[str] | None = None) -> Resolution:
         if all(p.is_file() for p in paths):
             return _verify(asset, paths, searched)
     if asset.cache == "timm":
+        from huggingface_hub.constants import HF_HUB_CACHE
+
         hit = _timm_hub_file(asset.files[0].split("/")[0])
-        searched.append(Path("<huggingface hub cache>") / asset.files[0])
+        searched.append(Path(HF_HUB_CACHE) / f"models--timm--{asset.files[0].split('/')[0]}.<default tag>")
         if hit is not None:
             return Resolution(asset, "present", [hit], searched)
     return Resolution(asset, "missing", [], searched)
