@@ -19,21 +19,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("run", type=Path, metavar="RUN", help="run directory with generated/frames.csv")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 exposes it to the network)")
-    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    serve.add_argument("--trials-per-participant", type=int, default=30,
+    serve.add_argument("--port", type=int, metavar="N", default=8765, help="port (default 8765; 0 picks a free one)")
+    serve.add_argument("--trials-per-participant", type=int, metavar="N", default=30,
                        help="test screens per participant, spread evenly over the settings (default 30)")
-    serve.add_argument("--attention-checks", type=int, default=3,
+    serve.add_argument("--attention-checks", type=int, metavar="N", default=3,
                        help="extra screens with an obviously broken picture per participant (default 3)")
-    serve.add_argument("--seed", type=int, default=0, help="seed of registration and trial sampling (default 0)")
+    serve.add_argument("--seed", type=int, metavar="N", default=0, help="seed of registration and trial sampling (default 0)")
 
     results = sub.add_parser("results", help="USER per setting with 95%% CIs into RUN/results/user.csv",
                              description="USER per setting (fraction of fakes found; chance 1/3, lower = more "
-                                         "realistic) with binomial 95%% confidence intervals, excluding participants "
+                                         "realistic) with binomial 95% confidence intervals, excluding participants "
                                          "who failed attention checks. Writes RUN/results/user.csv.")
     results.add_argument("run", type=Path, metavar="RUN", help="run directory the study was served from")
     results.add_argument("--ci", choices=["wilson", "exact"], default="wilson",
-                         help="interval: Wilson score (default) or exact Clopper-Pearson")
-    results.add_argument("--max-attention-errors", type=int, default=0,
+                         help="Wilson score interval (default) or exact (Clopper-Pearson)")
+    results.add_argument("--max-attention-errors", type=int, metavar="N", default=0,
                          help="exclude participants with more failed attention checks than this (default 0)")
 
 
