@@ -1,0 +1,41 @@
+"""The report as data: sections of text, tables, figures, images and key/value facts.
+:mod:`talkbench.reports.build` fills it from result files; :mod:`~talkbench.reports.html`
+and :mod:`~talkbench.reports.markdown` render the same document, so the two never drift."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from talkbench.reports.tables import Table
+
+
+@dataclasses.dataclass
+class Figure:
+    name: str  # file stem under plots/
+    png: bytes
+    caption: str
+
+
+@dataclasses.dataclass
+class Image:
+    path: Path  # a PNG on disk (sample grids)
+    caption: str
+
+
+@dataclasses.dataclass
+class Section:
+    title: str
+    text: list[str] = dataclasses.field(default_factory=list)
+    tables: list[Table] = dataclasses.field(default_factory=list)
+    figures: list[Figure] = dataclasses.field(default_factory=list)
+    images: list[Image] = dataclasses.field(default_factory=list)
+    facts: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # key/value rows
+    raw_json: str = ""  # shown folded (the full manifest)
+
+
+@dataclasses.dataclass
+class Document:
+    title: str
+    subtitle: str
+    sections: list[Section]

@@ -1,0 +1,198 @@
+"""Plots of one run or several overlaid (matplotlib, Agg backend: no display needed).
+
+Every function returns PNG bytes, so the HTML report can inline them and the report folder
+can keep them as files. Colour encodes the mode (FF / FT), line style and marker the run."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from talkbench.reports.results import RunResults, split_setting  # noqa: E402
+from talkbench.reports.tables import TABLE1_METRICS, LOWER_IS_BETTER, cross_setting, detectors, table1  # noqa: E402
+
+MODE_COLORS = {"FF": "#1f77b4", "FT": "#d62728"}
+RUN_STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
+DPI = 100
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _grid(n: int, cols: int = 4, w: float = 3.4, h: float = 2.8):
+    cols = max(1, min(cols, n))
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(w * cols, h * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def _setting_style(setting: str, all_shots: list[int]) -> tuple[str | None, str]:
+    """Colour by mode, line style by T (solid = most shots), for per-setting curves."""
+    mode, t = split_setting(setting)
+    order = sorted(set(all_shots), reverse=True)
+    styles = ["-", "--", "-.", ":"]
+    return MODE_COLORS.get(mode), styles[min(order.index(t), 3)] if t in order else ":"
+
+
+def _shots_axis(ax, ts: list[int]) -> None:
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ts)
+    ax.set_xticklabels([str(t) for t in ts])
+    ax.set_xlabel("shots T")
+    ax.grid(alpha=0.3)
+
+
+def _series(table, mode: str, col: str, ts: list[int]):
+    """T, value, lower and upper error of one table column for one mode (ok cells only)."""
+    out = []
+    for t in ts:
+        c = table.cell(f"{mode}, T={t}", col)
+        if c.ok:
+            lo = c.value - c.ci_low if c.ci_low is not None else 0.0
+            hi = c.ci_high - c.value if c.ci_high is not None else 0.0
+            out.append((t, c.value, max(lo, 0.0), max(hi, 0.0)))
+    return np.array(out, dtype=float).reshape(-1, 4)
+
+
+def _lines(ax, runs: list[RunResults], tables, col: str) -> bool:
+    """Draw every run × mode of one column; False when nothing could be drawn."""
+    drew = False
+    for i, (run, table) in enumerate(zip(runs, tables)):
+        style, marker = RUN_STYLES[i % len(RUN_STYLES)]
+        ts = sorted({t for _, t in run.settings})
+        for mode in sorted({m for m, _ in run.settings}):
+            s = _series(table, mode, col, ts)
+            if not len(s):
+                continue
+            label = mode if len(runs) == 1 else f"{mode} · {run.label}"
+            ax.errorbar(s[:, 0], s[:, 1], yerr=s[:, 2:].T, color=MODE_COLORS.get(mode), linestyle=style,
+                        marker=marker, capsize=3, label=label)
+            drew = True
+        if ts:
+            _shots_axis(ax, ts)
+    return drew
+
+
+def _unavailable(ax, tables, col: str) -> None:
+    reasons = {t.cells[k].reason for t in tables for k in t.cells if k[1] == col and t.cells[k].status == "unavailable"}
+    msg = "unavailable:\n" + "\n".join(sorted(reasons))[:160] if reasons else "not measured"
+    ax.text(0.5, 0.5, msg, ha="center", va="center", wrap=True, fontsize=8, color="#666", transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def realism_vs_shots(runs: list[RunResults], kind: str = "self") -> bytes:
+    """One panel per Table-1 metric: value vs T for FF and FT, with 95 % CIs."""
+    tables = [table1(r, kind) for r in runs]
+    cols = list(TABLE1_METRICS.values())
+    fig, axes = _grid(len(cols))
+    for ax, col in zip(axes, cols):
+        ax.set_title(f"{col} {'↓' if col in LOWER_IS_BETTER else '↑'}")
+        if _lines(ax, runs, tables, col):
+            ax.legend(fontsize=7)
+        else:
+            _unavailable(ax, tables, col)
+    fig.suptitle(f"Realism vs shots ({kind}-reenactment)")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def auc_vs_shots(runs: list[RunResults]) -> bytes | None:
+    """Detector AUC (trained and tested per setting) vs T, one panel per detector."""
+    dets = sorted({d for r in runs for d in detectors(r)})
+    if not dets:
+        return None
+    tables = [table1(r, "self") for r in runs]
+    fig, axes = _grid(len(dets), cols=3, w=4.2, h=3.2)
+    for ax, det in zip(axes, dets):
+        _lines(ax, runs, tables, f"AUC {det}")
+        ax.axhline(0.5, color="#999", lw=0.8, ls=":")
+        ax.set_ylim(0.4, 1.02)
+        ax.set_ylabel("AUC")
+        ax.set_title(f"{det}: detectability vs shots")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def roc_curves(run: RunResults) -> bytes | None:
+    """ROC curves of each detector on its own setting (trained and tested there)."""
+    dets = sorted({d for d, tr, te in run.roc if tr == te})
+    if not dets:
+        return None
+    fig, axes = _grid(len(dets), cols=3, w=4.0, h=3.6)
+    for ax, det in zip(axes, dets):
+        for (d, tr, te), df in sorted(run.roc.items(), key=lambda kv: split_setting(kv[0][2])):
+            if d != det or tr != te:
+                continue
+            color, ls = _setting_style(te, [t for _, t in run.settings])
+            ax.plot(df["fpr"], df["tpr"], color=color, ls=ls, label=te)
+        ax.plot([0, 1], [0, 1], color="#999", lw=0.8, ls=":")
+        ax.set_xlabel("false positive rate")
+        ax.set_ylabel("true positive rate")
+        ax.set_title(f"ROC — {det}")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def cross_heatmap(run: RunResults, detector: str) -> bytes | None:
+    """AUC matrix: trained on (rows) × tested on (columns), annotated."""
+    table = cross_setting(run, detector)
+    if not table.cells:
+        return None
+    m = np.array([[table.cell(r, c).value if table.cell(r, c).ok else np.nan for c in table.columns]
+                  for r in table.rows], dtype=float)
+    n = len(table.rows)
+    fig, ax = plt.subplots(figsize=(1.0 * n + 2.4, 0.8 * n + 1.6))
+    im = ax.imshow(m, vmin=0.5, vmax=1.0, cmap="viridis")
+    ax.set_xticks(range(n), table.columns, rotation=45, ha="right")
+    ax.set_yticks(range(n), table.rows)
+    ax.set_xlabel("tested on")
+    ax.set_ylabel("trained on")
+    for i in range(n):
+        for j in range(n):
+            if not np.isnan(m[i, j]):
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                        color="white" if m[i, j] < 0.8 else "black")
+    fig.colorbar(im, ax=ax, label="AUC")
+    ax.set_title(f"Cross-setting AUC — {detector}")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def robustness_curves(run: RunResults, detector: str) -> bytes | None:
+    """AUC vs perturbation strength, one panel per perturbation family, a line per training setting."""
+    d = run.robustness[run.robustness["detector"].astype(str) == detector]
+    if not len(d):
+        return None
+    fams = sorted(d["perturbation"].astype(str).unique())
+    fig, axes = _grid(len(fams), cols=4, w=3.4, h=2.8)
+    for ax, fam in zip(axes, fams):
+        f = d[d["perturbation"].astype(str) == fam]
+        for setting in sorted(f["train_setting"].astype(str).unique(), key=split_setting):
+            g = f[f["train_setting"].astype(str) == setting].sort_values("level")
+            color, ls = _setting_style(setting, [t for _, t in run.settings])
+            ax.plot(g["level"].astype(float), g["auc"].astype(float), marker="o", ms=3, color=color, ls=ls,
+                    label=setting)
+        ax.axhline(0.5, color="#999", lw=0.8, ls=":")
+        ax.set_title(fam)
+        ax.set_xlabel("strength")
+        ax.set_ylabel("AUC")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.suptitle(f"Robustness — {detector}")
+    fig.tight_layout()
+    return _png(fig)

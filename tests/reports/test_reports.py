@@ -1,0 +1,148 @@
+"""Reports from fixture result files: tables, comparisons, plots, HTML/Markdown/JSON, CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from talkbench.cli import main
+from talkbench.errors import TalkbenchError
+from talkbench.reports import paper, plots
+from talkbench.reports.build import build_report
+from talkbench.reports.compare import side_by_side
+from talkbench.reports.results import load_run
+from talkbench.reports.tables import cross_setting, table1
+
+
+def test_table1_rows_columns_values_and_unavailable(fixture_run, lpips_reason):
+    run = load_run(fixture_run)
+    t = table1(run, "self")
+    assert t.rows == ["FF, T=1", "FF, T=8", "FF, T=32", "FT, T=1", "FT, T=8", "FT, T=32"]
+    assert t.columns == ["FID", "KID", "SSIM", "PSNR", "LPIPS", "CSIM", "NME", "AUC spectral"]
+    raw = run.realism.set_index(["setting", "kind", "metric"])
+    fid = t.cell("FT, T=8", "FID")
+    assert fid.value == pytest.approx(raw.loc[("FT_T8", "self", "FID"), "value"])
+    assert fid.ci_low < fid.value < fid.ci_high and fid.backend == "inception-random"
+    assert t.cell("FF, T=1", "CSIM").backend == "dlib"  # "CSIM-dlib" lands in the CSIM column
+    lp = t.cell("FF, T=1", "LPIPS")
+    assert lp.status == "unavailable" and lp.text() == "n/a" and lp.reason == lpips_reason
+    assert t.notes() == [f"LPIPS: unavailable — {lpips_reason}"]
+    auc = t.cell("FF, T=32", "AUC spectral")
+    d = run.detection
+    expect = d[(d.train_setting == "FF_T32") & (d.test_setting == "FF_T32")]["auc"].item()
+    assert auc.value == pytest.approx(expect) and auc.backend == "from scratch"
+    text = t.text_frame()
+    assert re.fullmatch(r"\d+\.\d+ \[\d+\.\d+, \d+\.\d+\]", text.loc["FF, T=1", "FID"])
+
+    cross = table1(run, "cross")
+    assert cross.cell("FF, T=1", "SSIM").text() == "—"  # paired metric: no ground truth
+    assert cross.cell("FF, T=1", "FID").ok and not cross.cell("FF, T=1", "AUC spectral").ok
+
+
+def test_cross_setting_matrix(fixture_run):
+    run = load_run(fixture_run)
+    m = cross_setting(run, "spectral")
+    assert m.rows == m.columns == ["FF_T1", "FF_T8", "FF_T32", "FT_T1", "FT_T8", "FT_T32"]
+    assert all(m.cell(r, c).ok for r in m.rows for c in m.columns)
+    assert m.cell("FF_T1", "FF_T1").value > m.cell("FF_T1", "FF_T32").value
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path, fixture_run):
+    with pytest.raises(TalkbenchError, match="not a run directory"):
+        load_run(tmp_path / "nothing")
+    df = pd.read_csv(fixture_run / "results" / "realism.csv").drop(columns=["ci_low"])
+    df.to_csv(fixture_run / "results" / "realism.csv", index=False)
+    with pytest.raises(TalkbenchError, match="lacks the column"):
+        load_run(fixture_run)
+
+
+def test_missing_results_render_as_absent(tmp_path):
+    (tmp_path / "bare" / "results").mkdir(parents=True)
+    paths = build_report([tmp_path / "bare"], tmp_path / "out")
+    page = paths["html"].read_text()
+    assert "No detection results" in page and "Paper Table 1" in page
+
+
+def test_paper_table_is_the_published_one():
+    df = paper.table1()
+    assert len(df) == 15
+    ft32 = df[(df["set"] == "VoxCeleb2") & (df["method"] == "ours-FT") & (df["T"] == 32)].iloc[0]
+    assert (ft32["FID"], ft32["SSIM"], ft32["CSIM"], ft32["USER"]) == (30.6, 0.72, 0.45, 0.33)
+    assert df["FID confirmed"].sum() == 6
+    assert list(paper.ours_by_mode()["mode"]) == ["FF", "FT", "FF", "FT", "FF", "FT"]
+
+
+def test_compare_flags_only_clear_differences(tmp_path, make_run):
+    a = load_run(make_run(tmp_path / "a"), "a")
+    b = load_run(make_run(tmp_path / "b", shift=20.0), "b")  # FID +20 (worse), SSIM -0.2 (worse)
+    c = load_run(make_run(tmp_path / "c", shift=0.5), "c")  # within the CIs
+    t = side_by_side([a, b, c])
+    assert t.cell("FF, T=1", "FID · a").flag == ""  # the baseline itself
+    assert t.cell("FF, T=1", "FID · b").flag == "worse"
+    assert t.cell("FF, T=1", "SSIM · b").flag == "worse"
+    assert t.cell("FF, T=1", "FID · c").flag == ""
+    assert t.cell("FF, T=1", "PSNR · b").flag == ""  # unchanged
+    a_better = side_by_side([b, a])
+    assert a_better.cell("FT, T=32", "FID · a").flag == "better"
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "PNG"
+        return im.size
+
+
+def test_plots_render_with_and_without_data(tmp_path, fixture_run):
+    run = load_run(fixture_run)
+    w, h = _png_size(plots.realism_vs_shots([run], "self"))
+    assert w > 800 and h > 400
+    for data in (plots.auc_vs_shots([run]), plots.roc_curves(run), plots.cross_heatmap(run, "spectral"),
+                 plots.robustness_curves(run, "spectral")):
+        assert data is not None and min(_png_size(data)) > 200
+    (tmp_path / "empty" / "results").mkdir(parents=True)
+    empty = load_run(tmp_path / "empty")
+    assert plots.auc_vs_shots([empty]) is None and plots.roc_curves(empty) is None
+    assert plots.cross_heatmap(empty, "spectral") is None
+
+
+def test_report_files_self_contained_html_markdown_json(tmp_path, fixture_run, lpips_reason):
+    paths = build_report([fixture_run], tmp_path / "rep")
+    page = paths["html"].read_text()
+    srcs = re.findall(r'src="([^"]*)"', page)
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert not re.search(r"(href|src)=\"(http|//|/)", page) and "<script" not in page
+    assert len(srcs) == 2 + 4 + 2  # realism self/cross, AUC, ROC, heatmap, robustness; 2 sample grids
+    assert paper.LABEL in page and lpips_reason in page and "0123456789abcdef" in page
+    md = paths["markdown"].read_text()
+    assert "| FF, T=1 |" in md and "n/a" in md and "(plots/realism_self.png)" in md
+    assert (tmp_path / "rep" / "samples" / "FF_T1__id00017.png").is_file()
+    numbers = json.loads(paths["json"].read_text())
+    fid = [r for r in numbers["runs"][0]["realism"] if r["setting"] == "FT_T32" and r["metric"] == "FID"
+           and r["kind"] == "self"][0]
+    raw = pd.read_csv(fixture_run / "results" / "realism.csv")
+    assert fid["value"] == pytest.approx(raw[(raw.setting == "FT_T32") & (raw.metric == "FID")
+                                             & (raw.kind == "self")]["value"].item())
+    lp = [r for r in numbers["runs"][0]["realism"] if r["metric"] == "LPIPS"][0]
+    assert lp["value"] is None and lp["status"] == "unavailable"
+    csv = pd.read_csv(tmp_path / "rep" / "tables" / "realism_and_detectability_vs_shots_self.csv")
+    assert set(csv["column"]) >= {"FID", "LPIPS", "AUC spectral"} and len(csv) == 6 * 8
+
+
+def test_cli_single_and_compare(tmp_path, capsys, make_run):
+    a = make_run(tmp_path / "a")
+    b = make_run(tmp_path / "b", shift=20.0, seed=1)
+    assert main(["report", str(a)]) == 0
+    assert (a / "report" / "index.html").is_file()
+    out = tmp_path / "cmp"
+    assert main(["report", str(a), str(b), "--out", str(out)]) == 0
+    page = (out / "index.html").read_text()
+    assert "Runs side by side" in page and 'class="worse"' in page
+    assert (out / "samples" / "b__FF_T1__id00017.png").is_file()
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "not a run directory" in capsys.readouterr().err
