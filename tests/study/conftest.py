@@ -19,12 +19,22 @@ FRAMES = (3, 7, 11, 15, 19)
 SIZE = 32
 
 
+SKIN = ((224, 172, 140), (181, 129, 96), (240, 200, 170), (141, 96, 66))
+BACKGROUND = ((70, 110, 160), (150, 170, 90), (120, 80, 130), (200, 150, 60))
+
+
 def _face(identity: int, frame: int) -> np.ndarray:
-    """A distinct, smoothly varying picture per identity and frame (no real faces needed)."""
+    """A cartoon face per identity (skin, background) whose mouth and gaze move with the frame."""
     yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE
-    base = np.array([60 + 40 * identity, 200 - 30 * identity, 90 + 25 * identity], dtype=np.float64)
-    shade = 60 * np.sin(6 * xx + frame / 5) * np.cos(4 * yy - identity)
-    return np.clip(base + shade[..., None], 0, 255).astype(np.uint8)
+    img = np.zeros((SIZE, SIZE, 3)) + BACKGROUND[identity % 4]
+    head = ((xx - 0.5) / 0.33) ** 2 + ((yy - 0.52) / 0.42) ** 2 < 1
+    img[head] = SKIN[identity % 4]
+    gaze = 0.03 * np.sin(frame)
+    for ex in (0.38, 0.62):
+        img[((xx - ex - gaze) / 0.06) ** 2 + ((yy - 0.42) / 0.04) ** 2 < 1] = (40, 30, 30)
+    mouth = 0.02 + 0.04 * abs(np.sin(frame / 3))
+    img[((xx - 0.5) / 0.14) ** 2 + ((yy - 0.7) / mouth) ** 2 < 1] = (150, 50, 60)
+    return img.astype(np.uint8)
 
 
 def _make_run(root: Path, settings=SETTINGS, identities=IDENTITIES, frames=FRAMES) -> Path:
