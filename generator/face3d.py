@@ -62,8 +62,8 @@ def _aux_points() -> dict[str, np.ndarray]:
         "skull": skull,
         "iris": np.array([[-32.0, -0.5, 1.0], [32.0, -0.5, 1.0]]),
         "ears": np.array([[-72.0, 22.0, -72.0], [72.0, 22.0, -72.0]]),
-        "neck": np.array([[-42.0, 95.0, -60.0], [42.0, 95.0, -60.0], [-46.0, 190.0, -60.0], [46.0, 190.0, -60.0]]),
-        "shoulders": np.array([[-150.0, 175.0, -70.0], [150.0, 175.0, -70.0], [-170.0, 260.0, -70.0], [170.0, 260.0, -70.0]]),
+        "neck": np.array([[-34.0, 80.0, -60.0], [34.0, 80.0, -60.0], [-38.0, 190.0, -60.0], [38.0, 190.0, -60.0]]),
+        "shoulders": np.array([[-120.0, 160.0, -70.0], [120.0, 160.0, -70.0], [-175.0, 260.0, -70.0], [175.0, 260.0, -70.0]]),
     }
 
 
@@ -83,20 +83,29 @@ _LOWER_LIDS = np.array([41, 40, 47, 46])
 _LOWER_LIP = np.array([55, 56, 57, 58, 59, 65, 66, 67])
 _MOUTH = np.arange(48, 68)
 _CORNERS = np.array([48, 54, 60, 64])
+_JAW_DROP = np.array([0, 0, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 1.0, 0.95, 0.8, 0.6, 0.4, 0.2, 0.05, 0, 0])
 
 
 @dataclasses.dataclass
 class Expression:
-    """Per-frame non-rigid motion. ``mouth``: jaw drop in mm (0 = closed, ~20 = wide);
-    ``smile`` and ``width`` in [-1, 1]; ``blink`` in [0, 1] (1 = closed); ``brows`` in mm up;
-    ``gaze``: iris offset in mm (x, y)."""
+    """Non-rigid motion of N frames (each field an array of shape (N,), gaze (N, 2)).
+    ``mouth``: jaw drop in mm (0 = closed, ~20 = wide); ``smile`` and ``width`` in [-1, 1];
+    ``blink`` in [0, 1] (1 = closed); ``brows``: mm up; ``gaze``: iris offset in mm (x, y)."""
 
-    mouth: float = 0.0
-    smile: float = 0.0
-    width: float = 0.0
-    blink: float = 0.0
-    brows: float = 0.0
-    gaze: tuple[float, float] = (0.0, 0.0)
+    mouth: np.ndarray
+    smile: np.ndarray
+    width: np.ndarray
+    blink: np.ndarray
+    brows: np.ndarray
+    gaze: np.ndarray
+
+    @classmethod
+    def neutral(cls, n: int = 1) -> "Expression":
+        z = np.zeros(n)
+        return cls(z, z, z, z, z, np.zeros((n, 2)))
+
+    def __len__(self) -> int:
+        return len(self.mouth)
 
 
 def identity_shape(rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
@@ -137,50 +146,59 @@ def identity_shape(rng: np.random.Generator, strength: float = 1.0) -> np.ndarra
 
 
 def apply_expression(points: np.ndarray, e: Expression) -> np.ndarray:
-    """Move the identity's points (P, 3) by one frame's expression; returns a new array."""
-    p = points.copy()
+    """Move the identity's points (P, 3) by N frames of expression → (N, P, 3)."""
+    p = np.repeat(points[None], len(e), axis=0)
+    col = lambda v: np.asarray(v, float)[:, None]  # noqa: E731  (N,) → (N, 1) for broadcasting
     # Blink: the upper lids move down onto the lower lids.
-    blink = float(np.clip(e.blink, 0.0, 1.0))
-    p[_UPPER_LIDS, 1] += blink * (p[_LOWER_LIDS, 1] - 0.6 - p[_UPPER_LIDS, 1])
+    blink = col(np.clip(e.blink, 0.0, 1.0))
+    p[:, _UPPER_LIDS, 1] += blink * (p[:, _LOWER_LIDS, 1] - 0.6 - p[:, _UPPER_LIDS, 1])
     # Mouth opening: the lower lip and the chin drop, tapering to the corners and up the jaw.
-    mouth_x = p[_MOUTH, 0]
+    mouth_x = points[_MOUTH, 0]
     half_w = max(float(np.ptp(mouth_x)) / 2.0, 1e-6)
-    taper = np.clip(1.0 - (np.abs(p[_LOWER_LIP, 0] - mouth_x.mean()) / half_w) ** 2, 0.0, 1.0) ** 0.5
-    p[_LOWER_LIP, 1] += e.mouth * taper
-    jaw_w = np.array([0, 0, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 1.0, 0.95, 0.8, 0.6, 0.4, 0.2, 0.05, 0, 0])
-    p[:17, 1] += 0.8 * e.mouth * jaw_w
-    p[[61, 62, 63], 1] -= 0.12 * e.mouth
+    taper = np.clip(1.0 - (np.abs(points[_LOWER_LIP, 0] - mouth_x.mean()) / half_w) ** 2, 0.0, 1.0) ** 0.5
+    mouth = col(e.mouth)
+    p[:, _LOWER_LIP, 1] += mouth * taper
+    p[:, :17, 1] += 0.8 * mouth * _JAW_DROP
+    p[:, [61, 62, 63], 1] -= 0.12 * mouth
     # Smile and width: the corners move out (and up when smiling), the mouth widens.
-    cx = p[_MOUTH, 0].mean()
-    p[_MOUTH, 0] = cx + (p[_MOUTH, 0] - cx) * (1.0 + 0.12 * e.width + 0.08 * e.smile)
-    p[_CORNERS, 1] -= 3.5 * e.smile
-    p[[49, 53, 59, 55], 1] -= 1.5 * e.smile
-    p[17:27, 1] -= e.brows
+    cx = mouth_x.mean()
+    p[:, _MOUTH, 0] = cx + (p[:, _MOUTH, 0] - cx) * (1.0 + 0.12 * col(e.width) + 0.08 * col(e.smile))
+    p[:, _CORNERS, 1] -= 3.5 * col(e.smile)
+    p[:, [49, 53, 59, 55], 1] -= 1.5 * col(e.smile)
+    p[:, 17:27, 1] -= col(e.brows)
     iris = AUX_SLICES["iris"]
-    p[iris, 0] += e.gaze[0]
-    p[iris, 1] += e.gaze[1] + 0.5 * blink * 2.0
+    p[:, iris, 0] += col(e.gaze[:, 0])
+    p[:, iris, 1] += col(e.gaze[:, 1]) + blink
     return p
 
 
-def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    """Rotation matrix for head pose angles in degrees (yaw about y, pitch about x, roll about z)."""
-    y, x, z = np.radians([yaw, pitch, roll])
-    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
-    rx = np.array([[1, 0, 0], [0, np.cos(x), -np.sin(x)], [0, np.sin(x), np.cos(x)]])
-    rz = np.array([[np.cos(z), -np.sin(z), 0], [np.sin(z), np.cos(z), 0], [0, 0, 1]])
+def rotation(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) -> np.ndarray:
+    """Rotation matrices (N, 3, 3) for head pose angles in degrees (yaw about y, pitch
+    about x, roll about z; applied in that order)."""
+    y, x, z = (np.radians(np.atleast_1d(np.asarray(a, float))) for a in (yaw, pitch, roll))
+    one, zero = np.ones_like(y), np.zeros_like(y)
+    ry = np.stack([np.stack([np.cos(y), zero, np.sin(y)], -1), np.stack([zero, one, zero], -1),
+                   np.stack([-np.sin(y), zero, np.cos(y)], -1)], -2)
+    rx = np.stack([np.stack([one, zero, zero], -1), np.stack([zero, np.cos(x), -np.sin(x)], -1),
+                   np.stack([zero, np.sin(x), np.cos(x)], -1)], -2)
+    rz = np.stack([np.stack([np.cos(z), -np.sin(z), zero], -1), np.stack([np.sin(z), np.cos(z), zero], -1),
+                   np.stack([zero, zero, one], -1)], -2)
     return rz @ rx @ ry
 
 
-def project(points: np.ndarray, yaw: float, pitch: float, roll: float, scale: float,
-            centre: tuple[float, float], camera_distance: float = 700.0) -> tuple[np.ndarray, np.ndarray]:
-    """Pose the points (P, 3) about the head centre and project them with a pinhole camera
-    ``camera_distance`` mm away. ``scale``: pixels per mm at the face; ``centre``: pixel
-    position of the model point (0, 30, 0) (mid-nose). Returns (xy (P, 2) pixels, depth (P,))."""
+def project(points: np.ndarray, yaw, pitch, roll, scale: float, centre: np.ndarray,
+            camera_distance: float = 700.0) -> np.ndarray:
+    """Pose points ((N,) P, 3) about the head centre and project them with a pinhole camera
+    ``camera_distance`` mm away. Pose angles: scalars or (N,) degrees; ``scale``: pixels per
+    mm at the face; ``centre``: (2,) or (N, 2) pixel position of the model point (0, 30, 0)
+    (mid-nose). Returns pixel coordinates ((N,) P, 2)."""
+    single = points.ndim == 2
+    pts = points[None] if single else points
     r = rotation(yaw, pitch, roll)
-    posed = (points - HEAD_CENTRE) @ r.T + HEAD_CENTRE
-    depth = camera_distance - posed[:, 2]
-    f = camera_distance / depth
-    xy = np.empty((len(points), 2))
-    xy[:, 0] = centre[0] + scale * posed[:, 0] * f
-    xy[:, 1] = centre[1] + scale * (posed[:, 1] - 30.0) * f
-    return xy, posed[:, 2]
+    posed = np.einsum("npj,nij->npi", pts - HEAD_CENTRE, r) + HEAD_CENTRE
+    f = camera_distance / (camera_distance - posed[..., 2])
+    centre = np.broadcast_to(np.asarray(centre, float).reshape(-1, 2), (len(posed), 2))
+    xy = np.empty(posed.shape[:-1] + (2,))
+    xy[..., 0] = centre[:, :1] + scale * posed[..., 0] * f
+    xy[..., 1] = centre[:, 1:] + scale * (posed[..., 1] - 30.0) * f
+    return xy[0] if single else xy

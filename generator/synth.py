@@ -24,7 +24,9 @@ from tqdm import tqdm
 from talkbench.config import fingerprint, to_dict
 from talkbench.errors import TalkbenchError
 from talkbench.generator import face3d
-from talkbench.generator.dataset import VideoRecord, split_identities, write_index, write_video_arrays
+from talkbench.files import read_json, write_json
+from talkbench.generator.dataset import (VideoRecord, split_identities, video_is_written, write_index,
+                                         write_video_arrays)
 from talkbench.provenance import provenance
 
 GENERATOR_NAME = "talkbench-synth"
@@ -100,81 +102,84 @@ def _smooth(rng: np.random.Generator, t: np.ndarray, amplitude: float, freqs: tu
 
 @dataclasses.dataclass
 class Video:
-    """Per-video scene and per-frame motion (arrays over frames)."""
+    """Per-video scene and per-frame motion (arrays over the N frames)."""
 
-    background: np.ndarray  # (R, R, 3) float32
-    light: np.ndarray  # (R, R) float32 multiplicative lighting ramp
+    background: np.ndarray  # (R, R, 3) uint8 at render resolution
+    light: np.ndarray  # (S, S, 1) float32 multiplicative lighting ramp at output resolution
+    noise: np.ndarray  # (S + 16, S + 16, 3) float32 sensor-noise bank, cropped at random per frame
     shirt: np.ndarray
-    scale: float  # pixels per mm at render resolution
-    centre: tuple[float, float]
+    scale: float  # render pixels per mm at the face
+    centre: np.ndarray  # (N, 2) render pixels
     yaw: np.ndarray
     pitch: np.ndarray
     roll: np.ndarray
-    shift: np.ndarray  # (N, 2) pixels
-    expressions: list[face3d.Expression]
+    expression: face3d.Expression
 
 
-def make_video(rng: np.random.Generator, n_frames: int, render_size: int, cfg: SynthConfig) -> Video:
-    r = render_size
+def make_video(rng: np.random.Generator, n_frames: int, size: int, cfg: SynthConfig) -> Video:
+    r = size * cfg.supersample
     c0, c1 = rng.uniform(30, 230, 3), rng.uniform(30, 230, 3)
     ang = rng.uniform(0, 2 * np.pi)
     yy, xx = np.mgrid[0:r, 0:r].astype(np.float32) / r - 0.5
     ramp = (np.cos(ang) * xx + np.sin(ang) * yy + 0.5).clip(0, 1)[..., None]
     background = (c0 * (1 - ramp) + c1 * ramp).astype(np.float32)
     for _ in range(int(rng.integers(0, 4))):  # a few soft shapes so backgrounds are not flat
-        cx, cy, rad = rng.uniform(0, r, 2).astype(int), None, int(rng.uniform(0.1, 0.35) * r)
-        cv2.circle(background, (int(cx[0]), int(cx[1])), rad, tuple(float(v) for v in rng.uniform(30, 230, 3)), -1, cv2.LINE_AA)
-    background = cv2.GaussianBlur(background, (0, 0), r / 40)
+        cx, cy = rng.uniform(0, r, 2)
+        cv2.circle(background, (int(cx), int(cy)), int(rng.uniform(0.1, 0.35) * r),
+                   tuple(float(v) for v in rng.uniform(30, 230, 3)), -1, cv2.LINE_AA)
+    background = np.clip(cv2.GaussianBlur(background, (0, 0), r / 40), 0, 255).astype(np.uint8)
     la = rng.uniform(0, 2 * np.pi)
-    light = (1.0 + rng.uniform(0.1, 0.3) * (np.cos(la) * xx + np.sin(la) * yy) * 2).astype(np.float32)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
+    light = (1.0 + rng.uniform(0.2, 0.6) * (np.cos(la) * xs + np.sin(la) * ys)).astype(np.float32)[..., None]
+    noise = rng.normal(0.0, cfg.noise, (size + 16, size + 16, 3)).astype(np.float32)
     t = np.linspace(0.0, cfg.clip_seconds, n_frames)
-    speech = np.clip(_smooth(rng, t, 1.0, (1.5, 4.0)) + rng.uniform(-0.2, 0.4), 0.0, None)
+    speech = np.clip(_smooth(rng, t, 1.0, (1.5, 4.0)) + rng.uniform(-0.2, 0.4), 0.0, 2.0)
     blink_times = rng.uniform(0, cfg.clip_seconds, int(rng.integers(1, 4)))
     blink = np.clip(1.0 - np.min(np.abs(t[:, None] - blink_times[None]), 1) / 0.25, 0.0, 1.0)
-    smile = _smooth(rng, t, 0.5, (0.1, 0.4)) + rng.uniform(-0.2, 0.5)
-    width = _smooth(rng, t, 0.4, (0.5, 2.0))
-    brows = np.clip(_smooth(rng, t, 2.0, (0.2, 0.8)), -1.5, 4.0)
-    gaze = np.stack([_smooth(rng, t, 2.0, (0.1, 0.5)), _smooth(rng, t, 0.8, (0.1, 0.5))], 1)
-    expressions = [face3d.Expression(mouth=float(min(speech[i] * 11.0, 22.0)), smile=float(np.clip(smile[i], -1, 1)),
-                                     width=float(np.clip(width[i], -1, 1)), blink=float(blink[i]),
-                                     brows=float(brows[i]), gaze=(float(gaze[i, 0]), float(gaze[i, 1])))
-                   for i in range(n_frames)]
-    scale = r / _FRAMING_MM * rng.uniform(0.9, 1.1)
-    centre = (r * (0.5 + rng.uniform(-0.04, 0.04)), r * (0.5 + rng.uniform(-0.03, 0.05)))
-    shift = np.stack([_smooth(rng, t, 0.02 * r, (0.1, 0.5)), _smooth(rng, t, 0.015 * r, (0.1, 0.5))], 1)
+    expression = face3d.Expression(
+        mouth=speech * 11.0,
+        smile=np.clip(_smooth(rng, t, 0.5, (0.1, 0.4)) + rng.uniform(-0.2, 0.5), -1, 1),
+        width=np.clip(_smooth(rng, t, 0.4, (0.5, 2.0)), -1, 1),
+        blink=blink,
+        brows=np.clip(_smooth(rng, t, 2.0, (0.2, 0.8)), -1.5, 4.0),
+        gaze=np.stack([_smooth(rng, t, 2.0, (0.1, 0.5)), _smooth(rng, t, 0.8, (0.1, 0.5))], 1))
+    centre = np.array([r * (0.5 + rng.uniform(-0.04, 0.04)), r * (0.5 + rng.uniform(-0.03, 0.05))])
+    centre = centre + np.stack([_smooth(rng, t, 0.02 * r, (0.1, 0.5)), _smooth(rng, t, 0.015 * r, (0.1, 0.5))], 1)
     return Video(
-        background=background, light=light, shirt=rng.uniform(20, 235, 3),
-        scale=scale, centre=centre,
+        background=background, light=light, noise=noise, shirt=rng.uniform(20, 235, 3),
+        scale=r / _FRAMING_MM * rng.uniform(0.9, 1.1), centre=centre,
         yaw=_smooth(rng, t, 9.0, (0.05, 0.35)) + rng.uniform(-8, 8),
         pitch=_smooth(rng, t, 5.0, (0.05, 0.35)) + rng.uniform(-4, 4),
         roll=_smooth(rng, t, 4.0, (0.05, 0.35)) + rng.uniform(-3, 3),
-        shift=shift, expressions=expressions,
+        expression=expression,
     )
 
 
 # ---------------------------------------------------------------------------------------------
-# Drawing
+# Drawing: cv2 primitives in fixed point (sub-pixel positions), anti-aliased
 
 _SHIFT = 3
 _ONE = 1 << _SHIFT
 
 
 def _fx(points: np.ndarray) -> np.ndarray:
-    """Float pixel coordinates → cv2 fixed-point int32."""
-    return np.round(points * _ONE).astype(np.int32)
+    """Float pixel coordinates → cv2 fixed-point int32 (rounded; coordinates are positive or
+    a few pixels off-image, where rounding towards zero does not matter)."""
+    return (points * _ONE + 0.5).astype(np.int32)
 
 
-def _poly(img: np.ndarray, points: np.ndarray, colour) -> None:
-    cv2.fillPoly(img, [_fx(points)], tuple(float(c) for c in colour), cv2.LINE_AA, _SHIFT)
+def _poly(img: np.ndarray, points: np.ndarray, colour: tuple) -> None:
+    cv2.fillPoly(img, [_fx(points)], colour, cv2.LINE_AA, _SHIFT)
 
 
-def _line(img: np.ndarray, points: np.ndarray, colour, width: float, closed: bool = False) -> None:
-    cv2.polylines(img, [_fx(points)], closed, tuple(float(c) for c in colour), max(1, int(round(width))), cv2.LINE_AA, _SHIFT)
+def _line(img: np.ndarray, points: np.ndarray, colour: tuple, width: float, closed: bool = False) -> None:
+    cv2.polylines(img, [_fx(points)], closed, colour, max(1, int(round(width))), cv2.LINE_AA, _SHIFT)
 
 
-def _ellipse(img: np.ndarray, centre: np.ndarray, axes: tuple[float, float], angle: float, colour) -> None:
-    cv2.ellipse(img, (_fx(centre)[0].item(), _fx(centre)[1].item()), (max(1, int(axes[0] * _ONE)), max(1, int(axes[1] * _ONE))),
-                angle, 0, 360, tuple(float(c) for c in colour), -1, cv2.LINE_AA, _SHIFT)
+def _ellipse(img: np.ndarray, centre: np.ndarray, axes: tuple[float, float], colour: tuple) -> None:
+    c = _fx(centre)
+    cv2.ellipse(img, (int(c[0]), int(c[1])), (max(1, int(axes[0] * _ONE)), max(1, int(axes[1] * _ONE))),
+                0, 0, 360, colour, -1, cv2.LINE_AA, _SHIFT)
 
 
 def _scaled(points: np.ndarray, factor: float) -> np.ndarray:
@@ -182,110 +187,114 @@ def _scaled(points: np.ndarray, factor: float) -> np.ndarray:
     return c + (points - c) * factor
 
 
-def draw_face(ident: Identity, xy: np.ndarray, video: Video, r: int, mm: float) -> np.ndarray:
-    """Draw one frame at render resolution ``r`` from the projected points ``xy`` (P, 2)
-    (landmarks first, then the auxiliary points); ``mm``: pixels per millimetre."""
-    img = video.background.copy()
+def palette(ident: Identity, shirt: np.ndarray) -> dict[str, tuple]:
+    """The colours one identity (in one video's shirt) is drawn with, as cv2 colour tuples."""
+    sk = ident.skin
+    cols = {"skin": sk, "rim": sk * 0.80, "mid": sk * 0.90, "neck": sk * 0.78, "ear": sk * 0.85,
+            "socket": sk * 0.80, "lid": sk * 0.55, "bridge": sk * 0.80, "nose_base": sk * 0.55,
+            "tip": np.minimum(sk * 1.08, 255), "stubble": sk * (1 - 0.18 * ident.stubble),
+            "hair": ident.hair, "hair_back": ident.hair * 0.85, "brows": ident.brows, "iris": ident.iris,
+            "lips": ident.lips, "lip_line": ident.lips * 0.45, "shirt": shirt,
+            "sclera": (235, 232, 225), "pupil": (12, 10, 10), "glint": (250, 250, 250), "lash": (25, 18, 16),
+            "nostril": (40, 25, 22), "mouth": (45, 12, 16), "teeth": (225, 222, 210), "frame": (20, 20, 20)}
+    return {k: tuple(float(c) for c in v) for k, v in cols.items()}
+
+
+def _draw_eye(img: np.ndarray, eye: np.ndarray, iris: np.ndarray, mm: float, col: dict[str, tuple]) -> None:
+    """Sclera, then iris, pupil and glint as ellipses whose height is the lid opening (the
+    visible part of an iris between the lids), centred between the lids."""
+    _poly(img, eye, col["sclera"])
+    upper = np.interp(iris[0], eye[[0, 1, 2, 3], 0], eye[[0, 1, 2, 3], 1])
+    lower = np.interp(iris[0], eye[[0, 5, 4, 3], 0], eye[[0, 5, 4, 3], 1])
+    half = 0.5 * (lower - upper)
+    rad = 5.5 * mm
+    c = np.array([iris[0], 0.5 * (upper + lower)])
+    _ellipse(img, c, (rad, min(rad, half)), col["iris"])
+    _ellipse(img, c, (0.45 * rad, min(0.45 * rad, half)), col["pupil"])
+    _ellipse(img, c - 0.3 * min(rad, half), (0.18 * rad, 0.18 * min(rad, half)), col["glint"])
+
+
+def draw_face(img: np.ndarray, ident: Identity, xy: np.ndarray, mm: float, col: dict[str, tuple]) -> None:
+    """Draw one face onto ``img`` (render resolution, background already there) from the
+    projected points ``xy`` (P, 2): landmarks first, then `face3d.AUX_SLICES`; ``mm``: pixels
+    per millimetre at the face."""
     lm = xy[:68]
     aux = {k: xy[s] for k, s in face3d.AUX_SLICES.items()}
-    skin = ident.skin
-    # body: shoulders and neck
-    sh = aux["shoulders"]
-    _poly(img, np.array([sh[0], sh[1], sh[3], sh[2]]), video.shirt)
-    nk = aux["neck"]
-    _poly(img, np.array([nk[0], nk[1], nk[3], nk[2]]), skin * 0.78)
-    # hair behind the head
-    if ident.hair_style == 2:
+    sh, nk = aux["shoulders"], aux["neck"]
+    _poly(img, sh[[0, 1, 3, 2]], col["shirt"])
+    _poly(img, nk[[0, 1, 3, 2]], col["neck"])
+    if ident.hair_style == 2:  # long hair falls behind the head
         skull = aux["skull"]
-        back = np.concatenate([skull, [skull[-1] + [4 * mm, 75 * mm], skull[0] + [-4 * mm, 75 * mm]]])
-        _poly(img, back, ident.hair * 0.85)
-    # ears
+        _poly(img, np.concatenate([skull, [skull[-1] + [4 * mm, 75 * mm], skull[0] + [-4 * mm, 75 * mm]]]), col["hair_back"])
     for e in aux["ears"]:
-        _ellipse(img, e, (9 * mm, 16 * mm), 0, skin * 0.85)
-    # face: jaw and forehead outline, with soft rim shading
+        _ellipse(img, e, (9 * mm, 16 * mm), col["ear"])
+    # face: jaw and forehead outline, shaded darker towards the rim
     outline = np.concatenate([lm[:17], aux["forehead"][::-1][1:-1]])
-    _poly(img, outline, skin * 0.80)
-    _poly(img, _scaled(outline, 0.93), skin * 0.90)
-    _poly(img, _scaled(outline, 0.80), skin)
+    _poly(img, outline, col["rim"])
+    _poly(img, _scaled(outline, 0.93), col["mid"])
+    _poly(img, _scaled(outline, 0.80), col["skin"])
     if ident.stubble > 0:
-        chin = np.concatenate([lm[3:14], lm[[54, 55, 56, 57, 58, 59, 48]] + [0, 2 * mm]])
-        _poly(img, chin, skin * (1 - 0.18 * ident.stubble))
-    # hair on top
-    if ident.hair_style > 0:
+        _poly(img, np.concatenate([lm[3:14], lm[[54, 55, 56, 57, 58, 59, 48]] + [0, 2 * mm]]), col["stubble"])
+    if ident.hair_style > 0:  # hair on top, down to the hairline
         skull, fh = aux["skull"], aux["forehead"]
         brow_y = lm[17:27, 1].mean()
         hairline = fh.copy()
-        hairline[:, 1] = fh[:, 1] + (brow_y - fh[:, 1]) * ident.hairline * np.sin(np.linspace(0, np.pi, len(fh))) ** 0.6
-        _poly(img, np.concatenate([skull[1:-1], hairline[::-1]]), ident.hair)
-    # eye sockets (shadow), then eyes
+        hairline[:, 1] += (brow_y - fh[:, 1]) * ident.hairline * _HAIRLINE_SHAPE
+        _poly(img, np.concatenate([skull[1:-1], hairline[::-1]]), col["hair"])
     for eye in (lm[36:42], lm[42:48]):
-        _poly(img, _scaled(eye, 1.55) + [0, -1.5 * mm], skin * 0.80)
+        _poly(img, _scaled(eye, 1.55) + [0, -1.5 * mm], col["socket"])
     for eye, iris in ((lm[36:42], aux["iris"][0]), (lm[42:48], aux["iris"][1])):
-        open_h = np.mean(eye[[5, 4], 1] - eye[[1, 2], 1])
-        if open_h > 1.2 * mm:
-            mask = np.zeros(img.shape[:2], np.uint8)
-            _poly(mask, eye, (255,))
-            layer = img.copy()
-            _poly(layer, eye, (235, 232, 225))
-            rad = 5.5 * mm
-            _ellipse(layer, iris, (rad, rad), 0, ident.iris)
-            _ellipse(layer, iris, (rad * 0.45, rad * 0.45), 0, (12, 10, 10))
-            _ellipse(layer, iris + [-0.35 * rad, -0.35 * rad], (rad * 0.18, rad * 0.18), 0, (250, 250, 250))
-            m = mask[..., None].astype(np.float32) / 255.0
-            img = img * (1 - m) + layer * m
-        _line(img, eye[[0, 1, 2, 3]], (25, 18, 16), 1.6 * mm)  # upper lid and lashes
-        _line(img, eye[[3, 4, 5, 0]], skin * 0.55, 0.7 * mm)
-    # brows
+        if eye[5, 1] + eye[4, 1] - eye[1, 1] - eye[2, 1] > 2.4 * mm:
+            _draw_eye(img, eye, iris, mm, col)
+        _line(img, eye[[0, 1, 2, 3]], col["lash"], 1.6 * mm)
+        _line(img, eye[[3, 4, 5, 0]], col["lid"], 0.7 * mm)
     for brow in (lm[17:22], lm[22:27]):
-        _line(img, brow, ident.brows, ident.brow_width * mm)
-    # nose: bridge shadow, base, nostrils
-    side = 1.0 if lm[30, 0] >= lm[27, 0] else -1.0
-    _line(img, lm[[27, 28, 29]] + [-side * 5 * mm, 0], skin * 0.80, 2.0 * mm)
-    _line(img, lm[31:36], skin * 0.55, 1.2 * mm)
+        _line(img, brow, col["brows"], ident.brow_width * mm)
+    side = 1.0 if lm[30, 0] >= lm[27, 0] else -1.0  # the bridge's shadow falls away from the turn
+    _line(img, lm[[27, 28, 29]] + [-side * 5 * mm, 0], col["bridge"], 2.0 * mm)
+    _line(img, lm[31:36], col["nose_base"], 1.2 * mm)
     for n in (lm[32], lm[34]):
-        _ellipse(img, n + [0, -1.5 * mm], (2.6 * mm, 1.5 * mm), 0, (40, 25, 22))
-    _ellipse(img, lm[30] + [0, -2 * mm], (3 * mm, 2.5 * mm), 0, np.minimum(skin * 1.08, 255))
-    # mouth: lips, interior, teeth
-    _poly(img, lm[48:60], ident.lips)
+        _ellipse(img, n + [0, -1.5 * mm], (2.6 * mm, 1.5 * mm), col["nostril"])
+    _ellipse(img, lm[30] + [0, -2 * mm], (3 * mm, 2.5 * mm), col["tip"])
+    _poly(img, lm[48:60], col["lips"])
     inner = lm[60:68]
     gap = np.mean(inner[[7, 6, 5], 1] - inner[[1, 2, 3], 1])
-    if gap > 0.8 * mm:
-        _poly(img, inner, (45, 12, 16))
-        teeth = inner[[0, 1, 2, 3, 4]]
-        low = teeth + [0, min(gap * 0.45, 4 * mm)]
-        _poly(img, np.concatenate([teeth, low[::-1]]), (225, 222, 210))
-    _line(img, inner[[0, 1, 2, 3, 4]], ident.lips * 0.45, 1.0 * mm)
-    _line(img, inner[[4, 5, 6, 7, 0]], ident.lips * 0.45, 0.6 * mm)
-    # glasses
+    if gap > 0.8 * mm:  # open mouth: dark interior, upper teeth
+        _poly(img, inner, col["mouth"])
+        teeth = inner[:5]
+        _poly(img, np.concatenate([teeth, teeth[::-1] + [0, min(gap * 0.45, 4 * mm)]]), col["teeth"])
+    _line(img, inner[[0, 1, 2, 3, 4]], col["lip_line"], 1.0 * mm)
+    _line(img, inner[[4, 5, 6, 7, 0]], col["lip_line"], 0.6 * mm)
     if ident.glasses:
         for eye in (lm[36:42], lm[42:48]):
-            c = eye.mean(0)
-            _line(img, cv2.ellipse2Poly((int(c[0]), int(c[1])), (int(17 * mm), int(12 * mm)), 0, 0, 360, 20).astype(float),
-                  (20, 20, 20), 1.2 * mm, closed=True)
-        _line(img, lm[[39, 27, 42]] + [0, -2 * mm], (20, 20, 20), 1.2 * mm)
-    img *= video.light[..., None]
-    return img
+            _line(img, eye.mean(0) + _RIM * mm, col["frame"], 1.2 * mm, closed=True)
+        _line(img, lm[[39, 27, 42]] + [0, -2 * mm], col["frame"], 1.2 * mm)
+
+
+_HAIRLINE_SHAPE = np.sin(np.linspace(0, np.pi, len(face3d.AUX["forehead"]))) ** 0.6
+_RIM = np.stack([17 * np.cos(np.linspace(0, 2 * np.pi, 24, endpoint=False)),
+                 12 * np.sin(np.linspace(0, 2 * np.pi, 24, endpoint=False))], 1)  # glasses rim, mm
 
 
 def render_video(ident: Identity, video: Video, size: int, supersample: int,
-                 noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(frames uint8 N×S×S×3, landmarks float32 N×68×2) of one video."""
-    r = size * supersample
-    n = len(video.expressions)
+    pts = face3d.apply_expression(ident.shape, video.expression)
+    xy = face3d.project(pts, video.yaw, video.pitch, video.roll, video.scale, video.centre)
+    n = len(xy)
     frames = np.empty((n, size, size, 3), np.uint8)
-    marks = np.empty((n, 68, 2), np.float32)
-    mm = video.scale
+    col = palette(ident, video.shirt)
+    offsets = rng.integers(0, 17, (n, 2))
     for i in range(n):
-        pts = face3d.apply_expression(ident.shape, video.expressions[i])
-        centre = (video.centre[0] + video.shift[i, 0], video.centre[1] + video.shift[i, 1])
-        xy, _ = face3d.project(pts, video.yaw[i], video.pitch[i], video.roll[i], video.scale, centre)
-        img = draw_face(ident, xy, video, r, mm)
+        img = video.background.copy()
+        draw_face(img, ident, xy[i], video.scale, col)
         small = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA) if supersample > 1 else img
-        if noise > 0:
-            small = small + rng.normal(0.0, noise, small.shape).astype(np.float32)
-        frames[i] = np.clip(small, 0, 255).astype(np.uint8)
-        # area-downsampling by k maps render pixel centre u to (u + 0.5) / k - 0.5
-        marks[i] = (xy[:68] + 0.5) / supersample - 0.5
+        oy, ox = offsets[i]
+        lit = small * video.light + video.noise[oy:oy + size, ox:ox + size]
+        np.clip(lit, 0, 255, out=lit)
+        frames[i] = lit
+    # area-downsampling by k maps render pixel centre u to (u + 0.5) / k - 0.5
+    marks = ((xy[:, :68] + 0.5) / supersample - 0.5).astype(np.float32)
     return frames, marks
 
 
@@ -297,36 +306,43 @@ def identity_name(i: int) -> str:
 
 
 def _render_identity(args: tuple[Path, SynthConfig, int, str]) -> list[VideoRecord]:
+    """Render (or, when its files are already there, just list) one identity's videos."""
     out, cfg, i, split = args
-    rng = np.random.default_rng([cfg.seed, i])
-    ident = make_identity(rng, cfg)
     n_frames = cfg.test_frames if split == "test" else cfg.frames
-    records = []
-    for v in range(cfg.videos):
+    names = [f"{identity_name(i)}_v{v:02d}" for v in range(cfg.videos)]
+    records = [VideoRecord(identity_name(i), name, n_frames, cfg.size, split, "synthetic") for name in names]
+    if all(video_is_written(out, name) for name in names):
+        return records
+    ident = make_identity(np.random.default_rng([cfg.seed, i]), cfg)
+    for v, name in enumerate(names):
         vrng = np.random.default_rng([cfg.seed, i, v + 1])
-        video = make_video(vrng, n_frames, cfg.size * cfg.supersample, cfg)
-        frames, marks = render_video(ident, video, cfg.size, cfg.supersample, cfg.noise, vrng)
-        name = f"{identity_name(i)}_v{v:02d}"
+        frames, marks = render_video(ident, make_video(vrng, n_frames, cfg.size, cfg), cfg.size, cfg.supersample, vrng)
         write_video_arrays(out, name, frames, marks)
-        records.append(VideoRecord(identity_name(i), name, n_frames, cfg.size, split, "synthetic"))
     return records
 
 
 def render_dataset(out: str | Path, cfg: SynthConfig, workers: int | None = None, progress: bool = True) -> Path:
-    """Render the synthetic dataset into ``out`` (the prepared-dataset format)."""
+    """Render the synthetic dataset into ``out`` (the prepared-dataset format). Resumable:
+    identities whose videos are on disk from an interrupted run of the same config are kept
+    (``out/.synth-config.json`` records the config; a different config is refused)."""
     out = Path(out)
     if cfg.identities < 2 or cfg.videos < 1 or cfg.frames < 2 or cfg.size < 16 or cfg.supersample < 1:
         raise TalkbenchError("synth needs >= 2 identities, >= 1 video, >= 2 frames, size >= 16, supersample >= 1")
+    fp = fingerprint(cfg)
+    marker = out / ".synth-config.json"
+    if marker.is_file() and read_json(marker).get("fingerprint") != fp:
+        raise TalkbenchError(f"{out} holds a synthetic dataset of another config; choose a new folder or delete it")
+    if not marker.is_file() and out.is_dir() and any(out.iterdir()):
+        raise TalkbenchError(f"{out} is not empty and not a synthetic dataset; choose a new folder")
+    write_json(marker, {"fingerprint": fp, "config": to_dict(cfg)})
     splits = split_identities([identity_name(i) for i in range(cfg.identities)], cfg.test_fraction, cfg.seed)
     jobs = [(out, cfg, i, splits[identity_name(i)]) for i in range(cfg.identities)]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     records: list[VideoRecord] = []
-    bar = tqdm(total=len(jobs), desc="synth", unit="id", disable=not progress)
-    for recs in _map(_render_identity, jobs, workers):
-        records.extend(recs)
-        bar.update()
-    bar.close()
-    fp = fingerprint(cfg)
+    with tqdm(total=len(jobs), desc="synth", unit="identity", disable=not progress) as bar:
+        for recs in _map(_render_identity, jobs, workers):
+            records.extend(recs)
+            bar.update()
     write_index(out, records, cfg.size, "synthetic", config=to_dict(cfg),
                 provenance=provenance(GENERATOR_NAME, fp, identities=cfg.identities, seed=cfg.seed))
     return out

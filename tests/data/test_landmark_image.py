@@ -8,7 +8,7 @@ from talkbench.generator.landmark_image import PARTS, draw_landmarks, line_width
 
 
 def _face(size: int) -> np.ndarray:
-    xy, _ = face3d.project(face3d.MEAN_POINTS, 0, 0, 0, size / 270.0, (size / 2, size / 2))
+    xy = face3d.project(face3d.MEAN_POINTS, 0, 0, 0, size / 270.0, (size / 2, size / 2))
     return xy[:68].astype(np.float32)
 
 
