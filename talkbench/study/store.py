@@ -1,8 +1,10 @@
 """Responses in SQLite: one committed transaction per click, so a restart loses nothing.
 
-WAL mode lets participants' requests read while one writes; every operation opens its own
-connection (safe across the server's threads and across processes) and writes under
-``BEGIN IMMEDIATE``, so two clicks on the same trial cannot both be recorded.
+WAL mode lets participants' requests read while one writes; each operation borrows a
+connection from a small pool (one thread at a time per connection; reopening per request
+would make SQLite checkpoint and drop the WAL on every close) and writes under
+``BEGIN IMMEDIATE``, so two clicks on the same trial cannot both be recorded, whatever the
+number of server threads or processes.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import queue
 import secrets
 import sqlite3
 import time
@@ -67,19 +70,23 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         with self._connect() as con:
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(SCHEMA)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
+            con = self._idle.get_nowait()
+        except queue.Empty:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             con.execute("PRAGMA synchronous=FULL")
             con.execute("PRAGMA foreign_keys=ON")
+        try:
             yield con
         finally:
-            con.close()
+            self._idle.put(con)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -152,8 +159,9 @@ class Store:
         """Every answered trial: pid, participant number and trial count, idx, kind, setting,
         identity, video, choice, answer, correct, rt_ms."""
         with self._connect() as con:
-            con.row_factory = sqlite3.Row
-            rows = con.execute(
+            cur = con.cursor()
+            cur.row_factory = sqlite3.Row
+            rows = cur.execute(
                 "SELECT t.pid, p.number, p.n_trials, t.idx, t.kind, t.setting, t.identity, t.video, t.choice, t.answer, "
                 "t.correct, t.rt_ms FROM trials t JOIN participants p USING (pid) "
                 "WHERE t.choice IS NOT NULL ORDER BY p.number, t.idx").fetchall()
