@@ -122,11 +122,14 @@ def test_restart_loses_nothing(app, run_dir, current_answer):
 
 
 def test_concurrent_participants(app, run_dir, current_answer):
+    """Eight participants at once, half through a second app instance on the same database
+    (as a second server process would be)."""
     n_people, errors, pids = 8, [], []
+    apps = [app, create_app(run_dir, trials_per_participant=6, attention_checks=1, seed=0)]
 
-    def participant():
+    def participant(k):
         try:
-            client = app.test_client()
+            client = apps[k % 2].test_client()
             pid = start(client)
             pids.append(pid)
             while b"Thank you" not in (page := client.get(f"/p/{pid}")).data:
@@ -136,7 +139,7 @@ def test_concurrent_participants(app, run_dir, current_answer):
         except Exception as exc:  # re-raised in the main thread below
             errors.append(exc)
 
-    threads = [threading.Thread(target=participant) for _ in range(n_people)]
+    threads = [threading.Thread(target=participant, args=(k,)) for k in range(n_people)]
     for t in threads:
         t.start()
     for t in threads:
@@ -148,6 +151,28 @@ def test_concurrent_participants(app, run_dir, current_answer):
     assert con.execute("SELECT COUNT(*), SUM(correct) FROM trials WHERE choice IS NOT NULL").fetchone() == (56, 56)
     exposure = collections.Counter(con.execute("SELECT setting, identity FROM trials WHERE kind = 'test'").fetchall())
     assert len(exposure) == 12 and max(exposure.values()) - min(exposure.values()) <= 1
+
+
+def test_simultaneous_double_click_records_once(app, run_dir, current_answer):
+    client = app.test_client()
+    pid = start(client)
+    client.get(f"/p/{pid}")
+    idx, answer, _ = current_answer(run_dir, pid)
+    barrier, codes = threading.Barrier(6), []
+
+    def click(choice):
+        c = app.test_client()
+        barrier.wait()
+        codes.append(c.post(f"/p/{pid}/answer", data={"trial": idx, "choice": choice}).status_code)
+
+    threads = [threading.Thread(target=click, args=(k % 3,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [303] + [409] * 5
+    con = sqlite3.connect(run_dir / "study" / "responses.sqlite")
+    assert con.execute("SELECT COUNT(*) FROM trials WHERE pid = ? AND choice IS NOT NULL", (pid,)).fetchone() == (1,)
 
 
 def test_bad_settings_fail_at_start(run_dir):
