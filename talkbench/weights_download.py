@@ -62,6 +62,8 @@ def _host(asset: WeightAsset) -> str:
 def _unreachable(host: str) -> str | None:
     """Why ``host`` cannot be reached, or None. Checked first so that an offline machine
     fails at once instead of waiting out huggingface_hub's retries with back-off."""
+    if not host:  # file:// mirrors
+        return None
     try:
         socket.getaddrinfo(host, 443)
     except OSError as exc:
