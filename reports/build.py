@@ -17,6 +17,9 @@ from talkbench.reports.results import RunResults, load_run, unique_labels
 from talkbench.reports.tables import Cell, Table, detectors, extra_metrics, cross_setting, robustness, table1, user_table
 
 
+TITLE = "talkbench report: realism and detectability of few-shot talking heads"
+
+
 def paper_table() -> Table:
     df = paper.table1()
     rows = [f"{s} · {m} · T={t}" for s, m, t in zip(df["set"], df["method"], df["T"])]
@@ -53,18 +56,22 @@ def manifest_facts(run: RunResults) -> list[tuple[str, str]]:
 def _run_sections(run: RunResults, prefix: str) -> list[Section]:
     """Everything about one run: tables, plots, grids, manifest."""
     title = f" — {run.label}" if prefix else ""
-    secs = [Section(f"Realism and detectability vs shots{title}",
-                    tables=[table1(run, "self"), table1(run, "cross")],
-                    figures=[Figure(f"{prefix}realism_self", plots.realism_vs_shots([run], "self"),
-                                    "Realism vs shots, self-reenactment (95 % CI over people)"),
-                             Figure(f"{prefix}realism_cross", plots.realism_vs_shots([run], "cross"),
-                                    "Realism vs shots, cross-reenactment")])]
+    first = Section(f"Table 1: realism and detectability vs shots{title}", tables=[table1(run, "self")],
+                    tables_side_by_side=True)
+    if not prefix:  # one run: the published figures right beside its numbers
+        first.tables.append(paper_table())
+    more = Section(f"Cross-reenactment and other metrics{title}", tables=[table1(run, "cross")],
+                   figures=[Figure(f"{prefix}realism_self", plots.realism_vs_shots([run], "self"),
+                                   "Realism vs shots, self-reenactment (95 % CI over people)"),
+                            Figure(f"{prefix}realism_cross", plots.realism_vs_shots([run], "cross"),
+                                   "Realism vs shots, cross-reenactment")])
     extra = extra_metrics(run)
     if extra.cells:
-        secs[0].tables.append(extra)
+        more.tables.append(extra)
     user = user_table(run)
     if user is not None:
-        secs[0].tables.append(user)
+        first.tables.insert(1, user)
+    secs = [first, more]
     det = Section(f"Detectors{title}")
     auc = plots.auc_vs_shots([run])
     if auc:
@@ -95,22 +102,22 @@ def _run_sections(run: RunResults, prefix: str) -> list[Section]:
 
 
 def build_document(runs: list[RunResults]) -> Document:
+    """One run: its sections. Several: the comparison first, then each run in turn."""
     if len(runs) == 1:
         run = runs[0]
         sections = _run_sections(run, "")
         subtitle = f"run {run.label}: suite '{run.config.get('name', '?')}'"
-    else:
-        cmp = Section("Runs side by side",
-                      tables=[compare.side_by_side(runs, "self"), compare.side_by_side(runs, "cross")],
-                      figures=[Figure("compare_realism_self", plots.realism_vs_shots(runs, "self"),
-                                      "Realism vs shots, runs overlaid (line style = run)")])
-        auc = plots.auc_vs_shots(runs)
-        if auc:
-            cmp.figures.append(Figure("compare_auc", auc, "Detector AUC vs shots, runs overlaid"))
-        sections = [cmp] + [s for i, r in enumerate(runs) for s in _run_sections(r, f"run{i + 1}_")]
-        subtitle = "runs: " + ", ".join(r.label for r in runs)
-    sections.insert(1, Section("Published reference", tables=[paper_table()]))
-    return Document("talkbench report: realism and detectability of few-shot talking heads", subtitle, sections)
+        return Document(TITLE, subtitle, sections)
+    cmp = Section("Runs side by side",
+                  tables=[compare.side_by_side(runs, "self"), compare.side_by_side(runs, "cross")],
+                  figures=[Figure("compare_realism_self", plots.realism_vs_shots(runs, "self"),
+                                  "Realism vs shots, runs overlaid (line style = run)")])
+    auc = plots.auc_vs_shots(runs)
+    if auc:
+        cmp.figures.append(Figure("compare_auc", auc, "Detector AUC vs shots, runs overlaid"))
+    published = Section("Published reference", tables=[paper_table()])
+    sections = [cmp, published] + [s for i, r in enumerate(runs) for s in _run_sections(r, f"run{i + 1}_")]
+    return Document(TITLE, "runs: " + ", ".join(r.label for r in runs), sections)
 
 
 def _tables(doc: Document) -> list[Table]:

@@ -43,5 +43,5 @@ def side_by_side(runs: list[RunResults], kind: str = "self") -> Table:
                     cell = Cell(**{**cell.as_dict(), "flag": clear_difference(base, cell, _direction(col, cell))})
                 cells[(row, name)] = cell
     caption = (f"{kind}-reenactment; baseline: {runs[0].label}. Highlighted: the 95 % CIs do not overlap "
-               "(green better, red worse than the baseline for that metric).")
-    return Table(f"Runs side by side — {kind}", rows, columns, cells, caption)
+               "(green better, red worse than the baseline for that metric). Hover a value for its CI.")
+    return Table(f"Runs side by side — {kind}", rows, columns, cells, caption, compact=True).without_empty_columns()

@@ -32,6 +32,7 @@ class Section:
     images: list[Image] = dataclasses.field(default_factory=list)
     facts: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # key/value rows
     raw_json: str = ""  # shown folded (the full manifest)
+    tables_side_by_side: bool = False  # e.g. a run's Table 1 beside the published one
 
 
 @dataclasses.dataclass

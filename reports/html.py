@@ -11,13 +11,13 @@ from talkbench.reports.tables import Table
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 2em auto;
-       max-width: 1300px; padding: 0 1.5em; color: #222; line-height: 1.45; }
+       max-width: 1600px; padding: 0 1.5em; color: #222; line-height: 1.45; }
 h1 { margin-bottom: .1em; } .subtitle { color: #666; margin-top: 0; }
 h2 { border-bottom: 2px solid #ddd; padding-bottom: .2em; margin-top: 2em; }
 h3 { margin-bottom: .3em; }
 table { border-collapse: collapse; margin: .5em 0 .3em; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: right; vertical-align: top; }
-th { background: #f3f5f8; } td.rowlabel, th.rowlabel { text-align: left; font-weight: 600; background: #fafbfc; }
+th { background: #f3f5f8; } td.rowlabel, th.rowlabel { white-space: nowrap; text-align: left; font-weight: 600; background: #fafbfc; }
 td .ci { color: #555; font-size: 11px; } td .backend { display: block; color: #888; font-size: 10px; }
 td.na { color: #999; font-style: italic; background: #fafafa; }
 td.better { background: #dff3e0; } td.worse { background: #fbe0e0; }
@@ -25,6 +25,7 @@ td.better { background: #dff3e0; } td.worse { background: #fbe0e0; }
 .notes { color: #8a5a00; font-size: 12px; margin: .2em 0 1em; padding-left: 1.2em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 12px; }
+.row { display: flex; flex-wrap: wrap; gap: 2em; align-items: flex-start; }
 .grids { display: flex; flex-wrap: wrap; gap: 1em; } .grids figure { margin: 0; }
 .grids img { image-rendering: pixelated; width: 400px; }
 table.facts td { text-align: left; } table.facts td:first-child { font-weight: 600; background: #fafbfc; }
@@ -55,10 +56,14 @@ def table_html(table: Table) -> str:
                 tip = c.reason or "not measured in this run"
                 out.append(f'<td class="na" title="{_e(tip)}">{_e(c.text())}</td>')
                 continue
-            ci = f' <span class="ci">[{_e(c.text().split(" [", 1)[1])}</span>' if " [" in c.text() else ""
+            full = c.text()
+            ci = f' <span class="ci">[{_e(full.split(" [", 1)[1])}</span>' if " [" in full else ""
             backend = f'<span class="backend">{_e(c.backend)}</span>' if c.backend else ""
             cls = f' class="{c.flag}"' if c.flag else ""
             tip = f"n={c.n}" + (f", failed={c.n_failed}" if c.n_failed else "")
+            if table.compact:
+                tip = f"{full} {c.backend} {tip}".replace("  ", " ")
+                ci = backend = ""
             out.append(f'<td{cls} title="{_e(tip)}">{_e(c.text(with_ci=False))}{ci}{backend}</td>')
         out.append("</tr>")
     out.append("</tbody></table>")
@@ -74,7 +79,10 @@ def section_html(sec: Section) -> str:
     if sec.facts:
         out.append('<table class="facts">' + "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>"
                                                     for k, v in sec.facts) + "</table>")
-    out += [table_html(t) for t in sec.tables]
+    if sec.tables_side_by_side:
+        out.append('<div class="row">' + "".join(f"<div>{table_html(t)}</div>" for t in sec.tables) + "</div>")
+    else:
+        out += [table_html(t) for t in sec.tables]
     for fig in sec.figures:
         out.append(f'<figure><img alt="{_e(fig.caption)}" src="{_data_uri(fig.png)}">'
                    f"<figcaption>{_e(fig.caption)}</figcaption></figure>")

@@ -21,8 +21,8 @@ def table_md(table: Table) -> str:
         cells = []
         for col in table.columns:
             c = table.cell(row, col)
-            text = _cell_md(c.text())
-            if c.ok and c.backend:
+            text = _cell_md(c.text(with_ci=not table.compact))
+            if c.ok and c.backend and not table.compact:
                 text += f" ({_cell_md(c.backend)})"
             if c.flag:
                 text = f"**{text}** ({c.flag})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 
 import matplotlib
 
@@ -24,7 +25,7 @@ DPI = 100
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=DPI)
     plt.close(fig)
     return buf.getvalue()
 
@@ -48,6 +49,7 @@ def _setting_style(setting: str, all_shots: list[int]) -> tuple[str | None, str]
 
 def _shots_axis(ax, ts: list[int]) -> None:
     ax.set_xscale("log", base=2)
+    ax.minorticks_off()
     ax.set_xticks(ts)
     ax.set_xticklabels([str(t) for t in ts])
     ax.set_xlabel("shots T")
@@ -87,8 +89,9 @@ def _lines(ax, runs: list[RunResults], tables, col: str) -> bool:
 
 def _unavailable(ax, tables, col: str) -> None:
     reasons = {t.cells[k].reason for t in tables for k in t.cells if k[1] == col and t.cells[k].status == "unavailable"}
-    msg = "unavailable:\n" + "\n".join(sorted(reasons))[:160] if reasons else "not measured"
-    ax.text(0.5, 0.5, msg, ha="center", va="center", wrap=True, fontsize=8, color="#666", transform=ax.transAxes)
+    msg = "\n".join(["unavailable:"] + [textwrap.fill(r, 34) for r in sorted(reasons)])[:300] if reasons \
+        else "not measured"
+    ax.text(0.5, 0.5, msg, ha="center", va="center", fontsize=7, color="#666", transform=ax.transAxes, clip_on=True)
     ax.set_xticks([])
     ax.set_yticks([])
 

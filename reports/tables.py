@@ -81,9 +81,16 @@ class Table:
     columns: list[str]
     cells: dict[tuple[str, str], Cell]
     caption: str = ""
+    compact: bool = False  # render values only (CI and backend in the tooltip): wide tables
 
     def cell(self, row: str, col: str) -> Cell:
         return self.cells.get((row, col), Cell())
+
+    def without_empty_columns(self) -> "Table":
+        """Drop columns with nothing measured at all (e.g. paired metrics on cross-reenactment);
+        columns with unavailable cells stay, so their reason is shown."""
+        keep = [c for c in self.columns if any(self.cell(r, c).status != "not measured" for r in self.rows)]
+        return dataclasses.replace(self, columns=keep)
 
     def notes(self) -> list[str]:
         """One line per distinct reason a cell is unavailable."""
@@ -159,14 +166,15 @@ def table1(run: RunResults, kind: str = "self", level: str = "frame") -> Table:
         "cross-reenactment (driven by other people's landmarks)"
     caption = (f"{what}; value [95 % CI over people]; ↓ lower is better for FID, KID, LPIPS, NME; "
                f"AUC: detector trained and tested on that setting ({level} level; 0.5 = undetectable)")
-    return Table(f"Realism and detectability vs shots — {kind}", rows, columns, cells, caption)
+    table = Table(f"Realism and detectability vs shots — {kind}", rows, columns, cells, caption)
+    return table if kind == "self" else table.without_empty_columns()
 
 
 def extra_metrics(run: RunResults) -> Table:
     """Realism metrics outside Table 1 (L1, AKD, identity-space Fréchet ...), every kind."""
     rz = run.realism[[metric_column(m) is None for m in run.realism["metric"]]] if len(run.realism) else run.realism
-    rows = sorted({f"{row_label(str(m), int(t))} · {k}" for m, t, k in zip(rz.get("mode", []), rz.get("T", []),
-                                                                        rz.get("kind", []))})
+    keys = sorted({(str(m), int(t), str(k)) for m, t, k in zip(rz.get("mode", []), rz.get("T", []), rz.get("kind", []))})
+    rows = [f"{row_label(m, t)} · {k}" for m, t, k in keys]
     cols = sorted(rz["metric"].astype(str).unique().tolist()) if len(rz) else []
     cells = {(f"{row_label(str(r['mode']), int(r['T']))} · {r['kind']}", str(r["metric"])): _realism_cell(r)
              for _, r in rz.iterrows()}
