@@ -1,0 +1,158 @@
+"""Labelled face-crop sets for detectors: from real/fake folders or from a benchmark run's
+``generated/frames.csv``; identity-disjoint, class-balanced splits; one loader that gives both
+classes the same crop, resize and (optional) re-encoding, so no trivial cue such as file
+format or size separates them.
+
+A frame table is a DataFrame with columns ``path, label (0 real / 1 fake), identity, video,
+setting, kind, frame`` (+ ``split`` once split). Real frames of a run have setting ``real``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from talkbench.detector.perturb import jpeg
+from talkbench.errors import TalkbenchError
+from talkbench.media import IMAGE_SUFFIXES, read_image
+
+COLUMNS = ["path", "label", "identity", "video", "setting", "kind", "frame"]
+REAL_SETTING = "real"
+
+
+def _folder_rows(root: Path, label: int, setting: str) -> list[dict]:
+    """Images under ``root``: ``root/<identity>/[<video>/]*.png`` or flat (one identity and
+    one video per file, the safe assumption when nothing says two files share a person)."""
+    if not root.is_dir():
+        raise TalkbenchError(f"{root} is not a folder")
+    rows = []
+    for p in sorted(root.rglob("*")):
+        if p.suffix.lower() not in IMAGE_SUFFIXES or not p.is_file():
+            continue
+        rel = p.relative_to(root).parts
+        identity = rel[0] if len(rel) > 1 else p.stem
+        video = "/".join(rel[:-1]) if len(rel) > 1 else p.stem
+        rows.append({"path": str(p), "label": label, "identity": identity, "video": video,
+                     "setting": setting if label else REAL_SETTING, "kind": "", "frame": len(rows)})
+    if not rows:
+        raise TalkbenchError(f"no images under {root}")
+    return rows
+
+
+def from_folders(real: str | Path, fake: str | Path, setting: str = "fake") -> pd.DataFrame:
+    """A frame table from a folder of real and a folder of fake images."""
+    return pd.DataFrame(_folder_rows(Path(real), 0, "") + _folder_rows(Path(fake), 1, setting), columns=COLUMNS)
+
+
+def from_generated(path: str | Path) -> pd.DataFrame:
+    """A frame table from ``RUN/generated/frames.csv`` (docs/CONTRACTS.md): every fake frame,
+    and the real ground-truth frames of self-reenactment once each (setting ``real``)."""
+    path = Path(path)
+    csv = path if path.suffix == ".csv" else (path / "frames.csv" if (path / "frames.csv").is_file()
+                                              else path / "generated" / "frames.csv")
+    if not csv.is_file():
+        raise TalkbenchError(f"no frames.csv at {path} (expected RUN/generated/frames.csv)")
+    df = pd.read_csv(csv, keep_default_na=False)
+    need = {"setting", "kind", "identity", "video", "frame", "fake_path", "real_path"}
+    if missing := need - set(df.columns):
+        raise TalkbenchError(f"{csv} lacks column(s) {', '.join(sorted(missing))}")
+    base = csv.parent
+    fake = pd.DataFrame({"path": [str(base / p) for p in df.fake_path], "label": 1,
+                         "identity": df.identity.astype(str), "video": df.video.astype(str),
+                         "setting": df.setting, "kind": df.kind, "frame": df.frame})
+    self_rows = df[df.real_path != ""].drop_duplicates("real_path")
+    real = pd.DataFrame({"path": [str(base / p) for p in self_rows.real_path], "label": 0,
+                         "identity": self_rows.identity.astype(str), "video": self_rows.video.astype(str),
+                         "setting": REAL_SETTING, "kind": "self", "frame": self_rows.frame})
+    if real.empty:
+        raise TalkbenchError(f"{csv} has no real frames (no self-reenactment rows with real_path)")
+    return pd.concat([real, fake], ignore_index=True)[COLUMNS]
+
+
+def split_by_identity(table: pd.DataFrame, fractions: Sequence[float] = (0.6, 0.2, 0.2), seed: int = 0) -> pd.DataFrame:
+    """Add ``split`` ∈ train/val/test so that no identity is in two splits. Identities are
+    shuffled (seeded) and dealt out until each split holds about its fraction of frames."""
+    ids = table.identity.unique()
+    if len(ids) < 3:
+        raise TalkbenchError(f"need at least 3 identities for train/val/test splits, got {len(ids)}")
+    rng = np.random.default_rng(seed)
+    ids = ids[rng.permutation(len(ids))]
+    counts = table.identity.value_counts().reindex(ids).to_numpy()
+    bounds = np.cumsum(fractions)[:-1] / np.sum(fractions) * counts.sum()
+    where = np.searchsorted(bounds, np.cumsum(counts) - counts / 2)
+    # every split gets at least one identity: the last identities go to the empty splits
+    for k in range(3):
+        if not (where == k).any():
+            where[np.flatnonzero(np.bincount(where, minlength=3)[where] > 1)[-1]] = k
+    split_of = dict(zip(ids, np.array(["train", "val", "test"])[where]))
+    return table.assign(split=table.identity.map(split_of))
+
+
+def select(table: pd.DataFrame, split: str | None = None, setting: str | None = None,
+           balanced: bool = True, seed: int = 0) -> pd.DataFrame:
+    """Rows of one split with the fakes of one setting (all when None) and the real frames;
+    ``balanced`` subsamples the larger class to the size of the smaller (seeded)."""
+    rows = table if split is None else table[table.split == split]
+    if setting is not None:
+        rows = rows[(rows.label == 0) | (rows.setting == setting)]
+    real, fake = rows[rows.label == 0], rows[rows.label == 1]
+    if real.empty or fake.empty:
+        raise TalkbenchError(f"split '{split}', setting '{setting}': {len(real)} real and {len(fake)} fake frames; "
+                             "need both")
+    if balanced and len(real) != len(fake):
+        n = min(len(real), len(fake))
+        real, fake = real.sample(n, random_state=seed), fake.sample(n, random_state=seed)
+    return pd.concat([real, fake]).sort_index()
+
+
+def to_square(img: np.ndarray, size: int) -> np.ndarray:
+    """Centre square crop resized to size×size (area filter down, bicubic up)."""
+    h, w = img.shape[:2]
+    s = min(h, w)
+    img = img[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+    if s == size:
+        return np.ascontiguousarray(img)
+    return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA if s > size else cv2.INTER_CUBIC)
+
+
+def load_crops(paths: Sequence[str | Path], size: int, jpeg_quality: int | None = None) -> np.ndarray:
+    """N×size×size×3 uint8: every image decoded to RGB, centre-squared and resized the same
+    way; with ``jpeg_quality`` both classes are also re-encoded identically."""
+    out = np.empty((len(paths), size, size, 3), np.uint8)
+    for i, p in enumerate(paths):
+        img = to_square(read_image(p), size)
+        out[i] = jpeg(img, jpeg_quality) if jpeg_quality else img
+    return out
+
+
+def face_crop(image: np.ndarray, box: np.ndarray, size: int, margin: float = 0.4) -> np.ndarray:
+    """A square crop centred on a face box, side (1 + margin) × the box's longer side,
+    edge-padded where it leaves the image, resized to size×size."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    side = max(x2 - x1, y2 - y1) * (1 + margin)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
+    side_i = max(1, int(round(side)))
+    h, w = image.shape[:2]
+    pad = max(0, -left, -top, left + side_i - w, top + side_i - h)
+    if pad:
+        image = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+        left, top = left + pad, top + pad
+    crop = image[top:top + side_i, left:left + side_i]
+    return to_square(crop, size)
+
+
+def face_crops(images: Sequence[np.ndarray], backend, size: int, margin: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+    """(crops of each image's largest face, found mask); images without a face get a zero crop
+    and ``found=False`` so callers can report them instead of scoring them."""
+    boxes = backend.largest_faces(list(images))
+    crops = np.zeros((len(images), size, size, 3), np.uint8)
+    found = np.array([b is not None for b in boxes])
+    for i, (img, box) in enumerate(zip(images, boxes)):
+        if box is not None:
+            crops[i] = face_crop(img, box, size, margin)
+    return crops, found

@@ -1,0 +1,152 @@
+"""Evaluating detectors the way docs/CONTRACTS.md's results expect: frame- and video-level
+metrics with bootstrap CIs (``detection.csv``), ROC/PR curves (``roc/*.csv``, ``pr/*.csv``
+and PNGs), the robustness sweep (``robustness.csv``) and the cross-setting AUC matrix.
+
+Inputs are crops aligned with a frame table (see :mod:`talkbench.detector.data`): row ``i``
+of the table describes ``images[i]``; tables keep a 0..N−1 index.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from talkbench.detector.base import Detector
+from talkbench.detector.data import select
+from talkbench.detector.metrics import auc as auc_score
+from talkbench.detector.metrics import binary_metrics, pr_curve, roc_curve
+from talkbench.detector.perturb import ROBUSTNESS_CONDITIONS, Condition
+from talkbench.detector.plots import plot_curves, plot_heatmap, plot_robustness
+from talkbench.files import atomic_path
+
+DETECTION_COLUMNS = ["detector", "train_setting", "test_setting", "level", "auc", "auc_ci_low", "auc_ci_high",
+                     "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "pretrained"]
+ROBUSTNESS_COLUMNS = ["detector", "train_setting", "perturbation", "level", "auc"]
+VIDEO_KEYS = ["label", "setting", "kind", "video"]  # a video's real and fake frames are two units
+
+
+def setting_order(name: str) -> tuple:
+    """Sort key: FF_T1 < FF_T8 < FF_T32 < FT_T1 ...; other names alphabetically after."""
+    m = re.fullmatch(r"(\w+?)_T(\d+)", name)
+    return (0, m.group(1), int(m.group(2))) if m else (1, name, 0)
+
+
+def fake_settings(table: pd.DataFrame) -> list[str]:
+    return sorted(table.loc[table.label == 1, "setting"].unique(), key=setting_order)
+
+
+def score(det: Detector, images: np.ndarray, table: pd.DataFrame, batch_size: int = 64) -> pd.DataFrame:
+    """The table's rows with a ``prob`` column (P(fake)) from ``det``."""
+    return table.assign(prob=det.predict_proba(images[table.index.to_numpy()], batch_size))
+
+
+def video_scores(scored: pd.DataFrame) -> pd.DataFrame:
+    """Mean fake probability per video (and class, setting, kind): the video-level units."""
+    return scored.groupby(VIDEO_KEYS, as_index=False).prob.mean()
+
+
+def detection_rows(scored: pd.DataFrame, detector: str, train_setting: str, test_setting: str,
+                   pretrained: bool, n_boot: int = 1000, seed: int = 0) -> list[dict]:
+    """detection.csv rows (frame and video level) for one scored test set."""
+    rows = []
+    for level, part in (("frame", scored), ("video", video_scores(scored))):
+        m = binary_metrics(part.label.to_numpy(), part.prob.to_numpy(), n_boot=n_boot, seed=seed)
+        rows.append({"detector": detector, "train_setting": train_setting, "test_setting": test_setting,
+                     "level": level, **m, "pretrained": bool(pretrained)})
+    return rows
+
+
+def write_curves(scored: pd.DataFrame, detector: str, train_setting: str, test_setting: str, results: Path) -> None:
+    """roc/<d>__<train>__<test>.csv (fpr, tpr, threshold), pr/<...>.csv (recall, precision,
+    threshold) and roc/<...>.png with both curves, at frame level."""
+    y, p = scored.label.to_numpy(), scored.prob.to_numpy()
+    stem = f"{detector}__{train_setting}__{test_setting}"
+    roc, pr = roc_curve(y, p), pr_curve(y, p)
+    _write_csv(pd.DataFrame({"fpr": roc.x, "tpr": roc.y, "threshold": roc.thresholds}), results / "roc" / f"{stem}.csv")
+    _write_csv(pd.DataFrame({"recall": pr.x, "precision": pr.y, "threshold": pr.thresholds}), results / "pr" / f"{stem}.csv")
+    m = binary_metrics(y, p, n_boot=0)
+    plot_curves(roc, pr, f"{detector} trained on {train_setting}, tested on {test_setting} (frames)",
+                results / "roc" / f"{stem}.png", m["auc"], m["ap"])
+
+
+def robustness_sweep(det: Detector, images: np.ndarray, test: pd.DataFrame, train_setting: str,
+                     conditions: Sequence[Condition] = ROBUSTNESS_CONDITIONS, batch_size: int = 64,
+                     progress: bool = True) -> pd.DataFrame:
+    """Frame-level AUC of ``det`` on the test crops under each degradation (both classes
+    degraded alike)."""
+    x, y = images[test.index.to_numpy()], test.label.to_numpy()
+    rows = []
+    for cond in tqdm(conditions, desc=f"robustness {det.name}", disable=not progress):
+        prob = det.predict_proba(cond.apply(x), batch_size)
+        rows.append({"detector": det.name, "train_setting": train_setting, "perturbation": cond.perturbation,
+                     "level": cond.level, "auc": auc_score(y, prob)})
+    return pd.DataFrame(rows, columns=ROBUSTNESS_COLUMNS)
+
+
+def evaluate_detector(det: Detector, images: np.ndarray, table: pd.DataFrame, train_setting: str,
+                      results: Path | None = None, test_settings: Iterable[str] | None = None,
+                      split: str | None = "test", n_boot: int = 1000, seed: int = 0,
+                      batch_size: int = 64) -> pd.DataFrame:
+    """detection.csv rows of ``det`` on every test setting (fakes of the setting vs the real
+    frames of the split, class-balanced); with ``results``, also writes curves and merges the
+    rows into ``results/detection.csv``."""
+    rows = []
+    for setting in test_settings or fake_settings(table):
+        scored = score(det, images, select(table, split, setting, seed=seed), batch_size)
+        rows += detection_rows(scored, det.name, train_setting, setting, det.pretrained, n_boot, seed)
+        if results is not None:
+            write_curves(scored, det.name, train_setting, setting, Path(results))
+    out = pd.DataFrame(rows, columns=DETECTION_COLUMNS)
+    if results is not None:
+        merge_csv(out, Path(results) / "detection.csv", ["detector", "train_setting", "test_setting", "level"])
+    return out
+
+
+def auc_matrix(detection: pd.DataFrame, detector: str, level: str = "frame") -> pd.DataFrame:
+    """Train setting × test setting AUC table of one detector."""
+    part = detection[(detection.detector == detector) & (detection.level == level)]
+    m = part.pivot_table(index="train_setting", columns="test_setting", values="auc")
+    return m.loc[sorted(m.index, key=setting_order), sorted(m.columns, key=setting_order)]
+
+
+def write_cross_setting(detection: pd.DataFrame, results: Path) -> list[Path]:
+    """cross_setting/<detector>__<level>.csv and .png heatmaps from detection rows."""
+    out = []
+    for det in detection.detector.unique():
+        for level in ("frame", "video"):
+            m = auc_matrix(detection, det, level)
+            if m.empty:
+                continue
+            stem = Path(results) / "cross_setting" / f"{det}__{level}"
+            _write_csv(m.reset_index(), stem.with_suffix(".csv"))
+            out.append(plot_heatmap(m, f"{det}: AUC, train × test setting ({level} level)", stem.with_suffix(".png")))
+    return out
+
+
+def write_robustness(table: pd.DataFrame, results: Path) -> None:
+    """Merge rows into results/robustness.csv and redraw results/robustness.png."""
+    merged = merge_csv(table, Path(results) / "robustness.csv", ["detector", "train_setting", "perturbation", "level"])
+    plot_robustness(merged, Path(results) / "robustness.png")
+
+
+def merge_csv(new: pd.DataFrame, path: Path, keys: list[str]) -> pd.DataFrame:
+    """Write ``new`` into the CSV at ``path``, replacing rows with the same keys (atomic)."""
+    if path.is_file():
+        old = pd.read_csv(path, keep_default_na=False)
+        if not old.empty:
+            old_keys = old[keys].astype(str).agg("\x1f".join, axis=1)
+            new_keys = set(new[keys].astype(str).agg("\x1f".join, axis=1))
+            new = pd.concat([old[~old_keys.isin(new_keys)], new], ignore_index=True)
+    _write_csv(new, path)
+    return new
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
+
