@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
-    from talkbench.study.app import create_app
+    from talkbench.study.app import create_app, db_path
 
     if not 0 <= args.port <= 65535:
         raise TalkbenchError(f"--port must be between 0 and 65535, got {args.port}")
@@ -62,7 +62,8 @@ def serve(args: argparse.Namespace) -> int:
     if not _is_loopback(args.host):
         print(f"warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
     print(f"open http://{host}:{server.server_port}/  (Ctrl-C stops; every answer is already saved)", flush=True)
-    server.serve_forever()
+    server.serve_forever()  # returns on Ctrl-C
+    print(f"stopped; responses are in {db_path(args.run)}")
     return 0
 
 

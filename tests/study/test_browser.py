@@ -25,22 +25,25 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(run_dir):
+def server(run_dir, tmp_path):
     """`talkbench study serve RUN --port 0` in a subprocess; yields its base URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "talkbench", "study", "serve", str(run_dir), "--port", "0",
-         "--trials-per-participant", "6", "--attention-checks", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    log = tmp_path / "server.log"  # request log: a file, so a full pipe can never block the server
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "talkbench", "study", "serve", str(run_dir), "--port", "0",
+             "--trials-per-participant", "6", "--attention-checks", "1"],
+            stdout=subprocess.PIPE, stderr=err, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         for line in proc.stdout:
             if match := re.search(r"open (http://127\.0\.0\.1:\d+)/", line):
                 break
         else:
-            pytest.fail(f"server did not start: {proc.stderr.read()}")
+            pytest.fail(f"server did not start: {log.read_text()}")
         yield match.group(1)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        proc.stdout.close()
 
 
 def test_click_through_a_study(server, run_dir, current_answer, tmp_path, capsys):
