@@ -1,0 +1,43 @@
+"""The Fréchet distance between two Gaussians, in float64, without ``scipy.linalg.sqrtm``.
+
+d² = |μ1 − μ2|² + tr Σ1 + tr Σ2 − 2 tr (Σ1 Σ2)^{1/2}. The trace term equals the sum of
+square roots of the eigenvalues of Σ1^{1/2} Σ2 Σ1^{1/2}, a symmetric PSD matrix: two
+``eigh`` calls, no complex parts, no ``disp=`` argument (removed in newer scipy), and it
+stays accurate when the covariances are rank-deficient (fewer samples than dimensions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and unbiased covariance (as pytorch-fid: ``np.cov(rowvar=False)``) in float64."""
+    x = np.asarray(features, np.float64)
+    if x.ndim != 2 or len(x) < 2:
+        raise ValueError(f"need at least 2 feature vectors (n×d), got shape {x.shape}")
+    return x.mean(axis=0), np.cov(x, rowvar=False)
+
+
+def _psd_sqrt(sigma: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eigh((sigma + sigma.T) / 2)
+    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """Squared Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2)."""
+    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (len(mu1), len(mu1)):
+        raise ValueError(f"shape mismatch: mu {mu1.shape} vs {mu2.shape}, sigma {s1.shape} vs {s2.shape}")
+    root1 = _psd_sqrt(s1)
+    inner = root1 @ s2 @ root1
+    eig = np.linalg.eigvalsh((inner + inner.T) / 2)
+    tr_covmean = np.sqrt(np.clip(eig, 0, None)).sum()
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * tr_covmean)
+
+
+def frechet_distance_features(real: np.ndarray, fake: np.ndarray) -> float:
+    """Fréchet distance between the Gaussians fitted to two feature sets (n×d each)."""
+    return frechet_distance(*gaussian_stats(real), *gaussian_stats(fake))
