@@ -7,6 +7,7 @@ exceptions we can count, and writes container metadata, which carries provenance
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -110,9 +111,9 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float = 25.
 
 
 def _mp4_tags(meta: dict[str, str]) -> dict[str, str]:
-    # mp4 muxers keep only known keys; 'comment' carries the whole record, 'title' a summary.
-    tags = to_tags(meta)
-    record = ";".join(f"{k}={v}" for k, v in tags.items())
+    # mp4 muxers keep only known keys; 'comment' carries the whole record (JSON, so values
+    # may hold any character), 'title' a summary.
+    record = json.dumps(to_tags(meta), sort_keys=True)
     return {"comment": record, "title": f"synthetic ({meta.get('generator', 'talkbench')})"} if meta else {}
 
 
@@ -121,8 +122,11 @@ def read_video_provenance(path: str | Path) -> dict[str, str]:
 
     with av.open(str(path)) as container:
         record = container.metadata.get("comment", "")
-    tags = dict(item.split("=", 1) for item in record.split(";") if "=" in item)
-    return from_tags(tags)
+    try:
+        tags = json.loads(record) if record else {}
+    except json.JSONDecodeError:
+        return {}  # a comment some other tool wrote: no talkbench provenance
+    return from_tags(tags) if isinstance(tags, dict) else {}
 
 
 def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
