@@ -1,0 +1,209 @@
+"""Few-shot talking-head models of a new person from T frames (paper §3.3).
+
+- **FF** (feed-forward): ê_new = mean of E over the T frames; frames are G(y, ψ = P·ê_new).
+- **FT** (fine-tuned): start from ψ' = P·ê_new (now a free parameter) and D's column
+  w' = w0 + ê_new, then train ψ', G's weights, D and w' on the T frames with
+  L_CNT (+ the offline pixel L1 when VGG is absent) + L_ADV, no L_MCH (``generate`` returns no ê,
+  so ``gan_step`` adds none), with the
+  meta-learning learning rates; default length: 40 epochs over the T frames, as in one
+  re-implementation.
+
+A saved few-shot model holds G's weights and ψ (the person), not D: that is all that
+generation needs.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from talkbench.config import fingerprint, from_dict, to_dict
+from talkbench.device import select_device
+from talkbench.errors import TalkbenchError
+from talkbench.files import atomic_path
+from talkbench.generator.landmark_image import draw_landmarks, to_tensor_range
+from talkbench.generator.losses import ContentLoss, LossConfig
+from talkbench.generator.model import ModelConfig
+from talkbench.generator.networks import Generator
+from talkbench.generator.steps import CollapseGuard, autocast, gan_step
+from talkbench.generator.train import GENERATOR_NAME, TrainConfig, load_checkpoint, model_from_checkpoint
+
+FORMAT = "talkbench-fewshot"
+
+
+@dataclasses.dataclass
+class FineTuneConfig:
+    """FT schedule. ``steps=None``: 40 epochs over the T frames (⌈40·T / batch⌉ steps).
+    Learning rates ``None``: those of the meta-learning run."""
+
+    steps: int | None = None
+    batch_size: int = 8
+    lr_g: float | None = None
+    lr_d: float | None = None
+    d_steps: int = 1
+    seed: int = 0
+
+
+def _images(frames: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(to_tensor_range(np.asarray(frames))))
+
+
+def _landmark_images(landmarks: np.ndarray, size: int) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(to_tensor_range(draw_landmarks(np.asarray(landmarks, np.float32), size))))
+
+
+def _check_shots(frames: np.ndarray, landmarks: np.ndarray, size: int) -> None:
+    frames, landmarks = np.asarray(frames), np.asarray(landmarks)
+    if frames.ndim != 4 or frames.shape[1:] != (size, size, 3) or frames.dtype != np.uint8:
+        raise TalkbenchError(f"shot frames must be uint8 T×{size}×{size}×3 (the model's size), got "
+                             f"{frames.dtype} {frames.shape}")
+    if landmarks.shape != (len(frames), 68, 2):
+        raise TalkbenchError(f"shot landmarks must be {len(frames)}×68×2, got {landmarks.shape}")
+    if len(frames) < 1:
+        raise TalkbenchError("a few-shot model needs at least one frame")
+
+
+class FewShotModel(nn.Module):
+    """One person's talking-head model: G and ψ. ``generate`` maps landmarks to frames."""
+
+    def __init__(self, model_cfg: ModelConfig, generator: Generator, psi: torch.Tensor, mode: str, shots: int,
+                 info: dict[str, Any]) -> None:
+        super().__init__()
+        self.model_cfg = model_cfg.resolved()
+        self.G = generator
+        self.psi = nn.Parameter(psi.detach().clone().reshape(1, -1), requires_grad=False)
+        self.mode = mode
+        self.shots = shots
+        self.info = info
+
+    @property
+    def size(self) -> int:
+        return int(self.model_cfg.image_size)
+
+    @property
+    def generator_name(self) -> str:
+        return f"{GENERATOR_NAME} {self.mode} T={self.shots}"
+
+    @property
+    def config_fingerprint(self) -> str:
+        return fingerprint(self.info, self.mode, self.shots)
+
+    @torch.no_grad()
+    def generate(self, landmarks: np.ndarray, batch_size: int = 32) -> np.ndarray:
+        """(N, 68, 2) landmarks in pixel coordinates of an S×S crop → uint8 (N, S, S, 3)."""
+        landmarks = np.asarray(landmarks, np.float32)
+        if landmarks.ndim == 2:
+            landmarks = landmarks[None]
+        if landmarks.ndim != 3 or landmarks.shape[1:] != (68, 2):
+            raise TalkbenchError(f"landmarks must be N×68×2, got {landmarks.shape}")
+        self.G.eval()
+        device = self.psi.device
+        out = []
+        for i in range(0, len(landmarks), batch_size):
+            y = _landmark_images(landmarks[i:i + batch_size], self.size).to(device)
+            with autocast(device):
+                x = self.G(y, psi=self.psi)
+            out.append(((x.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.size, self.size, 3), np.uint8)
+
+    def save(self, path: str | Path) -> None:
+        state = {"format": FORMAT, "version": 1, "model_config": to_dict(self.model_cfg), "mode": self.mode,
+                 "shots": self.shots, "info": self.info, "G": self.G.state_dict(), "psi": self.psi.detach().cpu()}
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "FewShotModel":
+        path = Path(path)
+        if not path.is_file():
+            raise TalkbenchError(f"few-shot model {path} does not exist")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # truncated or foreign file
+            raise TalkbenchError(f"cannot read few-shot model {path}: {exc}") from None
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise TalkbenchError(f"{path} is not a talkbench few-shot model (make one with `talkbench fewshot`)")
+        cfg = from_dict(ModelConfig, state["model_config"])
+        g = Generator(cfg.image_size, cfg.width, cfg.max_width, cfg.emb_dim, cfg.n_res)
+        g.load_state_dict(state["G"])
+        return cls(cfg, g, state["psi"], state["mode"], state["shots"], state["info"]).to(select_device(str(device)))
+
+
+def build_fewshot(checkpoint: str | Path, shot_frames: np.ndarray, shot_landmarks: np.ndarray, mode: str = "FF",
+                  ft_steps: int | None = None, device: str | torch.device = "auto",
+                  ft: FineTuneConfig | None = None, loss: LossConfig | None = None,
+                  progress: bool = False) -> FewShotModel:
+    """A person's FF or FT model from T frames (uint8 T×S×S×3) and their 68 landmarks.
+
+    Example::
+
+        case = few_shot_cases(FaceDataset(root))[0]
+        fs = build_fewshot(run / "checkpoint.pt", case.shot_frames, case.shot_landmarks, mode="FT")
+        frames = fs.generate(case.heldout_landmarks)
+    """
+    mode = mode.upper()
+    if mode not in ("FF", "FT"):
+        raise TalkbenchError(f"mode must be FF or FT, got {mode!r}")
+    state = load_checkpoint(checkpoint)
+    dev = select_device(str(device))
+    meta = model_from_checkpoint(state, dev)
+    size = meta.cfg.image_size
+    _check_shots(shot_frames, shot_landmarks, size)
+    x = _images(shot_frames).to(dev)
+    y = _landmark_images(shot_landmarks, size).to(dev)
+    meta.eval()
+    with torch.no_grad():
+        e_new = meta.embed(x, y)  # (1, d)
+        psi = meta.G.psi(e_new)
+    ft = dataclasses.replace(ft or FineTuneConfig(), **({"steps": ft_steps} if ft_steps is not None else {}))
+    info = {"checkpoint_fingerprint": state["fingerprint"], "checkpoint_step": int(state["step"]),
+            "shots_sha256": hashlib.sha256(np.ascontiguousarray(shot_frames).tobytes()).hexdigest()[:16]}
+    G = copy.deepcopy(meta.G)
+    if mode == "FT":
+        train_cfg = from_dict(TrainConfig, state["train_config"]) if state.get("train_config") else TrainConfig()
+        loss = loss or train_cfg.loss
+        psi, log = fine_tune(G, copy.deepcopy(meta.D), psi, meta.D.w0.detach() + e_new[0], x, y, ft, train_cfg,
+                             loss, dev, progress)
+        info.update(ft=to_dict(ft), ft_losses=log, loss=to_dict(loss))
+    return FewShotModel(meta.cfg, G, psi, mode, len(shot_frames), info).to(dev)
+
+
+def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
+              ft: FineTuneConfig, train_cfg: TrainConfig, loss: LossConfig, device: torch.device,
+              progress: bool = False) -> tuple[torch.Tensor, dict[str, list[float]]]:
+    """Train G, ψ', D and w' on the T frames; returns the tuned ψ' and the per-step
+    generator and discriminator totals (first and last ten steps)."""
+    from tqdm import tqdm
+
+    t = x.shape[0]
+    batch = min(ft.batch_size, t)
+    steps = ft.steps if ft.steps is not None else math.ceil(40 * t / batch)
+    psi_p = nn.Parameter(psi.detach().clone())
+    w_p = nn.Parameter(w.detach().clone())
+    betas = (train_cfg.beta1, train_cfg.beta2)
+    opt_g = torch.optim.Adam(list(G.parameters()) + [psi_p], lr=ft.lr_g or train_cfg.lr_g, betas=betas)
+    opt_d = torch.optim.Adam(list(D.parameters()) + [w_p], lr=ft.lr_d or train_cfg.lr_d, betas=betas)
+    content = ContentLoss(loss).to(device)
+    gen = torch.Generator().manual_seed(ft.seed)
+    guard = CollapseGuard(train_cfg.guard_min_std, train_cfg.guard_patience)
+    G.train()
+    D.train()
+    totals: list[float] = []
+    for step in tqdm(range(1, steps + 1), desc="fine-tune", unit="step", disable=not progress):
+        idx = torch.randperm(t, generator=gen)[:batch].to(device)
+        xb, yb = x[idx], y[idx]
+        losses, fake = gan_step(lambda: (G(yb, psi=psi_p.expand(len(idx), -1)), None),
+                                lambda xx, yy: D(xx, yy, w=w_p), xb, yb, content, loss, opt_g, opt_d,
+                                ft.d_steps, autocast(device, train_cfg.amp))
+        guard.check(step, losses, fake)
+        totals.append(losses["g_total"])
+    G.eval()
+    return psi_p.detach(), {"g_total_first": totals[:10], "g_total_last": totals[-10:], "steps": [steps]}
