@@ -99,11 +99,6 @@ class Expression:
     brows: np.ndarray
     gaze: np.ndarray
 
-    @classmethod
-    def neutral(cls, n: int = 1) -> "Expression":
-        z = np.zeros(n)
-        return cls(z, z, z, z, z, np.zeros((n, 2)))
-
     def __len__(self) -> int:
         return len(self.mouth)
 
