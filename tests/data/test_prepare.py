@@ -9,7 +9,8 @@ from talkbench.errors import TalkbenchError
 from talkbench.generator.dataset import FaceDataset
 from talkbench.generator.episodes import MetaEpisodes, few_shot_cases
 from talkbench.generator.prepare import PrepareConfig, discover, prepare, sample_indices
-from talkbench.media import write_video
+from talkbench.cli import main
+from talkbench.media import read_video, write_png, write_video
 
 pytestmark = pytest.mark.slow  # ~10 s of CPU; more wall time on a busy machine
 
@@ -30,6 +31,10 @@ def source(tmp_path_factory, shared_videos):
     noise = [np.clip(128 + 20 * rng.standard_normal((96, 96, 3)), 0, 255).astype(np.uint8) for _ in range(12)]
     write_video(src / "noface.mp4", noise, fps=10)
     write_video(src / "short.mp4", noise[:3], fps=10)
+    frames, _ = read_video(sorted(shared.glob("*.mp4"))[-1], max_frames=12)  # a clip as a folder of frames
+    (src / "person_x" / "clip1").mkdir(parents=True)
+    for i, frame in enumerate(frames):
+        write_png(src / "person_x" / "clip1" / f"{i:04d}.png", frame)
     return src
 
 
@@ -63,7 +68,8 @@ def test_crops_hold_the_face(prepared, shared_videos):
     out, cfg, summary = prepared
     ds = FaceDataset(out)
     assert ds.source == "videos" and ds.size == 64
-    assert summary["prepared"] == 6 and summary["backend"] == ["dlib"]
+    assert summary["prepared"] == 7 and summary["backend"] == ["dlib"]
+    assert ds.identity("person_x__clip1") == "person_x"
     assert ds.meta["config"]["backend_used"] == ["dlib"]
     for video in ds.videos():
         frames, marks = ds.load(video)
@@ -102,3 +108,8 @@ def test_prepared_data_feeds_episodes(prepared):
     assert item["shots"].shape == (4, 3, 64, 64)
     cases = few_shot_cases(ds, shots=(1, 4), n_heldout=4, n_cross=2)
     assert cases and all(c.heldout_frames.shape == (4, 64, 64, 3) for c in cases)
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    assert main(["prepare", str(tmp_path / "missing"), str(tmp_path / "out")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
