@@ -77,21 +77,22 @@ class VGGFeatures(nn.Module):
 
 def load_vgg19(path: Path) -> VGGFeatures:
     """torchvision VGG19 with the ImageNet checkpoint at ``path`` (never downloads)."""
-    import torchvision
+    from torchvision.models.vgg import cfgs, make_layers
 
-    model = torchvision.models.vgg19()
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    return VGGFeatures(model.features, VGG19_LAYERS, IMAGENET_MEAN, IMAGENET_STD, 1.0)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    features = make_layers(cfgs["E"])  # VGG19's conv trunk; the classifier is never used
+    features.load_state_dict({k[len("features."):]: v for k, v in state.items() if k.startswith("features.")})
+    return VGGFeatures(features, VGG19_LAYERS, IMAGENET_MEAN, IMAGENET_STD, 1.0)
 
 
 def load_vggface(path: Path) -> VGGFeatures:
     """VGGFace (VGG16 conv layout) from a user-converted state dict (e.g. ``vgg_face_dag.pth``:
     keys ``conv1_1.weight`` …); the conv tensors are taken in order, the fc layers ignored."""
-    import torchvision
+    from torchvision.models.vgg import cfgs, make_layers
 
     state = torch.load(path, map_location="cpu", weights_only=True)
     convs = [k[: -len(".weight")] for k in state if k.endswith(".weight") and state[k].dim() == 4]
-    features = torchvision.models.vgg16().features
+    features = make_layers(cfgs["D"])  # VGG16's conv trunk
     targets = [m for m in features if isinstance(m, nn.Conv2d)]
     if len(convs) != len(targets):
         raise TalkbenchError(f"{path}: expected {len(targets)} conv layers (VGG16 layout), found {len(convs)}")

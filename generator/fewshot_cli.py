@@ -1,0 +1,39 @@
+"""`talkbench fewshot CHECKPOINT --frames SRC OUT`: a person's FF or FT model from T frames."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", type=Path, help="meta-learned checkpoint (OUT/checkpoint.pt of `talkbench train`)")
+    parser.add_argument("out", type=Path, help="few-shot model file to write (e.g. person.pt)")
+    parser.add_argument("--frames", type=Path, required=True,
+                        help="a prepared dataset folder (with --video) or a folder of raw images of one person "
+                             "(landmarks and crop from the face backend)")
+    parser.add_argument("--video", help="video id within a prepared dataset (default: its first test video)")
+    parser.add_argument("--mode", choices=("FF", "FT"), default="FF", help="feed-forward or fine-tuned (default FF)")
+    parser.add_argument("--shots", type=int, default=8, help="T, the number of frames used (default %(default)s)")
+    parser.add_argument("--steps", type=int, help="FT steps (default: 40 epochs over the T frames)")
+    parser.add_argument("--backend", default="auto", help="face backend for raw images (default auto)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from talkbench.errors import TalkbenchError
+    from talkbench.generator.face_input import shots_from
+    from talkbench.generator.fewshot import build_fewshot
+    from talkbench.generator.train import load_checkpoint
+
+    if args.shots < 1:
+        raise TalkbenchError("--shots must be at least 1")
+    size = int(load_checkpoint(args.checkpoint)["model_config"]["image_size"])
+    frames, marks, source = shots_from(args.frames, size, args.shots, args.video, args.backend)
+    model = build_fewshot(args.checkpoint, frames, marks, mode=args.mode, ft_steps=args.steps, device=args.device,
+                          progress=not args.quiet)
+    model.info["source"] = source
+    model.save(args.out)
+    print(f"{args.out}: {model.generator_name} from {source}")
+    return 0
