@@ -16,6 +16,7 @@ class Detector(abc.ABC):
     kind: ClassVar[str]  # "timm" | "spectral"
     name: str  # registry name
     pretrained: bool  # started from ImageNet weights (recorded in detection.csv)
+    crop_size: int | None = None  # face-crop size of its training data: predict crops the same way
 
     @abc.abstractmethod
     def predict_proba(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
@@ -27,4 +28,4 @@ class Detector(abc.ABC):
 
     def describe(self) -> dict:
         """Plain data for manifests and results."""
-        return {"detector": self.name, "kind": self.kind, "pretrained": self.pretrained}
+        return {"detector": self.name, "kind": self.kind, "pretrained": self.pretrained, "crop_size": self.crop_size}

@@ -60,6 +60,7 @@ def train_detector(cfg: DetectorTrainConfig, train_images: np.ndarray, train_lab
     seed_everything(cfg.seed)
     kwargs = {"input_size": cfg.input_size} if cfg.input_size else {}
     det = create_detector(cfg.detector, pretrained=cfg.pretrained, **kwargs)
+    det.crop_size = cfg.crop_size
     if isinstance(det, SpectralDetector):
         return _fit_spectral(det, train_images, train_labels, val_images, val_labels, out_dir)
     if not isinstance(det, TimmDetector):

@@ -80,6 +80,6 @@ def forgery_set(face_set) -> tuple[np.ndarray, pd.DataFrame]:
 
     crops, table = face_set
     images = np.concatenate([crops, manipulate(crops)])
-    labelled = pd.concat([table.assign(label=0, setting="real"), table.assign(label=1, setting="fake")],
-                         ignore_index=True)
+    labelled = pd.concat([table.assign(label=0, setting="real", kind=""),
+                          table.assign(label=1, setting="fake", kind="")], ignore_index=True)
     return images, split_by_identity(labelled, seed=0)

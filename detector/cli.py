@@ -1,0 +1,236 @@
+"""`talkbench detect`: train, evaluate and apply forgery detectors.
+
+    talkbench detect list
+    talkbench detect train --data RUN [--detector resnet10t_64] [--setting FT_T8] --out DIR [key=value ...]
+    talkbench detect eval  --checkpoint DIR/detector.pt --data RUN --results RUN/results [--robustness]
+    talkbench detect cross --data RUN --out DIR --results RUN/results [--detector spectral_logreg]
+    talkbench detect predict FILE_OR_FOLDER... --checkpoint DIR/detector.pt --out DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from talkbench.config import load_config, to_dict
+from talkbench.errors import TalkbenchError
+
+TABLE_FILE = "splits.csv"  # the labelled frame table with its identity split, kept with a detector
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sub.add_parser("list", help="registered detectors", description="Registered detectors.")
+
+    tr = sub.add_parser("train", help="train a detector on real vs fake face crops",
+                        description="Train a detector (AdamW, cosine schedule, Wang et al. augmentation, early stopping "
+                                    "on validation AUC; resumable). Config keys: "
+                                    + ", ".join(to_dict(_train_cfg_cls()())) + ".")
+    _data_args(tr)
+    tr.add_argument("--detector", help="registry name (see `talkbench detect list`); default resnet10t_64")
+    tr.add_argument("--setting", default="all", help="train on fakes of this setting only (default: all)")
+    tr.add_argument("--pretrained", action="store_true", help="start from ImageNet weights when cached")
+    tr.add_argument("--config", type=Path, help="YAML file with training config keys")
+    tr.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    tr.add_argument("--out", type=Path, required=True, help="folder for the detector, logs and splits")
+    tr.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. epochs=5 lr=3e-4")
+
+    ev = sub.add_parser("eval", help="evaluate a trained detector: metrics, curves, robustness",
+                        description="Frame- and video-level AUC/AP/EER/accuracy with bootstrap CIs, ROC/PR curves and "
+                                    "(optionally) the robustness sweep, written as results CSVs and PNGs.")
+    ev.add_argument("--checkpoint", type=Path, required=True, help="detector.pt or detector.joblib")
+    _data_args(ev, required=False)
+    ev.add_argument("--results", type=Path, required=True, help="results folder (detection.csv, roc/, ...)")
+    ev.add_argument("--split", default="test", choices=["test", "val", "train", "all"],
+                    help="frames to score when the checkpoint's folder holds splits.csv (default test); "
+                         "data given with --data/--real/--fake is scored whole")
+    ev.add_argument("--train-setting", help="label for train_setting in the results (default: from the folder)")
+    ev.add_argument("--robustness", action="store_true", help="also run the robustness sweep")
+    ev.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for AUC CIs (default 1000)")
+
+    cr = sub.add_parser("cross", help="train per setting, test on every setting: AUC matrix + heatmaps",
+                        description="Cross-setting evaluation: one detector per training setting, each tested on "
+                                    "every setting; detection.csv, robustness and cross_setting/ heatmaps.")
+    _data_args(cr)
+    cr.add_argument("--detector", help="registry name; default resnet10t_64")
+    cr.add_argument("--settings", help="comma-separated training settings (default: every setting)")
+    cr.add_argument("--out", type=Path, required=True, help="folder for the trained detectors")
+    cr.add_argument("--results", type=Path, required=True, help="results folder")
+    cr.add_argument("--no-robustness", action="store_true", help="skip the robustness sweep")
+    cr.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for AUC CIs")
+    cr.add_argument("overrides", nargs="*", metavar="key=value", help="training config overrides")
+
+    pr = sub.add_parser("predict", help="fake probability per image/video (and per video frame)",
+                        description="Score images and videos: faces found with a face backend and cropped like the "
+                                    "training data; writes predictions.csv, frames.csv and predictions.json.")
+    pr.add_argument("inputs", nargs="+", type=Path, help="image/video files or folders")
+    pr.add_argument("--checkpoint", type=Path, required=True, help="detector.pt or detector.joblib")
+    pr.add_argument("--out", type=Path, required=True, help="output folder")
+    pr.add_argument("--face-backend", default="auto", help="face backend for detection, or 'none' when the "
+                                                           "inputs are already face crops (default auto)")
+    pr.add_argument("--every", type=int, default=1, help="videos: score every n-th frame")
+    pr.add_argument("--max-frames", type=int, default=300, help="videos: at most this many scored frames")
+
+
+def _train_cfg_cls():
+    from talkbench.detector.train import DetectorTrainConfig
+
+    return DetectorTrainConfig
+
+
+def _data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--data", type=Path, help="a run folder, RUN/generated or a frames.csv (docs/CONTRACTS.md)")
+    p.add_argument("--real", type=Path, help="folder of real face images (with --fake)")
+    p.add_argument("--fake", type=Path, help="folder of fake face images (with --real)")
+    p.add_argument("--crop-size", type=int, default=64, help="face crops are resized to this (default 64)")
+    p.add_argument("--jpeg", type=int, help="re-encode both classes as JPEG of this quality")
+    p.add_argument("--seed", type=int, default=0, help="seed of the identity split and class balancing")
+    p.set_defaults(data_required=required)
+
+
+def _frame_table(args: argparse.Namespace) -> pd.DataFrame | None:
+    from talkbench.detector.data import from_folders, from_generated
+
+    if args.data is not None:
+        return from_generated(args.data)
+    if args.real is not None and args.fake is not None:
+        return from_folders(args.real, args.fake)
+    if args.real is not None or args.fake is not None:
+        raise TalkbenchError("give both --real and --fake")
+    if args.data_required:
+        raise TalkbenchError("give the data: --data RUN, or --real DIR --fake DIR")
+    return None
+
+
+def _load(table: pd.DataFrame, args: argparse.Namespace) -> np.ndarray:
+    from tqdm.auto import tqdm
+
+    from talkbench.detector.data import load_crops
+
+    paths = list(table.path)
+    chunks = [load_crops(paths[i:i + 256], args.crop_size, args.jpeg)
+              for i in tqdm(range(0, len(paths), 256), desc="load crops", unit="×256")]
+    return np.concatenate(chunks)
+
+
+def _split_table(args: argparse.Namespace, out: Path) -> pd.DataFrame:
+    from talkbench.detector.data import split_by_identity
+    from talkbench.files import atomic_path
+
+    table = split_by_identity(_frame_table(args), seed=args.seed).reset_index(drop=True)
+    with atomic_path(out / TABLE_FILE) as tmp:
+        table.to_csv(tmp, index=False)
+    return table
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"list": _list, "train": _train, "eval": _eval, "cross": _cross, "predict": _predict}[args.action](args)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from talkbench.detector.registry import detector_doc, list_detectors
+
+    for name in list_detectors():
+        print(f"{name:18s} {detector_doc(name)}")
+    return 0
+
+
+def _train_config(args: argparse.Namespace):
+    overrides = list(args.overrides)
+    if args.detector:
+        overrides.append(f"detector={args.detector}")
+    if getattr(args, "pretrained", False):
+        overrides.append("pretrained=true")
+    overrides += [f"crop_size={args.crop_size}", f"seed={args.seed}"]
+    return load_config(_train_cfg_cls(), getattr(args, "config", None), overrides)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from talkbench.detector.experiment import train_setting_detector
+    from talkbench.runs import RunDir
+
+    cfg = _train_config(args)
+    run_dir = RunDir(args.out)
+    run_dir.start(cfg, seed=cfg.seed, device=cfg.device)
+    table = _split_table(args, args.out)
+    det = train_setting_detector(_load(table, args), table, cfg, args.setting, args.out)
+    run_dir.finish(detector=det.describe(), train_setting=args.setting)
+    print(f"detector: {args.out}; {det.describe()}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from talkbench.detector.data import split_by_identity
+    from talkbench.detector.evaluate import evaluate_detector, robustness_sweep, write_robustness
+    from talkbench.detector.data import select
+    from talkbench.detector.registry import load_detector
+
+    det = load_detector(args.checkpoint)
+    table = _frame_table(args)
+    split: str | None = None
+    if table is None:
+        saved = args.checkpoint.parent / TABLE_FILE
+        if not saved.is_file():
+            raise TalkbenchError(f"no data given and no {TABLE_FILE} beside {args.checkpoint}")
+        table = pd.read_csv(saved, keep_default_na=False, dtype={"identity": str, "video": str})
+        split = None if args.split == "all" else args.split
+    else:
+        table = split_by_identity(table, seed=args.seed).reset_index(drop=True)
+    train_setting = args.train_setting or _saved_setting(args.checkpoint)
+    images = _load(table, args)
+    rows = evaluate_detector(det, images, table, train_setting, args.results, split=split, n_boot=args.bootstrap,
+                             seed=args.seed)
+    if args.robustness:
+        test = select(table, split, None if train_setting == "all" else train_setting, seed=args.seed) \
+            if train_setting in set(table.setting) | {"all"} else select(table, split, seed=args.seed)
+        write_robustness(robustness_sweep(det, images, test, train_setting), args.results)
+    print(rows.drop(columns=["pretrained"]).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"results: {args.results}")
+    return 0
+
+
+def _saved_setting(checkpoint: Path) -> str:
+    """The train setting recorded by `detect train` in the checkpoint's run manifest."""
+    from talkbench.files import read_json
+
+    manifest = checkpoint.parent / "manifest.json"
+    return str(read_json(manifest).get("train_setting", "unknown")) if manifest.is_file() else "unknown"
+
+
+def _cross(args: argparse.Namespace) -> int:
+    from talkbench.detector.evaluate import auc_matrix
+    from talkbench.detector.experiment import cross_setting
+
+    cfg = _train_config(args)
+    table = _split_table(args, args.out)
+    settings = args.settings.split(",") if args.settings else None
+    detection = cross_setting(_load(table, args), table, cfg, args.out, args.results, settings,
+                              robustness=not args.no_robustness, n_boot=args.bootstrap)
+    print(auc_matrix(detection, cfg.detector).to_string(float_format=lambda v: f"{v:.3f}"))
+    print(f"results: {args.results}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from talkbench.detector.predict import PredictOptions, Predictor
+    from talkbench.detector.registry import load_detector
+    from talkbench.files import atomic_path, write_json
+
+    if args.every < 1 or args.max_frames < 1:
+        raise TalkbenchError("--every and --max-frames must be at least 1")
+    predictor = Predictor(load_detector(args.checkpoint),
+                          PredictOptions(face_backend=args.face_backend, every=args.every, max_frames=args.max_frames))
+    files, frames = predictor.predict(args.inputs)
+    for df, name in ((files, "predictions.csv"), (frames, "frames.csv")):
+        with atomic_path(args.out / name) as tmp:
+            df.to_csv(tmp, index=False)
+    write_json(args.out / "predictions.json", {
+        "detector": predictor.detector.describe(),
+        "face_backend": predictor.backend.name if predictor.backend else "none",
+        "files": files.replace({np.nan: None}).to_dict("records"),
+        "frames": frames.replace({np.nan: None}).to_dict("records")})
+    print(files.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
