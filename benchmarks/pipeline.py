@@ -26,16 +26,17 @@ def data_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     """The synthetic default, a prepared dataset used in place, or raw videos prepared now."""
     if cfg.data and is_prepared_dataset(Path(cfg.data)):
         return {"dataset": str(Path(cfg.data).resolve()), "source": "given"}
-    out = ctx.run_dir / "data"
+    out = ctx.output_dir("data")
     if cfg.data:
         prepare = require("talkbench.generator.prepare")
-        pcfg = from_dict(prepare.PrepareConfig, dict(cfg.prepare))
-        prepare.prepare(Path(cfg.data), out, pcfg)
-        return {"dataset": str(out.resolve()), "source": "prepared"}
+        pcfg = from_dict(prepare.PrepareConfig, {"seed": cfg.seed, **cfg.prepare})
+        summary = prepare.prepare(Path(cfg.data), out / "dataset", pcfg, progress=ctx.show_progress)
+        return {"dataset": str((out / "dataset").resolve()), "source": "prepared",
+                "summary": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}}
     synth = require("talkbench.generator.synth")
     scfg = from_dict(synth.SynthConfig, {"seed": cfg.seed, **cfg.synth})
-    synth.render_dataset(scfg, out)
-    return {"dataset": str(out.resolve()), "source": "synthetic"}
+    synth.render_dataset(out / "dataset", scfg, progress=ctx.show_progress)
+    return {"dataset": str((out / "dataset").resolve()), "source": "synthetic"}
 
 
 def train_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
@@ -46,11 +47,10 @@ def train_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
             raise TalkbenchError(f"checkpoint={path} is not a file")
         return {"checkpoint": str(path.resolve()), "source": "given"}
     train = require("talkbench.generator.train")
-    model = require("talkbench.generator.model")
-    tcfg = from_dict(train.TrainConfig, {"seed": cfg.seed, "model": from_dict(model.ModelConfig, dict(cfg.model)),
-                                         **cfg.train})
+    tcfg = from_dict(train.TrainConfig, {"seed": cfg.seed, "device": cfg.device, **cfg.train,
+                                         "model": dict(cfg.model)})
     dataset = Path(result_of(ctx.run_dir, "data")["dataset"])
-    ckpt = train.train(tcfg, dataset, ctx.run_dir / "train", resume=True)
+    ckpt = train.train(tcfg, dataset, ctx.output_dir("train"), resume=True, progress=ctx.show_progress)
     return {"checkpoint": str(Path(ckpt).resolve()), "source": "trained"}
 
 
@@ -120,23 +120,24 @@ def _write_case(out: Path, setting: str, mode: str, case, model, cfg: SuiteConfi
         write_png(out / setting / "shots" / person / f"{i:04d}.png", frame, {**real_meta, "role": "few-shot input frame"})
     rows = []
     fakes = {}
-    for kind, landmarks, driver in (("self", case.heldout_landmarks, case.identity),
-                                    ("cross", case.cross_landmarks, case.cross_identity)):
+    for kind, landmarks, driver, index in (("self", case.heldout_landmarks, case.identity, case.heldout_index),
+                                           ("cross", case.cross_landmarks, case.cross_identity, case.cross_index)):
         fake = model.generate(landmarks)
+        numbers = index if len(index) == len(fake) else np.arange(len(fake))  # frame numbers in the source video
         fakes[kind] = fake
         meta = provenance(generator=model.generator_name, config_fingerprint=model.config_fingerprint,
                           setting=setting, kind=kind, identity=case.identity, video=case.video,
                           driver_identity=driver, shots=case.T)
         folder = Path(setting) / kind / person
-        for j, img in enumerate(fake):
-            fake_rel = folder / f"{j:04d}_fake.png"
+        for j, (img, frame) in enumerate(zip(fake, numbers)):
+            fake_rel = folder / f"{int(frame):04d}_fake.png"
             write_png(out / fake_rel, img, meta)
             real_rel = ""
             if kind == "self":
-                real_rel = folder / f"{j:04d}_real.png"
+                real_rel = folder / f"{int(frame):04d}_real.png"
                 write_png(out / real_rel, case.heldout_frames[j], {**real_meta, "role": "ground truth"})
-            rows.append([setting, mode, case.T, kind, case.identity, case.video, j, str(fake_rel), str(real_rel),
-                         driver])
+            rows.append([setting, mode, case.T, kind, case.identity, case.video, int(frame), str(fake_rel),
+                         str(real_rel), driver])
     if grid:
         _write_grid(run_dir / "samples" / f"{setting}__{case.identity}.png", case, fakes["self"], model, setting)
     return rows

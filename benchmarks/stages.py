@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -28,7 +29,7 @@ from tqdm.auto import tqdm
 
 from talkbench.config import fingerprint
 from talkbench.errors import TalkbenchError
-from talkbench.files import read_json, write_json
+from talkbench.files import read_json, write_json, write_text
 from talkbench.runs import now
 
 T = TypeVar("T")
@@ -43,6 +44,19 @@ class StageContext:
     name: str
     fingerprint: str
     show_progress: bool = True
+
+    def output_dir(self, relative: str) -> Path:
+        """``run_dir/relative`` for this fingerprint's outputs: kept when it holds partial work
+        of the same fingerprint (a killed run resumes into it), emptied when it holds another's
+        (a changed config must not mix with stale outputs)."""
+        path = self.run_dir / relative
+        marker = path / ".stage-fingerprint"
+        if path.exists() and (not marker.is_file() or marker.read_text().strip() != self.fingerprint):
+            shutil.rmtree(path)
+        path.mkdir(parents=True, exist_ok=True)
+        if not marker.is_file():
+            write_text(marker, self.fingerprint + "\n")
+        return path
 
     def progress(self, items: Iterable[T], total: int | None = None, desc: str = "") -> Iterator[T]:
         """A tqdm bar labelled with the stage name (silent when progress is off)."""

@@ -141,3 +141,22 @@ def test_killed_run_resumes_where_it_stopped(tmp_path):
     subprocess.run([sys.executable, str(script), str(run)], check=True, timeout=60)
     assert (run / "calls.log").read_text().split() == ["first", "slow", "slow"]  # first not redone
     assert (run / "slow.txt").read_text() == "2" and (run / "stages" / "slow.json").exists()
+
+
+def test_output_dir_keeps_same_fingerprint_work_and_clears_stale(tmp_path):
+    seen = []
+
+    def work(ctx):
+        out = ctx.output_dir("work")
+        seen.append(sorted(p.name for p in out.iterdir() if not p.name.startswith(".")))
+        write_text(out / f"part{len(seen)}.txt", "x")
+        if len(seen) == 1:
+            raise RuntimeError("killed half-way")
+
+    runner = StageRunner(tmp_path, show_progress=False)
+    with pytest.raises(StageFailed):
+        runner.run([Stage("w", work, {"v": 1})])
+    runner.run([Stage("w", work, {"v": 1})])  # same config: partial work is still there
+    assert seen[1] == ["part1.txt"]
+    runner.run([Stage("w", work, {"v": 2})])  # new config: stale outputs are gone
+    assert seen[2] == []
