@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import joblib
 import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -71,7 +72,8 @@ class SpectralDetector(Detector):
         if classifier == "logreg":
             clf = LogisticRegression(C=C, max_iter=2000)
         elif classifier == "svm":
-            clf = SVC(C=C, kernel="rbf", probability=True, random_state=0)
+            # Platt-scaled probabilities from held-out folds (SVC(probability=True) is deprecated)
+            clf = CalibratedClassifierCV(SVC(C=C, kernel="rbf"), ensemble=False)
         else:
             raise TalkbenchError(f"spectral classifier must be 'logreg' or 'svm', not {classifier!r}")
         self.pipeline: Pipeline = make_pipeline(StandardScaler(), clf)
