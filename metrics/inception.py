@@ -161,3 +161,19 @@ class InceptionFeatures:
                 feats.append(self.forward(batch[ok]))
         out = torch.cat(feats).numpy() if feats else np.zeros((0, FEATURE_DIM), np.float32)
         return out, n_failed
+
+
+def random_fid_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
+    """Randomly initialised weights for pytorch-fid's Inception, for validating pipelines
+    where the real weights are absent (tests, benchmarks). Convolutions get He-normal
+    weights: PyTorch's default init shrinks activations layer by layer until the pool3
+    features are ~1e-8 and every FID is ~0, which would make any comparison vacuous."""
+    import torchvision
+
+    gen = torch.Generator().manual_seed(seed)
+    model = torchvision.models.inception_v3(num_classes=1008, aux_logits=False, weights=None, init_weights=False)
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            fan_in = module.weight[0].numel()
+            module.weight.data = torch.randn(module.weight.shape, generator=gen) * (2.0 / fan_in) ** 0.5
+    return model.state_dict()

@@ -1,0 +1,86 @@
+"""compute_metrics and `talkbench metrics`: unavailable weights, strict mode, bad input."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from talkbench.cli import main
+from talkbench.errors import TalkbenchError
+from talkbench.metrics.api import compute_metrics
+from talkbench.metrics.inputs import ImageSet, make_pairs
+
+
+@pytest.fixture
+def folders(tmp_path, rng):
+    real, fake = tmp_path / "real", tmp_path / "fake"
+    real.mkdir(), fake.mkdir()
+    for i in range(4):
+        img = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+        Image.fromarray(img).save(real / f"{i:04d}_real.png")
+        Image.fromarray(np.clip(img.astype(int) + 20, 0, 255).astype(np.uint8)).save(fake / f"{i:04d}_fake.png")
+    # grayscale real / RGBA fake of a different size: converted and resized, still scored
+    gray = rng.integers(0, 256, (40, 40), dtype=np.uint8)
+    Image.fromarray(gray).save(real / "0004_real.png")
+    Image.fromarray(np.dstack([gray, gray, gray, np.full_like(gray, 255)])).resize((80, 80)).save(fake / "0004_fake.png")
+    (real / "0005_real.png").write_bytes(b"not a png")
+    Image.fromarray(gray).save(fake / "0005_fake.png")
+    return real, fake
+
+
+def test_missing_weights_are_unavailable_never_numbers(folders, empty_weights):
+    results = {r.name: r for r in compute_metrics(*folders, ["fid", "kid", "lpips", "ssim"])}
+    for name, asset in (("FID", "inception-fid"), ("KID", "inception-fid"), ("LPIPS", "alexnet")):
+        assert results[name].status == "unavailable" and results[name].value is None
+        assert asset in results[name].reason and "talkbench weights download" in results[name].reason
+    ssim = results["SSIM"]
+    assert ssim.status == "ok" and ssim.n == 5 and ssim.n_failed == 1  # the unreadable file is counted
+    assert np.isnan(results["FID"].as_row()["value"])
+
+
+def test_strict_turns_unavailable_into_an_error(folders, empty_weights):
+    with pytest.raises(TalkbenchError, match="FID cannot be computed.*inception-fid"):
+        compute_metrics(*folders, ["fid", "ssim"], strict=True)
+
+
+def test_unavailable_face_backend_is_reported(folders, empty_weights):
+    (res,) = compute_metrics(*folders, ["csim"], backend="insightface")
+    assert res.status == "unavailable" and res.name == "CSIM-arcface" and res.reason
+
+
+def test_bad_input_is_a_one_line_error(folders, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(TalkbenchError, match="no images"):
+        compute_metrics(empty, folders[1], ["ssim"])
+    (folders[1] / "9999_fake.png").write_bytes((folders[1] / "0000_fake.png").read_bytes())
+    with pytest.raises(TalkbenchError, match="1 of 7 fake images have no real image"):
+        compute_metrics(*folders, ["ssim"])
+    with pytest.raises(TalkbenchError, match="use --pairs by-name"):
+        compute_metrics(*folders, ["ssim"], pairs="none")
+    with pytest.raises(TalkbenchError, match="unknown metric"):
+        compute_metrics(*folders, ["nope"])
+
+
+def test_pairing_by_name_ignores_role_suffix():
+    real = ImageSet([], ["a_real.png", "b_real.png"])
+    fake = ImageSet([], ["b_fake.png", "a.png"])
+    assert make_pairs(real, fake, "by-name") == [(1, 0), (0, 1)]
+
+
+def test_cli_writes_json_and_csv_and_prints_a_table(folders, tmp_path, capsys, empty_weights):
+    out = tmp_path / "r.json"
+    assert main(["metrics", "--real", str(folders[0]), "--fake", str(folders[1]), "--metrics", "ssim", "psnr",
+                 "lpips", "--out", str(out)]) == 0
+    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    assert rows["SSIM"]["status"] == "ok" and rows["LPIPS"]["status"] == "unavailable"
+    printed = capsys.readouterr().out
+    assert "SSIM" in printed and "unavailable" in printed
+    csv = tmp_path / "r.csv"
+    assert main(["metrics", "--real", str(folders[0]), "--fake", str(folders[1]), "--metrics", "l1",
+                 "--out", str(csv)]) == 0
+    assert csv.read_text().startswith("name,value,ci_low,ci_high,n,n_failed,status")
+    assert main(["metrics", "--real", str(folders[0]), "--fake", str(folders[1]), "--metrics", "lpips",
+                 "--strict"]) == 2
+    assert "error" in capsys.readouterr().err
