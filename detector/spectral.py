@@ -28,22 +28,27 @@ _GREY = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 @functools.lru_cache(maxsize=8)
-def _radial_bins(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For a size×size shifted spectrum: frequency order sorted by integer radius, the start
-    of each radius in that order, and the count per radius (radii up to size/2)."""
-    yy, xx = np.indices((size, size)) - size // 2
-    radius = np.rint(np.hypot(xx, yy)).astype(np.int64).ravel()
-    keep = np.flatnonzero(radius <= size // 2)
-    order = keep[np.argsort(radius[keep], kind="stable")]
-    counts = np.bincount(radius[order])
-    return order, np.r_[0, np.cumsum(counts)[:-1]], counts
+def _radial_weights(size: int) -> np.ndarray:
+    """(size·(size//2+1), size//2+1) float32 matrix that turns a flattened ``rfft2`` power
+    spectrum into the mean over each integer radius of the full spectrum. The half spectrum
+    holds every frequency whose conjugate lies in the missing half once for both, so those
+    count twice; radii beyond size/2 (the corners) are left out."""
+    fy = np.fft.fftfreq(size, 1 / size)[:, None]
+    fx = np.fft.rfftfreq(size, 1 / size)[None, :]
+    radius = np.rint(np.hypot(fx, fy)).astype(np.int64).ravel()
+    mult = np.where((fx == 0) | (fx == size / 2), 1.0, 2.0).repeat(size, axis=0).ravel()
+    n_r = size // 2 + 1
+    keep = radius < n_r
+    w = np.zeros((radius.size, n_r), np.float64)
+    w[np.flatnonzero(keep), radius[keep]] = mult[keep]
+    return (w / w.sum(axis=0, keepdims=True)).astype(np.float32)
 
 
 def spectrum_features(images: np.ndarray, size: int | None = None) -> np.ndarray:
     """(N, size//2 + 1) azimuthal averages of 20·log10|FFT| of grey-level crops.
 
     ``images``: N×H×W×3 uint8 (or N×H×W grey); resized to ``size`` (default: their own,
-    which must be square)."""
+    which must be square). One batched real FFT and one matrix product do the whole batch."""
     images = np.asarray(images)
     if images.ndim == 4:
         grey = images.astype(np.float32) @ _GREY
@@ -57,10 +62,11 @@ def spectrum_features(images: np.ndarray, size: int | None = None) -> np.ndarray
         raise TalkbenchError(f"spectral features need square crops, got {h}×{w}")
     if (h, w) != (size, size):
         grey = np.stack([cv2.resize(g, (size, size), interpolation=cv2.INTER_AREA) for g in grey])
-    spec = np.fft.fftshift(np.fft.fft2(grey), axes=(-2, -1))
-    power = 20.0 * np.log10(np.abs(spec).reshape(n, -1) + 1e-8)
-    order, starts, counts = _radial_bins(size)
-    return np.add.reduceat(power[:, order], starts, axis=1) / counts
+    spec = np.fft.rfft2(grey)
+    power = spec.real ** 2 + spec.imag ** 2
+    # 20·log10|F| = 10·log10|F|²; the epsilon (1e-16 on |F|²) keeps empty frequencies finite
+    logp = 10.0 * np.log10(power.reshape(n, -1) + 1e-16)
+    return logp.astype(np.float32) @ _radial_weights(size)
 
 
 class SpectralDetector(Detector):

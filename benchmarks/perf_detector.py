@@ -1,0 +1,170 @@
+"""Detector hot paths, each beside its anchor, measured interleaved (the CPU is shared):
+
+1. inference: crops → fake probabilities through the predict pipeline
+   (``Detector.predict_proba``: uint8 → resize/normalise → forward → sigmoid → numpy) vs a
+   bare timm forward on the same batches already as normalised tensors (goal ≥ 85 %);
+   plus the face-detection front end (dlib) on video frames, for scale;
+2. training: images/s of the training step with and without the Wang augmentation vs a
+   bare forward/backward/AdamW step on the same tensors;
+3. spectral baseline: features/s vs the raw batched numpy FFT of the same images.
+
+    python -m talkbench.benchmarks.perf_detector [--detector resnet10t_64] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+
+
+def _rate(fn: Callable[[], int], repeats: int) -> float:
+    """Median items/s over ``repeats`` calls of ``fn`` (which returns the items it did)."""
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        n = fn()
+        rates.append(n / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def _interleaved(a: Callable[[], int], b: Callable[[], int], repeats: int) -> tuple[float, float]:
+    """Rates of a and b measured alternately, so load changes hit both alike."""
+    ra, rb = [], []
+    for _ in range(repeats):
+        ra.append(_rate(a, 1))
+        rb.append(_rate(b, 1))
+    return statistics.median(ra), statistics.median(rb)
+
+
+def _line(what: str, ours: float, anchor_name: str, anchor: float, unit: str = "images/s") -> None:
+    print(f"{what:44s} {ours:9.1f} {unit}   {anchor_name:34s} {anchor:9.1f} {unit}   ratio {ours / anchor:5.2f}")
+
+
+def bench_inference(name: str, n: int, batch: int, repeats: int) -> None:
+    from talkbench.detector.registry import create_detector
+
+    det = create_detector(name)
+    det.model.eval()
+    crops = np.random.default_rng(0).integers(0, 255, (n, 64, 64, 3), np.uint8)
+    tensors = [det.preprocess(crops[i:i + batch]) for i in range(0, n, batch)]
+
+    def pipeline() -> int:
+        det.predict_proba(crops, batch)
+        return n
+
+    @torch.inference_mode()
+    def bare() -> int:
+        for x in tensors:
+            det.model(x)
+        return n
+
+    pipeline(), bare()  # warm-up
+    ours, anchor = _interleaved(pipeline, bare, repeats)
+    _line(f"inference {name} ({det.input_size} px, batch {batch})", ours, "bare timm forward", anchor)
+
+
+def bench_face_front_end(name: str, frames: int) -> None:
+    from talkbench.detector.predict import PredictOptions, Predictor
+    from talkbench.detector.registry import create_detector
+
+    try:
+        predictor = Predictor(create_detector(name), PredictOptions(face_backend="dlib"))
+    except Exception as exc:  # no dlib here: say so, the other figures still stand
+        print(f"face front end: skipped ({exc})")
+        return
+    rng = np.random.default_rng(0)
+    video = rng.integers(0, 255, (frames, 360, 360, 3), np.uint8)
+
+    def with_faces() -> int:
+        predictor.score(*predictor.crops(list(video)))
+        return frames
+
+    def crops_only() -> int:
+        predictor.detector.predict_proba(video[:, :64, :64], 64)
+        return frames
+
+    ours, anchor = _interleaved(with_faces, crops_only, 2)
+    _line("predict incl. dlib detection (360 px frames)", ours, "same frames as ready crops", anchor)
+
+
+def bench_training(name: str, n: int, batch: int, repeats: int) -> None:
+    from talkbench.detector.augment import WangAugment
+    from talkbench.detector.registry import create_detector
+
+    det = create_detector(name)
+    det.model.train()
+    opt = torch.optim.AdamW(det.model.parameters(), lr=1e-4)
+    crops = np.random.default_rng(0).integers(0, 255, (n, 64, 64, 3), np.uint8)
+    labels = torch.from_numpy(np.arange(n) % 2).float()
+    tensors = [det.preprocess(crops[i:i + batch]) for i in range(0, n, batch)]
+    aug, rng = WangAugment(), np.random.default_rng(0)
+
+    def step(x: torch.Tensor, y: torch.Tensor) -> None:
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(det.logits(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    def ours(augment: bool) -> Callable[[], int]:
+        def run() -> int:
+            for i in range(0, n, batch):
+                b = aug(crops[i:i + batch], rng) if augment else crops[i:i + batch]
+                step(det.preprocess(b), labels[i:i + batch])
+            return n
+        return run
+
+    def bare() -> int:
+        for k, x in enumerate(tensors):
+            step(x, labels[k * batch:(k + 1) * batch])
+        return n
+
+    bare()
+    plain, anchor = _interleaved(ours(False), bare, repeats)
+    _line(f"training step {name} (batch {batch})", plain, "bare fwd/bwd/AdamW on tensors", anchor)
+    augmented, anchor = _interleaved(ours(True), bare, repeats)
+    _line(f"training step + Wang augmentation", augmented, "bare fwd/bwd/AdamW on tensors", anchor)
+
+
+def bench_spectral(n: int, repeats: int) -> None:
+    from talkbench.detector.spectral import spectrum_features
+
+    crops = np.random.default_rng(0).integers(0, 255, (n, 64, 64, 3), np.uint8)
+    grey = crops.astype(np.float32).mean(-1)
+
+    def ours() -> int:
+        spectrum_features(crops)
+        return n
+
+    def fft() -> int:
+        np.fft.fft2(grey)
+        return n
+
+    ours(), fft()
+    f, anchor = _interleaved(ours, fft, repeats)
+    _line("spectral features (64 px)", f, "raw numpy fft2 of the same images", anchor, "feats/s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--detector", default="resnet10t_64", help="timm detector from the registry")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the CPU is shared)")
+    p.add_argument("--images", type=int, default=256, help="images per measurement")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=5)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} thread(s); medians of {args.repeats} interleaved runs")
+    bench_inference(args.detector, args.images, args.batch, args.repeats)
+    bench_training(args.detector, args.images // 2, 32, max(2, args.repeats // 2))
+    bench_spectral(args.images * 4, args.repeats)
+    bench_face_front_end(args.detector, 16)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
