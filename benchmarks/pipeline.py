@@ -159,12 +159,157 @@ def _write_grid(path: Path, case, fake: np.ndarray, model, setting: str, rows: i
                          layout="columns: shot | driver landmarks | generated | ground truth"))
 
 
+REALISM_COLUMNS = ["setting", "mode", "T", "kind", "metric", "backend", "value", "ci_low", "ci_high", "n", "n_failed",
+                   "status", "reason", "higher_is_better"]
+SET_METRICS = ("fid", "kid", "ifd", "ikid")  # distribution distances: one value per set of frames
+PAIRED_METRICS = ("ssim", "psnr", "l1", "lpips", "lpips-vgg", "landmarks")  # need the ground-truth frame
+
+
+def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, list]:
+    """The per-image metrics (metrics package classes), built once and shared across people:
+    face backends load in seconds, so they are created once, not per person. A metric that
+    cannot be built here comes back as an unavailable result."""
+    api = require("talkbench.metrics.api")
+    from talkbench.faces import create_backend
+    from talkbench.metrics.base import MetricResult
+    from talkbench.metrics.csim import CSIM
+    from talkbench.metrics.landmarks import LandmarkError
+    from talkbench.metrics.lpips_metric import LPIPS
+    from talkbench.metrics.pixel import L1, PSNR
+    from talkbench.metrics.ssim import SSIM
+
+    faces: dict[str, object] = {}
+
+    def face(cap: str):
+        if cap not in faces:
+            faces[cap] = create_backend(backend, capability=cap)
+        return faces[cap]
+
+    builders = {"ssim": SSIM, "psnr": PSNR, "l1": L1, "lpips": lambda: LPIPS("alex"), "lpips-vgg": lambda: LPIPS("vgg"),
+                "csim": lambda: CSIM(face("embed"), paired=kind == "self"),
+                "landmarks": lambda: LandmarkError(face("landmarks"))}
+    built, unavailable = [], []
+    for name in names:
+        if name in SET_METRICS or (kind == "cross" and name in PAIRED_METRICS):
+            continue
+        if name not in builders:
+            raise TalkbenchError(f"metrics.names: unknown metric '{name}'; known: "
+                                 f"{', '.join(sorted(set(builders) | set(SET_METRICS)))}")
+        try:
+            built.append(builders[name]())
+        except (TalkbenchError, ImportError) as exc:
+            spec = api.REGISTRY[name]
+            unavailable.append(MetricResult.unavailable(spec.fallback_name(backend), str(exc), spec.higher_is_better))
+    return built, unavailable
+
+
+def _over_people(per_person: list) -> dict:
+    """One realism row from per-person results of one metric: the mean over people with its
+    Student-t 95 % CI over people (people, not frames, are the independent units)."""
+    from talkbench.metrics.base import mean_ci
+
+    ok = [r for r in per_person if r.status == "ok" and r.value is not None]
+    first = per_person[0]
+    row = {"metric": first.name, "backend": first.backend, "n": sum(r.n for r in per_person),
+           "n_failed": sum(r.n_failed for r in per_person), "higher_is_better": first.higher_is_better}
+    if not ok:
+        return {**row, "value": None, "ci_low": None, "ci_high": None, "status": "unavailable",
+                "reason": first.reason or "no person could be scored"}
+    value, lo, hi = mean_ci(np.array([r.value for r in ok]))
+    return {**row, "value": value, "ci_low": lo, "ci_high": hi, "status": "ok", "reason": ""}
+
+
+def _result_row(result) -> dict:
+    """A metrics-package ``MetricResult`` as a realism.csv row fragment."""
+    row = result.as_row()
+    row["metric"] = row.pop("name")
+    return row
+
+
 def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
-    raise TalkbenchError("stage 'realism': not wired yet")
+    """Realism per setting × kind: per-image metrics (SSIM, PSNR, L1, LPIPS, CSIM, NME ...)
+    per person, then the mean and CI over people; set metrics (FID, KID and their identity-
+    space versions) on the pooled frames. Self-reenactment compares with the ground-truth
+    frame; cross-reenactment with the real frames of the person being faked (unpaired)."""
+    api = require("talkbench.metrics.api")
+    from talkbench.media import read_image
+
+    gen = ctx.run_dir / "generated"
+    frames = pd.read_csv(gen / "frames.csv", keep_default_na=False)
+    names = list(cfg.metrics.names)
+    backend = str(cfg.metrics.options.get("backend", "auto"))
+    person_metrics = {kind: _person_metrics(names, backend, kind) for kind in ("self", "cross")}
+    truth = frames[frames["kind"] == "self"]
+    cache: dict[str, np.ndarray] = {}
+
+    def load(rel: str) -> np.ndarray:
+        if rel not in cache:
+            cache[rel] = read_image(gen / rel)
+        return cache[rel]
+
+    rows = []
+    groups = list(frames.groupby(["setting", "kind"], sort=False))
+    for (setting, kind), part in ctx.progress(groups, total=len(groups), desc="metrics per setting"):
+        mode, t = str(part["mode"].iloc[0]), int(part["T"].iloc[0])
+        built, unavailable = person_metrics[kind]
+        per_metric: dict[str, list] = {}
+        reals_all = []
+        for identity, person in part.groupby("identity"):
+            real_rel = (person["real_path"] if kind == "self" else
+                        truth[(truth["setting"] == setting) & (truth["identity"] == identity)]["real_path"]).tolist()
+            fakes, reals = [load(p) for p in person["fake_path"]], [load(p) for p in real_rel]
+            reals_all += real_rel
+            for m in built:
+                m.reset()
+                m.update(fakes, reals)
+                for r in m.compute_all():
+                    per_metric.setdefault(r.name, []).append(r)
+        results = [_over_people(v) for v in per_metric.values()] + [_result_row(r) for r in unavailable]
+        wanted = [n for n in names if n in SET_METRICS]
+        if wanted:
+            pooled = api.compute_metrics([str(gen / p) for p in reals_all], [str(gen / p) for p in part["fake_path"]],
+                                         wanted, pairs="none", backend=backend)
+            results += [_result_row(r) for r in pooled]
+        for r in results:
+            rows.append({"setting": setting, "mode": mode, "T": t, "kind": kind,
+                         **{k: r.get(k) for k in REALISM_COLUMNS[4:]}})
+    df = pd.DataFrame(rows, columns=REALISM_COLUMNS)
+    with atomic_path(ctx.run_dir / "results" / "realism.csv") as tmp:
+        df.to_csv(tmp, index=False)
+    return {"rows": len(df), "unavailable": sorted(df.loc[df["status"] != "ok", "metric"].unique().tolist())}
 
 
 def detection_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
-    raise TalkbenchError("stage 'detection': not wired yet")
+    """Detectors trained per setting, tested on every setting, robustness on their own
+    setting (the detector package's experiment); results copied into ``RUN/results``."""
+    data = require("talkbench.detector.data")
+    experiment = require("talkbench.detector.experiment")
+    train = require("talkbench.detector.train")
+    import shutil
+
+    work = ctx.output_dir("detection")
+    table = data.split_by_identity(data.from_generated(ctx.run_dir / "generated"), seed=cfg.seed)
+    opts = dict(cfg.detector.options)
+    crop = int(opts.get("crop_size", 64))
+    images = data.load_crops(table["path"].tolist(), crop)
+    detection = []
+    for name in ctx.progress(cfg.detector.names, desc="detectors"):
+        dcfg = from_dict(train.DetectorTrainConfig, {"seed": cfg.seed, "device": cfg.device, **opts, "detector": name})
+        detection.append(experiment.cross_setting(images, table, dcfg, work / "models", work / "results",
+                                                  robustness=cfg.detector.robustness, progress=ctx.show_progress))
+    results = ctx.run_dir / "results"
+    for name in ("detection.csv", "robustness.csv"):
+        src = work / "results" / name
+        if src.is_file():
+            with atomic_path(results / name) as tmp:
+                shutil.copyfile(src, tmp)
+    for folder in ("roc", "pr", "cross_setting"):
+        if (work / "results" / folder).is_dir():
+            shutil.rmtree(results / folder, ignore_errors=True)
+            shutil.copytree(work / "results" / folder, results / folder)
+    df = pd.concat(detection, ignore_index=True)
+    return {"rows": len(df), "detectors": list(cfg.detector.names),
+            "split_identities": {k: int(v) for k, v in table.groupby("split")["identity"].nunique().items()}}
 
 
 def report_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:

@@ -146,10 +146,11 @@ class StageRunner:
             if stage.name not in force and self.is_current(stage):
                 reports.append(StageReport(stage.name, "skipped"))
                 continue
+            start = time.perf_counter()
             try:
                 reports.append(self._run_one(stage))
             except BaseException as exc:  # noqa: BLE001 - recorded, then re-raised
-                reports.append(StageReport(stage.name, "failed", error=str(exc)))
+                reports.append(StageReport(stage.name, "failed", time.perf_counter() - start, str(exc)))
                 reports.extend(StageReport(s.name, "not run") for s in stages[i + 1:])
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     raise

@@ -33,14 +33,18 @@ class FewShotSection:
 
 @dataclasses.dataclass
 class MetricsSection:
-    names: tuple[str, ...] = ("fid", "kid", "ssim", "psnr", "lpips", "csim", "nme")
+    """Names from the metrics package's registry; ``options.backend``: face backend (auto)."""
+
+    names: tuple[str, ...] = ("fid", "kid", "ssim", "psnr", "lpips", "csim", "landmarks", "l1", "ifd", "ikid")
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
 class DetectorSection:
-    names: tuple[str, ...] = ("spectral",)
-    cross_setting: bool = True
+    """Detector registry names; each is trained per setting and tested on every setting.
+    ``options``: fields of the detector package's ``DetectorTrainConfig`` (epochs, crop_size ...)."""
+
+    names: tuple[str, ...] = ("spectral_logreg",)
     robustness: bool = True
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
 

@@ -164,7 +164,8 @@ def table1(run: RunResults, kind: str = "self", level: str = "frame") -> Table:
             cells[(row_label(mode, t), f"AUC {r['detector']}")] = _auc_cell(r)
     what = "self-reenactment (held-out frames of the same video)" if kind == "self" else \
         "cross-reenactment (driven by other people's landmarks)"
-    caption = (f"{what}; value [95 % CI over people]; ↓ lower is better for FID, KID, LPIPS, NME; "
+    caption = (f"{what}; value [95 % CI over people; FID/KID: on the pooled frames]; "
+               "↓ lower is better for FID, KID, LPIPS, NME; "
                f"AUC: detector trained and tested on that setting ({level} level; 0.5 = undetectable)")
     table = Table(f"Realism and detectability vs shots — {kind}", rows, columns, cells, caption)
     return table if kind == "self" else table.without_empty_columns()

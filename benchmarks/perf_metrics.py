@@ -1,0 +1,182 @@
+"""Performance of the metrics' hot paths, each beside its anchor, measured side by side.
+
+- FID end to end (process start to value) vs ``python -m pytorch_fid`` on the same folders,
+  the same randomly initialised Inception injected into both (the real weights are not
+  available offline); then ours again with the real set's features already cached;
+- SSIM batched (torch) vs an skimage per-image loop;
+- landmark (NME) and CSIM throughput with dlib vs the bare dlib calls.
+
+Run: ``python -m talkbench.benchmarks.perf_metrics [--n 50] [--size 128]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageFilter
+
+SHARED_IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "images"
+
+
+def sample_images(n: int, size: int, seed: int = 0) -> list[np.ndarray]:
+    """Random square crops of the shared photos (random noise images where they are absent)."""
+    rng = np.random.default_rng(seed)
+    photos = [np.asarray(Image.open(p).convert("RGB")) for p in sorted(SHARED_IMAGES.glob("*"))] \
+        if SHARED_IMAGES.is_dir() else []
+    out = []
+    for k in range(n):
+        if not photos:
+            out.append(rng.integers(0, 256, (size, size, 3), dtype=np.uint8))
+            continue
+        im = photos[k % len(photos)]
+        s = int(min(im.shape[:2]) * rng.uniform(0.4, 0.9))
+        y, x = rng.integers(0, im.shape[0] - s + 1), rng.integers(0, im.shape[1] - s + 1)
+        out.append(np.asarray(Image.fromarray(im[y:y + s, x:x + s]).resize((size, size), Image.BILINEAR)))
+    return out
+
+
+def _run(cmd: list[str], env: dict) -> tuple[float, str]:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+    return wall, proc.stdout
+
+
+def bench_fid(n: int, size: int) -> None:
+    from talkbench.metrics.inception import random_fid_state_dict
+
+    with tempfile.TemporaryDirectory() as tmp_:
+        tmp = Path(tmp_)
+        real = sample_images(n, size, seed=0)
+        for sub, images in (("real", real), ("fake", [np.asarray(Image.fromarray(im).filter(ImageFilter.GaussianBlur(2)))
+                                                      for im in real])):
+            (tmp / sub).mkdir()
+            for i, im in enumerate(images):
+                Image.fromarray(im).save(tmp / sub / f"{i:04d}.png")
+        # pytorch-fid finds its checkpoint in TORCH_HOME's hub cache (no download); ours gets the same file.
+        ckpt = tmp / "torch" / "hub" / "checkpoints" / "pt_inception-2015-12-05-6726825d.pth"
+        ckpt.parent.mkdir(parents=True)
+        torch.save(random_fid_state_dict(seed=0), ckpt)
+        env = dict(os.environ, TORCH_HOME=str(tmp / "torch"), TALKBENCH_CACHE=str(tmp / "cache"))
+        ours_cmd = [sys.executable, "-m", "talkbench.benchmarks.perf_metrics", "--child-fid", str(tmp / "real"),
+                    str(tmp / "fake"), str(ckpt)]
+        ref_cmd = [sys.executable, "-m", "pytorch_fid", "--device", "cpu", str(tmp / "real"), str(tmp / "fake")]
+        t_ref, out_ref = _run(ref_cmd, env)
+        t_ours, out_ours = _run(ours_cmd + ["--no-cache"], env)
+        _run(ours_cmd + ["--only-real"], env)  # fills the cache with the real set's features
+        t_cached, out_cached = _run(ours_cmd, env)
+        fid_ref = float(re.search(r"FID:\s+([-\d.eE+]+)", out_ref).group(1))
+        fid_ours, fid_cached = (float(o.strip().splitlines()[-1]) for o in (out_ours, out_cached))
+        print(f"FID end to end, {n}+{n} images of {size}px, torch threads {torch.get_num_threads()}:")
+        print(f"  pytorch-fid            {t_ref:7.1f} s  ({2 * n / t_ref:5.2f} img/s)  FID {fid_ref:.6f}")
+        print(f"  talkbench              {t_ours:7.1f} s  ({2 * n / t_ours:5.2f} img/s)  FID {fid_ours:.6f}  "
+              f"speed-up {t_ref / t_ours:.2f}x  |diff| {abs(fid_ours - fid_ref):.2e}")
+        print(f"  talkbench, real cached {t_cached:7.1f} s                     FID {fid_cached:.6f}  "
+              f"speed-up {t_ref / t_cached:.2f}x")
+
+
+def child_fid(real: str, fake: str, ckpt: str, use_cache: bool, only_real: bool) -> None:
+    from talkbench.metrics.api import compute_metrics
+    from talkbench.metrics.inception import InceptionFeatures
+    from talkbench.metrics.inputs import ImageSet
+
+    extractor = InceptionFeatures(torch.load(ckpt, weights_only=True), cache_dir=None if use_cache else False)
+    if only_real:
+        extractor.features(ImageSet.from_any(real))
+        return
+    import warnings
+
+    warnings.simplefilter("ignore")
+    print(compute_metrics(real, fake, ["fid"], pairs="none", inception=extractor)[0].value)
+
+
+def bench_ssim(n: int, size: int) -> None:
+    from skimage.metrics import structural_similarity
+
+    from talkbench.metrics.ssim import ssim_batch
+
+    real = np.stack(sample_images(n, size, seed=1))
+    fake = np.stack([np.asarray(Image.fromarray(im).filter(ImageFilter.GaussianBlur(1))) for im in real])
+    t = time.perf_counter()
+    ref = [structural_similarity(f, r, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                 channel_axis=-1, data_range=255) for f, r in zip(fake, real)]
+    t_ref = time.perf_counter() - t
+    t = time.perf_counter()
+    ours = np.concatenate([ssim_batch(fake[s:s + 64], real[s:s + 64]) for s in range(0, n, 64)])
+    t_ours = time.perf_counter() - t
+    print(f"SSIM, {n} pairs of {size}px RGB:")
+    print(f"  skimage loop  {n / t_ref:8.1f} pairs/s")
+    print(f"  talkbench     {n / t_ours:8.1f} pairs/s  speed-up {t_ref / t_ours:.1f}x  "
+          f"max |diff| {np.abs(ours - np.array(ref)).max():.1e}")
+
+
+def bench_faces(n: int) -> None:
+    from talkbench.faces import create_backend
+    from talkbench.metrics.csim import CSIM
+    from talkbench.metrics.landmarks import LandmarkError
+
+    if not SHARED_IMAGES.is_dir():
+        print("faces: ../shared/data/images absent; skipped")
+        return
+    faces = []
+    for p in sorted(SHARED_IMAGES.glob("*")):
+        im = Image.open(p).convert("RGB")
+        im.thumbnail((256, 256))
+        faces.append(np.asarray(im))
+    images = (faces * (n // len(faces) + 1))[:n]
+    backend = create_backend("dlib", capability="embed")
+    t = time.perf_counter()
+    for im in images:  # anchor: the bare dlib calls the metrics are made of
+        lm = backend.landmarks([im], [backend.detect([im])[0].largest()])
+    t_bare_lm = time.perf_counter() - t
+    t = time.perf_counter()
+    LandmarkError(backend).update_landmarks(images, [None] * len(images))
+    t_lm = time.perf_counter() - t
+    t = time.perf_counter()
+    backend.embed(images)
+    t_bare_emb = time.perf_counter() - t
+    csim = CSIM(backend, paired=False)
+    t = time.perf_counter()
+    csim.update(images, None)
+    t_csim = time.perf_counter() - t
+    del lm
+    print(f"dlib face metrics, {n} images ≤256px (HOG detector):")
+    print(f"  landmarks: bare dlib {n / t_bare_lm:6.1f} img/s   NME path {n / t_lm:6.1f} img/s  "
+          f"ratio {t_bare_lm / t_lm:.2f}")
+    print(f"  embedding: bare dlib {n / t_bare_emb:6.1f} img/s   CSIM path {n / t_csim:6.1f} img/s  "
+          f"ratio {t_bare_emb / t_csim:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=50, help="images per set for FID (default 50)")
+    parser.add_argument("--size", type=int, default=128, help="image size in px (default 128)")
+    parser.add_argument("--ssim-pairs", type=int, default=200)
+    parser.add_argument("--face-images", type=int, default=24)
+    parser.add_argument("--skip-fid", action="store_true")
+    parser.add_argument("--child-fid", nargs=3, metavar=("REAL", "FAKE", "CKPT"), help=argparse.SUPPRESS)
+    parser.add_argument("--no-cache", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--only-real", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_fid:
+        child_fid(*args.child_fid, use_cache=not args.no_cache, only_real=args.only_real)
+        return
+    bench_ssim(args.ssim_pairs, args.size)
+    bench_faces(args.face_images)
+    if not args.skip_fid:
+        bench_fid(args.n, args.size)
+
+
+if __name__ == "__main__":
+    main()

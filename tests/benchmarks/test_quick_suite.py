@@ -1,0 +1,50 @@
+"""End to end: `talkbench run quick` through every real stage (synthetic data, meta-training,
+few-shot FF/FT models, metrics, detectors, report), then a rerun that skips everything."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+import torch
+
+from talkbench.cli import main
+from talkbench.files import read_json
+from talkbench.media import read_png_provenance
+
+STAGES = ["data", "train", "generate", "realism", "detection", "report"]
+
+
+@pytest.mark.slow
+def test_quick_suite_end_to_end_and_resume(tmp_path, capsys):
+    torch.set_num_threads(1)
+    run = tmp_path / "quick"
+    assert main(["run", "quick", "--out", str(run), "--no-progress"]) == 0, capsys.readouterr().err
+    for stage in STAGES:
+        rec = read_json(run / "stages" / f"{stage}.json")
+        assert rec["status"] == "done" and len(rec["fingerprint"]) == 16
+
+    frames = pd.read_csv(run / "generated" / "frames.csv", keep_default_na=False)
+    assert set(frames["setting"]) == {"FF_T1", "FF_T8", "FT_T1", "FT_T8"}
+    assert set(frames["kind"]) == {"self", "cross"} and frames["identity"].nunique() == 3
+    cross = frames[frames["kind"] == "cross"]
+    assert (cross["driver_identity"] != cross["identity"]).all() and (cross["real_path"] == "").all()
+    fake = run / "generated" / frames["fake_path"].iloc[0]
+    assert read_png_provenance(fake)["synthetic"] == "true"
+
+    realism = pd.read_csv(run / "results" / "realism.csv", keep_default_na=False)
+    ssim = realism[(realism["metric"] == "SSIM") & (realism["status"] == "ok")]
+    assert len(ssim) == 4 and ssim["value"].astype(float).between(-1, 1).all()
+    assert (realism.loc[realism["status"] == "unavailable", "reason"] != "").all()
+    detection = pd.read_csv(run / "results" / "detection.csv")
+    assert set(detection["train_setting"]) == set(frames["setting"])
+    assert detection["auc"].between(0, 1).all()
+    assert (run / "results" / "robustness.csv").is_file() and any((run / "results" / "roc").glob("*.csv"))
+    assert (run / "report" / "index.html").stat().st_size > 10_000
+    assert any((run / "samples").glob("*.png"))
+
+    start = time.perf_counter()
+    assert main(["run", "quick", "--out", str(run), "--no-progress"]) == 0
+    assert time.perf_counter() - start < 30
+    assert capsys.readouterr().out.count("up to date") == len(STAGES)
