@@ -157,15 +157,16 @@ def _train(args: argparse.Namespace) -> int:
     run_dir.start(cfg, seed=cfg.seed, device=cfg.device)
     table = _split_table(args, args.out)
     det = train_setting_detector(_load(table, args), table, cfg, args.setting, args.out)
+    if det.pretrained:
+        run_dir.record_weights([f"timm-{det.arch}"])
     run_dir.finish(detector=det.describe(), train_setting=args.setting)
     print(f"detector: {args.out}; {det.describe()}")
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from talkbench.detector.data import split_by_identity
-    from talkbench.detector.evaluate import evaluate_detector, robustness_sweep, write_robustness
     from talkbench.detector.data import select
+    from talkbench.detector.evaluate import evaluate_detector, robustness_sweep, write_robustness
     from talkbench.detector.registry import load_detector
 
     det = load_detector(args.checkpoint)
@@ -178,14 +179,14 @@ def _eval(args: argparse.Namespace) -> int:
         table = pd.read_csv(saved, keep_default_na=False, dtype={"identity": str, "video": str})
         split = None if args.split == "all" else args.split
     else:
-        table = split_by_identity(table, seed=args.seed).reset_index(drop=True)
+        table = table.reset_index(drop=True)
     train_setting = args.train_setting or _saved_setting(args.checkpoint)
     images = _load(table, args)
     rows = evaluate_detector(det, images, table, train_setting, args.results, split=split, n_boot=args.bootstrap,
                              seed=args.seed)
     if args.robustness:
-        test = select(table, split, None if train_setting == "all" else train_setting, seed=args.seed) \
-            if train_setting in set(table.setting) | {"all"} else select(table, split, seed=args.seed)
+        own = train_setting if train_setting in set(table.setting) else None  # else: every fake setting
+        test = select(table, split, own, seed=args.seed)
         write_robustness(robustness_sweep(det, images, test, train_setting), args.results)
     print(rows.drop(columns=["pretrained"]).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"results: {args.results}")
