@@ -37,7 +37,9 @@ def test_train_then_eval_on_folders(forgery_set, tmp_path, capsys):
                  "--detector", "spectral_logreg", "--out", str(out)]) == 0
     assert (out / "detector.joblib").is_file() and (out / "manifest.json").is_file()
     assert main(["detect", "eval", "--checkpoint", str(out / "detector.joblib"), "--results", str(res),
-                 "--bootstrap", "100"]) == 0
+                 "--bootstrap", "100", "--robustness"]) == 0
+    rob = pd.read_csv(res / "robustness.csv")
+    assert len(rob) == 16 and rob.auc.between(0, 1).all() and (res / "robustness.png").is_file()
     det = pd.read_csv(res / "detection.csv")
     assert list(det.columns) == DETECTION_COLUMNS and det.auc.min() >= 0.9
     assert det.train_setting.iloc[0] == "all"
@@ -73,3 +75,35 @@ def test_predict_image_and_video(forgery_set, shared_images, shared_videos, tmp_
     assert frames.prob_fake.mean() == pytest.approx(float(ok.prob_fake.iloc[1]))
     blob = json.loads((out / "predictions.json").read_text())
     assert blob["face_backend"] == "dlib" and len(blob["frames"]) == 4
+
+
+def test_cross_on_a_run_layout(forgery_set, tmp_path, capsys):
+    """`detect cross --data RUN` on the runner's generated/frames.csv layout (two settings)."""
+    from talkbench.detector.perturb import blur
+    from talkbench.media import write_png
+    from talkbench.provenance import provenance
+
+    images, table = forgery_set
+    gen = tmp_path / "run" / "generated"
+    real = table[table.label == 0]
+    rows = []
+    for setting in ("FF_T1", "FT_T8"):
+        for (i, row), fake in zip(real.iterrows(), images[table.label.to_numpy() == 1]):
+            d = f"{setting}/self/{row.identity}__{row.video}"
+            img = fake if setting == "FF_T1" else blur(images[i], 1.0)
+            write_png(gen / d / f"{row.frame:04d}_fake.png", img, provenance("test", "0" * 16))
+            write_png(gen / d / f"{row.frame:04d}_real.png", images[i])
+            rows.append({"setting": setting, "mode": setting[:2], "T": int(setting[4:]), "kind": "self",
+                         "identity": row.identity, "video": row.video, "frame": row.frame,
+                         "fake_path": f"{d}/{row.frame:04d}_fake.png", "real_path": f"{d}/{row.frame:04d}_real.png",
+                         "driver_identity": ""})
+    pd.DataFrame(rows).to_csv(gen / "frames.csv", index=False)
+    res = tmp_path / "run" / "results"
+    assert main(["detect", "cross", "--data", str(tmp_path / "run"), "--detector", "spectral_logreg",
+                 "--out", str(tmp_path / "dets"), "--results", str(res), "--bootstrap", "50"]) == 0
+    det = pd.read_csv(res / "detection.csv")
+    assert len(det) == 8 and set(det.train_setting) == {"FF_T1", "FT_T8"}
+    assert (res / "cross_setting" / "spectral_logreg__frame.png").is_file()
+    rob = pd.read_csv(res / "robustness.csv")
+    assert set(rob.perturbation) == {"jpeg", "blur", "downscale", "noise"} and len(rob) == 32
+    assert "FF_T1" in capsys.readouterr().out
