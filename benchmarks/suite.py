@@ -57,6 +57,7 @@ class SuiteConfig:
     name: str = "default"
     description: str = ""
     data: str = ""
+    requires_data: bool = False  # the suite only makes sense on real data (paper)
     checkpoint: str = ""
     seed: int = 0
     device: str = "auto"
@@ -94,6 +95,9 @@ def suite_path(name_or_path: str) -> Path:
 
 def load_suite(name_or_path: str = "default", overrides: list[str] | None = None) -> SuiteConfig:
     cfg = load_config(SuiteConfig, suite_path(name_or_path), overrides)
+    if cfg.requires_data and not cfg.data:
+        raise TalkbenchError(f"suite '{cfg.name}' needs data=PATH (a VoxCeleb-style tree of videos or a prepared "
+                             "dataset); see docs/benchmark.md")
     bad_modes = sorted(set(cfg.fewshot.modes) - {"FF", "FT"})
     if bad_modes:
         raise TalkbenchError(f"fewshot.modes: {bad_modes} are not FF or FT")

@@ -1,0 +1,51 @@
+"""Shipped suites load, and their pass-through sections are valid for the owning packages'
+configs; bad suites and overrides fail with one line; a missing package fails its stage."""
+
+from __future__ import annotations
+
+import pytest
+
+from talkbench.benchmarks.runner import require
+from talkbench.benchmarks.suite import load_suite, suite_names
+from talkbench.cli import main
+from talkbench.config import from_dict
+from talkbench.errors import TalkbenchError
+
+
+@pytest.mark.parametrize("name", ["quick", "default", "paper"])
+def test_shipped_suites_fit_the_packages_configs(name):
+    assert name in suite_names()
+    cfg = load_suite(name, ["data=somewhere"] if name == "paper" else [])
+    from talkbench.detector.registry import list_detectors
+    from talkbench.detector.train import DetectorTrainConfig
+    from talkbench.generator.prepare import PrepareConfig
+    from talkbench.generator.synth import SynthConfig
+    from talkbench.generator.train import TrainConfig
+    from talkbench.metrics.api import REGISTRY
+
+    train = from_dict(TrainConfig, {**cfg.train, "model": dict(cfg.model)})
+    from_dict(SynthConfig, dict(cfg.synth))
+    from_dict(PrepareConfig, dict(cfg.prepare))
+    from_dict(DetectorTrainConfig, dict(cfg.detector.options))
+    assert set(cfg.metrics.names) <= set(REGISTRY)
+    assert set(cfg.detector.names) <= set(list_detectors())
+    assert train.model.resolved().image_size == (256 if name == "paper" else 64)
+    assert all(m in ("FF", "FT") for m, _ in cfg.settings)
+
+
+def test_bad_suites_and_overrides_are_one_line_errors(tmp_path, capsys):
+    with pytest.raises(TalkbenchError, match="unknown suite 'nope'"):
+        load_suite("nope")
+    with pytest.raises(TalkbenchError, match="needs data=PATH"):
+        load_suite("paper")
+    with pytest.raises(TalkbenchError, match="not FF or FT"):
+        load_suite("quick", ["fewshot.modes=[FF,XX]"])
+    assert main(["run", "quick", "fewshot.shotz=[1]", "--out", str(tmp_path / "r")]) == 2
+    assert "unknown key 'fewshot.shotz'" in capsys.readouterr().err
+    assert main(["run", "--list"]) == 0
+    assert "quick" in capsys.readouterr().out
+
+
+def test_a_missing_package_fails_its_stage_clearly():
+    with pytest.raises(TalkbenchError, match="needs talkbench.generator.nothing_here, which is not available"):
+        require("talkbench.generator.nothing_here")
