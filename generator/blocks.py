@@ -19,8 +19,8 @@ def sn(module: nn.Module) -> nn.Module:
     return spectral_norm(module)
 
 
-def conv3x3(cin: int, cout: int) -> nn.Module:
-    return sn(nn.Conv2d(cin, cout, 3, padding=1))
+def conv3x3(cin: int, cout: int, bias: bool = True) -> nn.Module:
+    return sn(nn.Conv2d(cin, cout, 3, padding=1, bias=bias))
 
 
 def conv1x1(cin: int, cout: int) -> nn.Module:
@@ -88,7 +88,7 @@ class ResBlockDown(nn.Module):
         self.norm = norm
         self.preactivation = preactivation
         self.down = down
-        self.conv1 = conv3x3(cin, cout)
+        self.conv1 = conv3x3(cin, cout, bias=not norm)  # a bias before instance norm cancels out
         self.conv2 = conv3x3(cout, cout)
         self.skip = conv1x1(cin, cout) if (cin != cout or down) else None
 
@@ -115,7 +115,7 @@ class ResBlockAdaIN(nn.Module):
         super().__init__()
         self.up = up
         self.norm1 = AdaIN(cin)
-        self.conv1 = conv3x3(cin, cout)
+        self.conv1 = conv3x3(cin, cout, bias=False)  # followed by AdaIN, which cancels a bias
         self.norm2 = AdaIN(cout)
         self.conv2 = conv3x3(cout, cout)
         self.skip = conv1x1(cin, cout) if (cin != cout or up) else None

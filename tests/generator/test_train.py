@@ -1,0 +1,85 @@
+"""Meta-learning loop: outputs, checkpoint round trip, bit-exact resume, collapse guards."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import torch
+
+from talkbench.generator.steps import CollapseGuard, TrainingCollapsed
+from talkbench.generator.train import load_checkpoint, model_from_checkpoint, train
+from talkbench.media import read_png_provenance
+from tests.generator.conftest import tiny_train_config
+
+
+def _params(state):
+    return {f"{n}.{k}": v for n in ("E", "G", "D") for k, v in state[n].items()}
+
+
+def test_train_writes_run_and_resume_is_bit_exact(tiny_faces, tmp_path, empty_weights):
+    cfg = tiny_train_config(steps=4)
+    full = train(cfg, tiny_faces, tmp_path / "full", progress=False)
+    # the same run, interrupted after step 2 and resumed
+    train(tiny_train_config(steps=2), tiny_faces, tmp_path / "split", progress=False)
+    with pytest.raises(Exception, match="--resume"):
+        train(cfg, tiny_faces, tmp_path / "split", progress=False)
+    resumed = train(cfg, tiny_faces, tmp_path / "split", resume=True, progress=False)
+    a, b = load_checkpoint(full), load_checkpoint(resumed)
+    assert a["step"] == b["step"] == 4
+    pa, pb = _params(a), _params(b)
+    assert pa.keys() == pb.keys()
+    assert all(torch.equal(pa[k], pb[k]) for k in pa), [k for k in pa if not torch.equal(pa[k], pb[k])]
+    assert all(torch.equal(x, y) for x, y in zip(a["opt_g"]["state"][0].values(), b["opt_g"]["state"][0].values()))
+
+    run = tmp_path / "full"
+    rows = list(csv.DictReader(open(run / "log.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4]
+    assert {"g_adv", "g_fm", "g_mch", "g_pixel_l1", "d_hinge", "d_mch"} <= set(rows[0])
+    resumed_rows = list(csv.DictReader(open(tmp_path / "split" / "log.csv")))
+    assert [int(r["step"]) for r in resumed_rows] == [1, 2, 3, 4]
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["content_loss_parts"] == ["pixel_l1"] and manifest["offline_pixel_l1"] is True
+    assert manifest["weights"] == [] and manifest["finished"]
+    assert (run / "tb").is_dir() and any((run / "tb").iterdir())
+    meta = read_png_provenance(run / "samples" / "step_0000004.png")
+    assert meta["synthetic"] == "true" and "Zakharov" in meta["generator"]
+
+    # a checkpoint loads into an identical model (weights_only) and W has one row per video
+    model = model_from_checkpoint(a)
+    assert model.D.W.shape[0] == len(a["videos"])
+    assert torch.equal(model.G.state_dict()["out_conv.bias"], a["G"]["out_conv.bias"])
+
+
+def test_guard_stops_on_nan_and_on_constant_images():
+    guard = CollapseGuard(min_std=0.02, patience=2)
+    ok = torch.rand(2, 3, 8, 8)
+    guard.check(1, {"g_total": 1.0}, ok)
+    with pytest.raises(TrainingCollapsed, match="not finite"):
+        guard.check(2, {"g_total": float("nan"), "d_hinge": 1.0}, ok)
+    flat = torch.full((2, 3, 8, 8), -1.0)
+    guard.check(3, {"g_total": 1.0}, flat)
+    with pytest.raises(TrainingCollapsed, match="near-constant"):
+        guard.check(4, {"g_total": 1.0}, flat)
+
+
+def test_training_stops_with_a_clear_message_on_nan_and_collapse(tiny_faces, tmp_path, empty_weights):
+    cfg = tiny_train_config(steps=3)
+    cfg.loss.pixel_l1 = 1e39  # overflows float32: an inf loss, as a bad weight or divergence gives
+    with pytest.raises(TrainingCollapsed, match="step 1: loss .*g_pixel_l1.* not finite"):
+        train(cfg, tiny_faces, tmp_path / "nan", progress=False)
+    # every image counts as degenerate under an impossible threshold: stops after `patience` steps
+    cfg = tiny_train_config(steps=6, guard_min_std=10.0, guard_patience=2)
+    with pytest.raises(TrainingCollapsed, match="step 2: generated images are near-constant"):
+        train(cfg, tiny_faces, tmp_path / "flat", progress=False)
+
+
+def test_size_mismatch_is_a_clear_error(tiny_faces, tmp_path):
+    from talkbench.errors import TalkbenchError
+    from talkbench.generator.model import ModelConfig
+
+    cfg = tiny_train_config()
+    cfg.model = ModelConfig(preset="cpu64")
+    with pytest.raises(TalkbenchError, match="32 px"):
+        train(cfg, tiny_faces, tmp_path / "run", progress=False)
