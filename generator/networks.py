@@ -139,8 +139,11 @@ class Discriminator(nn.Module):
         super().__init__()
         self.trunk = Trunk(image_size, width, max_width, emb_dim)
         self.extra = ResBlockDown(emb_dim, emb_dim, down=False)
-        self.W = nn.Parameter(torch.randn(n_videos, emb_dim) * 0.02)
-        self.w0 = nn.Parameter(torch.randn(emb_dim) * 0.02)
+        # W starts non-negative and at the scale of an untrained ê (≈ 0.7 per entry): L_MCH pulls
+        # ê towards W, and tiny or negative targets drive the ReLU'd embedding to all zeros
+        # (an embedder collapse observed with W ~ N(0, 0.02²): ê ≡ 0, G ignores identity).
+        self.W = nn.Parameter(torch.randn(n_videos, emb_dim).abs())
+        self.w0 = nn.Parameter(torch.zeros(emb_dim))
         self.b = nn.Parameter(torch.zeros(()))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, video: torch.Tensor | None = None,
