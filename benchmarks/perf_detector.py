@@ -3,12 +3,12 @@
 1. inference: crops → fake probabilities through the predict pipeline
    (``Detector.predict_proba``: uint8 → resize/normalise → forward → sigmoid → numpy) vs a
    bare timm forward on the same batches already as normalised tensors (goal ≥ 85 %);
-   plus the face-detection front end (dlib) on video frames, for scale;
+   plus, with ``--video``, the whole path from video frames with dlib face detection, for scale;
 2. training: images/s of the training step with and without the Wang augmentation vs a
    bare forward/backward/AdamW step on the same tensors;
 3. spectral baseline: features/s vs the raw batched numpy FFT of the same images.
 
-    python -m talkbench.benchmarks.perf_detector [--detector resnet10t_64] [--threads 1]
+    python -m talkbench.benchmarks.perf_detector [--detector resnet10t_64] [--threads 1] [--video clip.mp4]
 """
 
 from __future__ import annotations
@@ -68,28 +68,31 @@ def bench_inference(name: str, n: int, batch: int, repeats: int) -> None:
     _line(f"inference {name} ({det.input_size} px, batch {batch})", ours, "bare timm forward", anchor)
 
 
-def bench_face_front_end(name: str, frames: int) -> None:
+def bench_face_front_end(name: str, video: str | None, frames: int = 16) -> None:
+    """Whole predict path on real video frames (decode excluded): dlib face detection + crop +
+    scoring, beside scoring the same faces as ready crops."""
+    if video is None:
+        print("predict with face detection: skipped (give --video FILE with a face in it)")
+        return
     from talkbench.detector.predict import PredictOptions, Predictor
     from talkbench.detector.registry import create_detector
+    from talkbench.media import read_video
 
-    try:
-        predictor = Predictor(create_detector(name), PredictOptions(face_backend="dlib"))
-    except Exception as exc:  # no dlib here: say so, the other figures still stand
-        print(f"face front end: skipped ({exc})")
-        return
-    rng = np.random.default_rng(0)
-    video = rng.integers(0, 255, (frames, 360, 360, 3), np.uint8)
+    predictor = Predictor(create_detector(name), PredictOptions(face_backend="dlib"))
+    clip, _ = read_video(video, max_frames=frames)
+    crops, found = predictor.crops(list(clip))
+    print(f"(faces found in {int(found.sum())}/{len(clip)} frames of {video}, {clip.shape[2]}×{clip.shape[1]})")
 
     def with_faces() -> int:
-        predictor.score(*predictor.crops(list(video)))
-        return frames
+        predictor.score(*predictor.crops(list(clip)))
+        return len(clip)
 
     def crops_only() -> int:
-        predictor.detector.predict_proba(video[:, :64, :64], 64)
-        return frames
+        predictor.detector.predict_proba(crops, 64)
+        return len(clip)
 
     ours, anchor = _interleaved(with_faces, crops_only, 2)
-    _line("predict incl. dlib detection (360 px frames)", ours, "same frames as ready crops", anchor)
+    _line("predict incl. dlib face detection + crop", ours, "same faces as ready crops", anchor)
 
 
 def bench_training(name: str, n: int, batch: int, repeats: int) -> None:
@@ -156,13 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--images", type=int, default=256, help="images per measurement")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--video", help="a video with a face, for the face-detection front end (optional)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} thread(s); medians of {args.repeats} interleaved runs")
     bench_inference(args.detector, args.images, args.batch, args.repeats)
     bench_training(args.detector, args.images // 2, 32, max(2, args.repeats // 2))
     bench_spectral(args.images * 4, args.repeats)
-    bench_face_front_end(args.detector, 16)
+    bench_face_front_end(args.detector, args.video)
     return 0
 
 

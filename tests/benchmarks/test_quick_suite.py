@@ -26,7 +26,7 @@ def test_quick_suite_end_to_end_and_resume(tmp_path, capsys):
         assert rec["status"] == "done" and len(rec["fingerprint"]) == 16
 
     frames = pd.read_csv(run / "generated" / "frames.csv", keep_default_na=False)
-    assert set(frames["setting"]) == {"FF_T1", "FF_T8", "FT_T1", "FT_T8"}
+    assert set(frames["setting"]) == {"FF_T1", "FF_T4", "FT_T1", "FT_T4"}
     assert set(frames["kind"]) == {"self", "cross"} and frames["identity"].nunique() == 3
     cross = frames[frames["kind"] == "cross"]
     assert (cross["driver_identity"] != cross["identity"]).all() and (cross["real_path"] == "").all()
