@@ -62,6 +62,9 @@ def write_fixture_run(path: Path, shift: float = 0.0, seed: int = 0) -> Path:
         pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": 1 - fpr}).to_csv(res / "roc" / f"spectral__{tr}__{tr}.csv",
                                                                            index=False)
     pd.DataFrame(det).to_csv(res / "detection.csv", index=False)
+    pd.DataFrame([dict(setting=f"{m}_T{t}", mode=m, T=t, user=0.6 - 0.05 * np.log2(t), ci_low=0.5 - 0.05 * np.log2(t),
+                       ci_high=0.7 - 0.05 * np.log2(t), n_trials=60, n_participants=5, n_excluded=1)
+                  for m, t in SETTINGS]).to_csv(res / "user.csv", index=False)
     pd.DataFrame(rob).to_csv(res / "robustness.csv", index=False)
     for name in ("FF_T1", "FT_T32"):
         grid = rng.integers(0, 255, (3 * 64, 4 * 64, 3), dtype=np.uint8)

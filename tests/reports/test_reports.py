@@ -119,6 +119,7 @@ def test_report_files_self_contained_html_markdown_json(tmp_path, fixture_run, l
     assert not re.search(r"(href|src)=\"(http|//|/)", page) and "<script" not in page
     assert len(srcs) == 2 + 4 + 2  # realism self/cross, AUC, ROC, heatmap, robustness; 2 sample grids
     assert paper.LABEL in page and lpips_reason in page and "0123456789abcdef" in page
+    assert "User study (USER" in page
     md = paths["markdown"].read_text()
     assert "| FF, T=1 |" in md and "n/a" in md and "(plots/realism_self.png)" in md
     assert (tmp_path / "rep" / "samples" / "FF_T1__id00017.png").is_file()
