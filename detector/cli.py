@@ -71,6 +71,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pr.add_argument("--out", type=Path, required=True, help="output folder")
     pr.add_argument("--face-backend", default="auto", help="face backend for detection, or 'none' when the "
                                                            "inputs are already face crops (default auto)")
+    pr.add_argument("--detect-size", type=int, default=320,
+                    help="search for faces on frames shrunk to at most this many pixels (default 320)")
     pr.add_argument("--every", type=int, default=1, help="videos: score every n-th frame")
     pr.add_argument("--max-frames", type=int, default=300, help="videos: at most this many scored frames")
 
@@ -220,10 +222,11 @@ def _predict(args: argparse.Namespace) -> int:
     from talkbench.detector.registry import load_detector
     from talkbench.files import atomic_path, write_json
 
-    if args.every < 1 or args.max_frames < 1:
-        raise TalkbenchError("--every and --max-frames must be at least 1")
+    if args.every < 1 or args.max_frames < 1 or args.detect_size < 32:
+        raise TalkbenchError("--every and --max-frames must be at least 1, --detect-size at least 32")
     predictor = Predictor(load_detector(args.checkpoint),
-                          PredictOptions(face_backend=args.face_backend, every=args.every, max_frames=args.max_frames))
+                          PredictOptions(face_backend=args.face_backend, every=args.every, max_frames=args.max_frames,
+                                         detect_size=args.detect_size))
     files, frames = predictor.predict(args.inputs)
     for df, name in ((files, "predictions.csv"), (frames, "frames.csv")):
         with atomic_path(args.out / name) as tmp:

@@ -9,6 +9,7 @@ import dataclasses
 from pathlib import Path
 from typing import Iterator, Sequence
 
+import cv2
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
@@ -26,6 +27,7 @@ FRAME_COLUMNS = ["file", "frame", "face_found", "prob_fake"]
 class PredictOptions:
     face_backend: str = "auto"  # a talkbench.faces backend name, or "none" for ready-made crops
     margin: float = 0.4  # face crop margin, as in the data pipeline
+    detect_size: int = 320  # frames are searched for faces at most this large (crops come from full size)
     every: int = 1  # video: score every n-th frame
     max_frames: int = 300  # video: at most this many scored frames
     batch_size: int = 64
@@ -64,11 +66,22 @@ class Predictor:
         if self.backend is None:
             return np.stack([to_square(im, self.size) for im in images]), np.ones(len(images), bool)
         out = np.zeros((len(images), self.size, self.size, 3), np.uint8)
-        boxes = self.backend.largest_faces(list(images))
+        boxes = self._largest_faces(images)
         for i, (im, box) in enumerate(zip(images, boxes)):
             if box is not None:
                 out[i] = face_crop(im, box, self.size, self.opt.margin)
         return out, np.array([b is not None for b in boxes])
+
+    def _largest_faces(self, images: Sequence[np.ndarray]) -> list[np.ndarray | None]:
+        """Largest face box per image, searched on a copy shrunk to ``detect_size`` (detection
+        cost grows with pixels; talking-head faces are large), in full-size coordinates."""
+        small, scales = [], []
+        for im in images:
+            s = min(1.0, self.opt.detect_size / max(im.shape[:2]))
+            small.append(im if s == 1.0 else cv2.resize(im, (round(im.shape[1] * s), round(im.shape[0] * s)),
+                                                         interpolation=cv2.INTER_AREA))
+            scales.append(s)
+        return [None if b is None else b / s for b, s in zip(self.backend.largest_faces(small), scales)]
 
     def score(self, crops: np.ndarray, found: np.ndarray) -> np.ndarray:
         """P(fake) where a face was found, NaN elsewhere."""
