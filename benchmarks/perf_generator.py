@@ -1,0 +1,124 @@
+"""Generator hot paths beside the machine's measured limit:
+
+- meta-learning step (E on B·K shots, G, D, losses, both Adam updates) at 64 and 128 px:
+  images/s (targets per second), the step's FLOPs (torch.utils.flop_counter) and the
+  achieved fraction of this machine's dense 3×3 conv throughput (fp32, channels_last),
+  measured in the same run, interleaved with the steps (the CPU may be shared);
+- few-shot FT time for T = 1, 8, 32 (per step, and for the default 40-epoch schedule);
+- generation frames/s of a few-shot model.
+
+    python -m talkbench.benchmarks.perf_generator [--sizes 64,128] [--batch 4] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from talkbench.device import configure_threads
+from talkbench.generator.fewshot import FineTuneConfig, build_fewshot
+from talkbench.generator.losses import ContentLoss, LossConfig
+from talkbench.generator.model import ModelConfig, build_model
+from talkbench.generator.train import TrainConfig, make_optimizers, meta_step, save_checkpoint
+
+PRESET = {64: "cpu64", 128: "cpu128", 256: "paper"}
+
+
+def conv_anchor(repeats: int = 3) -> float:
+    """Dense 3×3 conv, 128 → 128 channels, 8×64×64, fp32 channels_last: FLOP/s (best of)."""
+    conv = torch.nn.Conv2d(128, 128, 3, padding=1).to(memory_format=torch.channels_last)
+    x = torch.randn(8, 128, 64, 64).to(memory_format=torch.channels_last)
+    flops = 2 * 8 * 64 * 64 * 128 * 128 * 9
+    best = math.inf
+    with torch.no_grad():
+        conv(x)
+        for _ in range(repeats):
+            t = time.perf_counter()
+            conv(x)
+            best = min(best, time.perf_counter() - t)
+    return flops / best
+
+
+def _batch(size: int, b: int, k: int) -> dict[str, torch.Tensor]:
+    r = lambda *s: torch.rand(*s) * 2 - 1  # noqa: E731
+    return {"shots": r(b, k, 3, size, size), "shot_landmarks": r(b, k, 3, size, size), "target": r(b, 3, size, size),
+            "target_landmarks": r(b, 3, size, size), "video_index": torch.arange(b)}
+
+
+def bench_train(size: int, batch: int, k: int, steps: int) -> None:
+    cfg = TrainConfig(model=ModelConfig(preset=PRESET[size]), batch_size=batch, k=k,
+                      loss=LossConfig(vgg19="off", vggface="off"))
+    model = build_model(cfg.model, batch)
+    opt_g, opt_d = make_optimizers(model, cfg)
+    content = ContentLoss(cfg.loss)
+    data = _batch(size, batch, k)
+    dev = torch.device("cpu")
+    step = lambda: meta_step(model.E, model.G, model.D, data, content, cfg, opt_g, opt_d, dev)  # noqa: E731
+    with FlopCounterMode(display=False) as counter:
+        step()
+    flops = counter.get_total_flops()
+    times, anchors = [], []
+    for _ in range(steps):  # interleave with the anchor so both see the same machine load
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+        anchors.append(conv_anchor(1))
+    dt, anchor = float(np.median(times)), float(np.median(anchors))
+    achieved = flops / dt
+    print(f"train step {size:3d} px ({cfg.model.preset}, batch {batch}, K={k}, {torch.get_num_threads()} threads): "
+          f"{batch / dt:7.2f} images/s  {dt:6.2f} s/step  {flops / 1e9:7.1f} GFLOP/step  "
+          f"{achieved / 1e9:6.1f} GFLOP/s   dense conv anchor {anchor / 1e9:6.1f} GFLOP/s   ratio {achieved / anchor:5.2f}")
+
+
+def bench_fewshot(size: int, shots: tuple[int, ...], ft_steps: int, frames: int) -> None:
+    model = build_model(ModelConfig(preset=PRESET[size]), 4)
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        ckpt = Path(tmp) / "ckpt.pt"
+        save_checkpoint(ckpt, model, None, None, 0, TrainConfig(model=model.cfg), ["a", "b", "c", "d"])
+        base = rng.uniform(0.3 * size, 0.7 * size, (68, 2)).astype(np.float32)
+        for t in shots:
+            imgs = rng.integers(0, 256, (t, size, size, 3), dtype=np.uint8)
+            marks = base + rng.normal(0, 1, (t, 68, 2)).astype(np.float32)
+            ft = FineTuneConfig(steps=ft_steps)
+            t0 = time.perf_counter()
+            fs = build_fewshot(ckpt, imgs, marks, "FT", device="cpu", ft=ft, loss=LossConfig(vgg19="off", vggface="off"))
+            dt = time.perf_counter() - t0
+            default_steps = math.ceil(40 * t / min(ft.batch_size, t))
+            print(f"few-shot FT {size} px T={t:2d}: {dt:6.2f} s for {ft_steps} steps ({dt / ft_steps:5.2f} s/step); "
+                  f"default schedule {default_steps} steps ≈ {dt / ft_steps * default_steps:7.1f} s")
+        drive = base + rng.normal(0, 1, (frames, 68, 2)).astype(np.float32)
+        fs.generate(drive[:4])
+        t0 = time.perf_counter()
+        fs.generate(drive)
+        dt = time.perf_counter() - t0
+        print(f"generation {size} px: {frames / dt:7.1f} frames/s (landmark rasterising + G, batch 32)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="64,128")
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--k", type=int, default=8)
+    p.add_argument("--steps", type=int, default=3, help="timed training steps per size")
+    p.add_argument("--ft-steps", type=int, default=3, help="timed FT steps per T")
+    p.add_argument("--frames", type=int, default=64, help="frames generated for the frames/s figure")
+    p.add_argument("--threads", type=int, help="intra-op threads (default: all cores or $TALKBENCH_THREADS)")
+    args = p.parse_args(argv)
+    configure_threads(args.threads)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    for size in sizes:
+        bench_train(size, args.batch, args.k, args.steps)
+    bench_fewshot(sizes[0], (1, 8, 32), args.ft_steps, args.frames)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
