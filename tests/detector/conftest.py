@@ -21,7 +21,11 @@ FRAMES_PER_VIDEO = 16
 
 @pytest.fixture(autouse=True)
 def _one_thread():
+    """One torch thread: on a shared 2-core machine two threads run many times slower."""
+    before = torch.get_num_threads()
     torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _real_crops(images_dir: Path, videos_dir: Path) -> tuple[np.ndarray, pd.DataFrame]:
