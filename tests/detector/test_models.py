@@ -80,3 +80,14 @@ def test_spectrum_features_match_a_direct_computation(rng):
         np.testing.assert_allclose(f, sums / counts, rtol=1e-4, atol=1e-3)
     with pytest.raises(TalkbenchError):
         create_detector("spectral_logreg").predict_proba(imgs)
+
+
+def test_detector_never_imports_the_generator():
+    import subprocess
+    import sys
+
+    modules = ["cli", "data", "evaluate", "experiment", "predict", "registry", "spectral", "timm_models", "train"]
+    code = ("import sys\n" + "".join(f"import talkbench.detector.{m}\n" for m in modules)
+            + "from talkbench.detector.registry import list_detectors; list_detectors()\n"
+            + "assert not [m for m in sys.modules if m.startswith('talkbench.generator')], 'generator imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
