@@ -39,5 +39,19 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 
 
 def frechet_distance_features(real: np.ndarray, fake: np.ndarray) -> float:
-    """Fréchet distance between the Gaussians fitted to two feature sets (n×d each)."""
-    return frechet_distance(*gaussian_stats(real), *gaussian_stats(fake))
+    """Fréchet distance between the Gaussians fitted to two feature sets (n×d each).
+
+    With at most d samples per set (the usual few-shot case: d = 2048) it works on the
+    centred samples instead of the d×d covariances: with Σ1 = AᵀA and Σ2 = BᵀB (A, B the
+    centred samples / √(n − 1)), tr (Σ1Σ2)^{1/2} is the nuclear norm of A Bᵀ, an n1×n2
+    matrix — exact, and far cheaper than two d×d eigendecompositions."""
+    x, y = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+    if max(len(x), len(y)) > x.shape[1]:
+        return frechet_distance(*gaussian_stats(x), *gaussian_stats(y))
+    if min(len(x), len(y)) < 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"need at least 2 feature vectors of equal dimension, got {x.shape} and {y.shape}")
+    a = (x - x.mean(axis=0)) / np.sqrt(len(x) - 1)
+    b = (y - y.mean(axis=0)) / np.sqrt(len(y) - 1)
+    diff = x.mean(axis=0) - y.mean(axis=0)
+    nuclear = np.linalg.svd(a @ b.T, compute_uv=False).sum()
+    return float(diff @ diff + (a * a).sum() + (b * b).sum() - 2 * nuclear)

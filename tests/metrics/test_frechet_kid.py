@@ -74,3 +74,13 @@ def test_kid_separates_and_is_unbiased(rng):
     assert abs(np.mean(same)) < 3 * np.std(same) / np.sqrt(len(same)) + 1e-3  # unbiased: centred on 0
     shifted, std, _ = kid(rng.normal(size=(100, 4)), rng.normal(size=(100, 4)) + 1, n_subsets=10, subset_size=50)
     assert shifted > 5 * std > 0 and shifted > 20 * np.std(same)
+
+
+@pytest.mark.parametrize("n1,n2", [(5, 9), (30, 30), (40, 70)])
+def test_sample_form_matches_covariance_form(rng, n1, n2):
+    from talkbench.metrics.frechet import frechet_distance_features
+
+    d = 48
+    x, y = rng.normal(size=(n1, d)), rng.normal(size=(n2, d)) * 1.3 + 0.2
+    ref = scipy_frechet(*gaussian_stats(x), *gaussian_stats(y))
+    assert frechet_distance_features(x, y) == pytest.approx(ref, rel=1e-6)
