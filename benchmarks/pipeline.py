@@ -86,7 +86,8 @@ def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     if not cases:
         raise TalkbenchError(f"the dataset {dataset} has no test videos to evaluate on")
     device = select_device(cfg.device)
-    out = ctx.run_dir / "generated"
+    out = ctx.output_dir("generated")
+    samples = ctx.output_dir("samples")
     units = [(mode, case) for mode in fs.modes for case in sorted(cases, key=lambda c: (c.T, c.identity))]
     grid_people = sorted({c.identity for c in cases})[: fs.n_sample_grids]
     parts = []
@@ -96,7 +97,7 @@ def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
         if not part.is_file():
             model = fewshot.build_fewshot(checkpoint, case.shot_frames, case.shot_landmarks, mode=mode,
                                           ft_steps=fs.ft_steps, device=device)
-            rows = _write_case(out, setting, mode, case, model, cfg, ctx.run_dir, case.identity in grid_people)
+            rows = _write_case(out, setting, mode, case, model, samples if case.identity in grid_people else None)
             with atomic_path(part) as tmp:
                 pd.DataFrame(rows, columns=FRAME_COLUMNS).to_csv(tmp, index=False)
         parts.append(part)
@@ -107,9 +108,9 @@ def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
             "settings": sorted(frames["setting"].unique().tolist())}
 
 
-def _write_case(out: Path, setting: str, mode: str, case, model, cfg: SuiteConfig, run_dir: Path,
-                grid: bool) -> list[list]:
-    """Generate and write one (setting, person): shots, self and cross fakes, ground truth."""
+def _write_case(out: Path, setting: str, mode: str, case, model, samples: Path | None) -> list[list]:
+    """Generate and write one (setting, person): shots, self and cross fakes, ground truth,
+    and its sample grid when ``samples`` is given."""
     from talkbench.media import write_png
     from talkbench.provenance import provenance
 
@@ -138,8 +139,8 @@ def _write_case(out: Path, setting: str, mode: str, case, model, cfg: SuiteConfi
                 write_png(out / real_rel, case.heldout_frames[j], {**real_meta, "role": "ground truth"})
             rows.append([setting, mode, case.T, kind, case.identity, case.video, int(frame), str(fake_rel),
                          str(real_rel), driver])
-    if grid:
-        _write_grid(run_dir / "samples" / f"{setting}__{case.identity}.png", case, fakes["self"], model, setting)
+    if samples is not None:
+        _write_grid(samples / f"{setting}__{case.identity}.png", case, fakes["self"], model, setting)
     return rows
 
 
