@@ -108,6 +108,8 @@ def bench_ssim(n: int, size: int, batch: int = 32) -> None:
 
     real = np.stack(sample_images(n, size, seed=1))
     fake = np.stack([np.asarray(Image.fromarray(im).filter(ImageFilter.GaussianBlur(1))) for im in real])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # skimage is single-threaded; and 2 OpenMP threads stall on a loaded CPU
     t_ref = t_ours = 0.0
     ref, ours = [], []
     for s in range(0, n, batch):  # interleaved, so load changes on a shared CPU hit both alike
@@ -119,7 +121,8 @@ def bench_ssim(n: int, size: int, batch: int = 32) -> None:
         ours.append(ssim_batch(fake[s:s + batch], real[s:s + batch]))
         t_ours += time.perf_counter() - t
     ours = np.concatenate(ours)
-    print(f"SSIM, {n} pairs of {size}px RGB:")
+    torch.set_num_threads(threads)
+    print(f"SSIM, {n} pairs of {size}px RGB, 1 thread each, interleaved in chunks of {batch}:")
     print(f"  skimage loop  {n / t_ref:8.1f} pairs/s")
     print(f"  talkbench     {n / t_ours:8.1f} pairs/s  speed-up {t_ref / t_ours:.1f}x  "
           f"max |diff| {np.abs(ours - np.array(ref)).max():.1e}")
