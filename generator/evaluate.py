@@ -52,8 +52,14 @@ def untrained_checkpoint(checkpoint: Path, out: Path, seed: int = 0) -> Path:
 def evaluate(checkpoint: Path, dataset: Path, shots: tuple[int, ...] = (1, 8, 32), ft_shots: tuple[int, ...] = (8,),
              max_videos: int | None = 8, ft: FineTuneConfig | None = None, device: str = "cpu",
              grid: Path | None = None) -> pd.DataFrame:
-    """One row per (method, T): SSIM and L1 means over the held-out frames of every case."""
-    cases = few_shot_cases(FaceDataset(dataset), "test", shots=shots, max_videos=max_videos)
+    """One row per (method, T): SSIM and L1 means over the held-out frames of every case,
+    one video per test identity (the first ``max_videos`` identities)."""
+    cases = few_shot_cases(FaceDataset(dataset), "test", shots=shots)
+    first = {}
+    for c in cases:
+        first.setdefault(c.identity, c.video)
+    keep = set(list(first.values())[:max_videos])
+    cases = [c for c in cases if c.video in keep]
     rows: list[dict] = []
     per_case: dict[tuple[str, int], list[tuple[np.ndarray, np.ndarray]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("checkpoint", type=Path)
     p.add_argument("dataset", type=Path)
-    p.add_argument("--max-videos", type=int, default=8)
+    p.add_argument("--max-videos", type=int, default=8, help="test identities (one video each)")
     p.add_argument("--shots", default="1,8,32")
     p.add_argument("--ft-shots", default="8")
     p.add_argument("--ft-steps", type=int, help="FT steps (default: 40 epochs over the T frames)")
