@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core_faces_helpers import GROUP, PORTRAITS, load, shifted_rescaled
+from tests.core.core_faces_helpers import GROUP, PORTRAITS, load, shifted_rescaled
 from talkbench.errors import TalkbenchError
 from talkbench.faces import create_backend
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from core_faces_helpers import PORTRAITS, load
+from tests.core.core_faces_helpers import PORTRAITS, load
 from talkbench.errors import TalkbenchError
 from talkbench.faces import available_backends, create_backend
 from talkbench.faces.fan_backend import FanBackend, load_fan

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from core_faces_helpers import GROUP, PORTRAITS, iou, load, shifted_rescaled
+from tests.core.core_faces_helpers import GROUP, PORTRAITS, iou, load, shifted_rescaled
 from talkbench.faces import create_backend
 from talkbench.faces.insightface_backend import InsightFaceBackend, five_points
 
