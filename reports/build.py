@@ -53,6 +53,11 @@ def manifest_facts(run: RunResults) -> list[tuple[str, str]]:
     return facts
 
 
+def _figures(*candidates: tuple[str, bytes | None, str]) -> list[Figure]:
+    """Figures for the plots that could be drawn (a plot function returns None when empty)."""
+    return [Figure(name, png, caption) for name, png, caption in candidates if png is not None]
+
+
 def _run_sections(run: RunResults, prefix: str) -> list[Section]:
     """Everything about one run: tables, plots, grids, manifest."""
     title = f" — {run.label}" if prefix else ""
@@ -61,10 +66,10 @@ def _run_sections(run: RunResults, prefix: str) -> list[Section]:
     if not prefix:  # one run: the published figures right beside its numbers
         first.tables.append(paper_table())
     more = Section(f"Cross-reenactment and other metrics{title}", tables=[table1(run, "cross")],
-                   figures=[Figure(f"{prefix}realism_self", plots.realism_vs_shots([run], "self"),
-                                   "Realism vs shots, self-reenactment (95 % CI over people)"),
-                            Figure(f"{prefix}realism_cross", plots.realism_vs_shots([run], "cross"),
-                                   "Realism vs shots, cross-reenactment")])
+                   figures=_figures((f"{prefix}realism_self", plots.realism_vs_shots([run], "self"),
+                                     "Realism vs shots, self-reenactment (95 % CI over people)"),
+                                    (f"{prefix}realism_cross", plots.realism_vs_shots([run], "cross"),
+                                     "Realism vs shots, cross-reenactment")))
     extra = extra_metrics(run)
     if extra.cells:
         more.tables.append(extra)
@@ -110,8 +115,8 @@ def build_document(runs: list[RunResults]) -> Document:
         return Document(TITLE, subtitle, sections)
     cmp = Section("Runs side by side",
                   tables=[compare.side_by_side(runs, "self"), compare.side_by_side(runs, "cross")],
-                  figures=[Figure("compare_realism_self", plots.realism_vs_shots(runs, "self"),
-                                  "Realism vs shots, runs overlaid (line style = run)")])
+                  figures=_figures(("compare_realism_self", plots.realism_vs_shots(runs, "self"),
+                                    "Realism vs shots, runs overlaid (line style = run)")))
     auc = plots.auc_vs_shots(runs)
     if auc:
         cmp.figures.append(Figure("compare_auc", auc, "Detector AUC vs shots, runs overlaid"))

@@ -96,10 +96,12 @@ def _unavailable(ax, tables, col: str) -> None:
     ax.set_yticks([])
 
 
-def realism_vs_shots(runs: list[RunResults], kind: str = "self") -> bytes:
-    """One panel per Table-1 metric: value vs T for FF and FT, with 95 % CIs."""
+def realism_vs_shots(runs: list[RunResults], kind: str = "self") -> bytes | None:
+    """One panel per Table-1 metric: value vs T for FF and FT, with 95 % CIs (None: no metric)."""
     tables = [table1(r, kind) for r in runs]
     cols = [c for c in TABLE1_METRICS.values() if any(c in t.columns for t in tables)]  # cross: no paired ones
+    if not cols:
+        return None
     fig, axes = _grid(len(cols))
     for ax, col in zip(axes, cols):
         ax.set_title(f"{col} {'↓' if col in LOWER_IS_BETTER else '↑'}")
