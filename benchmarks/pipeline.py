@@ -206,7 +206,8 @@ def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, li
 
 def _over_people(per_person: list) -> dict:
     """One realism row from per-person results of one metric: the mean over people with its
-    Student-t 95 % CI over people (people, not frames, are the independent units)."""
+    Student-t 95 % CI over people (people, not frames, are the independent units), clipped
+    to the metric's possible values."""
     from talkbench.metrics.base import mean_ci
 
     ok = [r for r in per_person if r.status == "ok" and r.value is not None]
@@ -216,7 +217,7 @@ def _over_people(per_person: list) -> dict:
     if not ok:
         return {**row, "value": None, "ci_low": None, "ci_high": None, "status": "unavailable",
                 "reason": first.reason or "no person could be scored"}
-    value, lo, hi = mean_ci(np.array([r.value for r in ok]))
+    value, lo, hi = mean_ci(np.array([r.value for r in ok]), bounds=first.bounds)
     return {**row, "value": value, "ci_low": lo, "ci_high": hi, "status": "ok", "reason": ""}
 
 

@@ -41,6 +41,7 @@ class MetricResult:
     higher_is_better: bool = False
     std: float | None = None  # spread (KID: std over subsets)
     note: str = ""  # caveats that do not invalidate the value (e.g. FID on < 2048 images)
+    bounds: tuple[float, float] = (-math.inf, math.inf)  # values the metric can take; CIs are clipped to it
 
     @classmethod
     def unavailable(cls, name: str, reason: str, higher_is_better: bool, backend: str = "") -> "MetricResult":
@@ -50,6 +51,7 @@ class MetricResult:
     def as_row(self) -> dict[str, Any]:
         """A flat dict (one pandas row); None becomes NaN so columns stay numeric."""
         row = dataclasses.asdict(self)
+        del row["bounds"]
         for key in ("value", "ci_low", "ci_high", "std"):
             if row[key] is None:
                 row[key] = math.nan
@@ -63,9 +65,12 @@ class MetricResult:
         return f"{self.name}: {self.value:.4g}{sd}{ci} (n={self.n}, failed={self.n_failed})"
 
 
-def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+def mean_ci(values: np.ndarray, level: float = 0.95,
+            bounds: tuple[float, float] = (-math.inf, math.inf)) -> tuple[float, float, float]:
     """Mean and its two-sided Student-t confidence interval (the CI for per-image values
-    everywhere in this package). One value gives a degenerate interval."""
+    everywhere in this package), clipped to the metric's possible values ``bounds`` (with few,
+    spread values the t interval can otherwise leave them, e.g. a miss rate above 1). One
+    value gives a degenerate interval."""
     from scipy import stats
 
     values = np.asarray(values, np.float64)
@@ -73,7 +78,7 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     if len(values) < 2:
         return mean, mean, mean
     half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values)))
-    return mean, mean - half, mean + half
+    return mean, max(mean - half, bounds[0]), min(mean + half, bounds[1])
 
 
 class Metric(abc.ABC):
@@ -83,6 +88,7 @@ class Metric(abc.ABC):
     name: ClassVar[str]
     higher_is_better: ClassVar[bool]
     paired: ClassVar[bool]
+    bounds: ClassVar[tuple[float, float]] = (-math.inf, math.inf)  # the values it can take
 
     def __init__(self) -> None:
         self.reset()
@@ -114,7 +120,7 @@ class Metric(abc.ABC):
 
     def _result(self, value: float | None, **kw: Any) -> MetricResult:
         return MetricResult(self.display_name, value, backend=self.backend,
-                            higher_is_better=self.higher_is_better, **kw)
+                            higher_is_better=self.higher_is_better, bounds=self.bounds, **kw)
 
 
 def check_pairs(fake: Sequence, real: Sequence | None) -> Sequence:
@@ -166,5 +172,5 @@ class PerImageMetric(Metric):
         if not self.values:
             return self._result(None, status="unavailable", n_failed=self.n_failed,
                                 reason=f"no pair could be scored ({self.n_failed} failed)")
-        mean, lo, hi = mean_ci(np.array(self.values))
+        mean, lo, hi = mean_ci(np.array(self.values), bounds=self.bounds)
         return self._result(mean, ci_low=lo, ci_high=hi, n=len(self.values), n_failed=self.n_failed)

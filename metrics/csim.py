@@ -22,6 +22,7 @@ from talkbench.metrics.identity_fd import EMBEDDING_NAMES
 class CSIM(Metric):
     name = "CSIM"
     higher_is_better = True
+    bounds = (-1.0, 1.0)
 
     def __init__(self, backend: str | FaceBackend = "auto", paired: bool = True) -> None:
         self.face = backend if isinstance(backend, FaceBackend) else create_backend(backend, capability="embed")
@@ -74,7 +75,7 @@ class CSIM(Metric):
         if not self.values:
             return self._result(None, status="unavailable", n_failed=self.n_failed,
                                 reason=f"no pair with a face on both sides ({self.n_failed} failed)")
-        mean, lo, hi = mean_ci(np.array(self.values))
+        mean, lo, hi = mean_ci(np.array(self.values), bounds=self.bounds)
         return self._result(mean, ci_low=lo, ci_high=hi, n=len(self.values), n_failed=self.n_failed)
 
     def _compute_against_mean(self) -> MetricResult:
@@ -86,6 +87,6 @@ class CSIM(Metric):
             return self._result(None, status="unavailable", n_failed=n_failed,
                                 reason=f"no face found in the {'real' if not len(real_ok) else 'fake'} set")
         cos = fake_ok @ l2_normalise(real_ok.mean(axis=0))
-        mean, lo, hi = mean_ci(cos)
+        mean, lo, hi = mean_ci(cos, bounds=self.bounds)
         return self._result(mean, ci_low=lo, ci_high=hi, n=len(cos), n_failed=n_failed,
                             note=f"each fake vs the mean embedding of {len(real_ok)} real images")

@@ -102,9 +102,9 @@ class LandmarkError(Metric):
         if not values:
             return MetricResult.unavailable(name, f"no frame with landmarks on both sides ({self.n_failed} failed)",
                                             self.higher_is_better, self.backend)
-        mean, lo, hi = mean_ci(np.array(values))
+        mean, lo, hi = mean_ci(np.array(values), bounds=(0.0, math.inf))
         return MetricResult(name, mean, lo, hi, len(values), self.n_failed, backend=self.backend,
-                            higher_is_better=False)
+                            higher_is_better=False, bounds=(0.0, math.inf))
 
     def compute(self) -> MetricResult:
         return self._mean_result(self.display_name, self.nme)
@@ -115,7 +115,7 @@ class LandmarkError(Metric):
         if self.n_fakes:
             lo, hi = wilson_interval(self.n_no_face, self.n_fakes)
             out.append(MetricResult(name, self.n_no_face / self.n_fakes, lo, hi, self.n_fakes, self.n_no_face,
-                                    backend=self.backend, higher_is_better=False,
+                                    backend=self.backend, higher_is_better=False, bounds=(0.0, 1.0),
                                     note="fraction of fakes without a detected face; Wilson 95 % CI"))
         else:
             out.append(MetricResult.unavailable(name, "no readable fake image", False, self.backend))

@@ -7,6 +7,7 @@ partner's size (bilinear) when they differ."""
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 
 import numpy as np
@@ -50,6 +51,7 @@ class LPIPS(PerImageMetric):
 
     name = "LPIPS"
     higher_is_better = False
+    bounds = (0.0, math.inf)
 
     def __init__(self, net: str = "alex", trunk: dict[str, torch.Tensor] | None = None, batch_size: int = 32) -> None:
         self.net = net

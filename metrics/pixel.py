@@ -4,6 +4,8 @@ confidence intervals stay finite (documented in docs/metrics.md)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from talkbench.metrics.base import PerImageMetric
@@ -29,6 +31,7 @@ def l1_batch(fake: np.ndarray, real: np.ndarray) -> np.ndarray:
 class PSNR(PerImageMetric):
     name = "PSNR"
     higher_is_better = True
+    bounds = (0.0, math.inf)
 
     def score(self, fake: np.ndarray, real: np.ndarray) -> np.ndarray:
         return psnr_batch(fake, real)
@@ -37,6 +40,7 @@ class PSNR(PerImageMetric):
 class L1(PerImageMetric):
     name = "L1"
     higher_is_better = False
+    bounds = (0.0, 255.0)
 
     def score(self, fake: np.ndarray, real: np.ndarray) -> np.ndarray:
         return l1_batch(fake, real)

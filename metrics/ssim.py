@@ -87,6 +87,7 @@ class SSIM(PerImageMetric):
 
     name = "SSIM"
     higher_is_better = True
+    bounds = (-1.0, 1.0)
 
     def score(self, fake: np.ndarray, real: np.ndarray) -> np.ndarray:
         return ssim_batch(fake, real)

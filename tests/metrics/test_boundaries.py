@@ -21,3 +21,4 @@ def test_package_exports_resolve_lazily():
     assert callable(compute_metrics)
     row = MetricResult("X", None, status="unavailable", reason="r").as_row()
     assert row["status"] == "unavailable" and row["value"] != row["value"]  # NaN
+
