@@ -217,7 +217,7 @@ def _over_people(per_person: list) -> dict:
     if not ok:
         return {**row, "value": None, "ci_low": None, "ci_high": None, "status": "unavailable",
                 "reason": first.reason or "no person could be scored"}
-    value, lo, hi = mean_ci(np.array([r.value for r in ok]), bounds=first.bounds)
+    value, lo, hi = mean_ci(np.array([r.value for r in ok]), bounds=ok[0].bounds)
     return {**row, "value": value, "ci_low": lo, "ci_high": hi, "status": "ok", "reason": ""}
 
 
