@@ -166,10 +166,11 @@ SET_METRICS = ("fid", "kid", "ifd", "ikid")  # distribution distances: one value
 PAIRED_METRICS = ("ssim", "psnr", "l1", "lpips", "lpips-vgg", "landmarks")  # need the ground-truth frame
 
 
-def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, list]:
+def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, list, dict]:
     """The per-image metrics (metrics package classes), built once and shared across people:
-    face backends load in seconds, so they are created once, not per person. A metric that
-    cannot be built here comes back as an unavailable result."""
+    face backends load in seconds, so they are created once, not per person (and returned,
+    so the run manifest can record their weights). A metric that cannot be built here comes
+    back as an unavailable result."""
     api = require("talkbench.metrics.api")
     from talkbench.faces import create_backend
     from talkbench.metrics.base import MetricResult
@@ -201,7 +202,7 @@ def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, li
         except (TalkbenchError, ImportError) as exc:
             spec = api.REGISTRY[name]
             unavailable.append(MetricResult.unavailable(spec.fallback_name(backend), str(exc), spec.higher_is_better))
-    return built, unavailable
+    return built, unavailable, faces
 
 
 def _over_people(per_person: list) -> dict:
@@ -253,7 +254,7 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     groups = list(frames.groupby(["setting", "kind"], sort=False))
     for (setting, kind), part in ctx.progress(groups, total=len(groups), desc="metrics per setting"):
         mode, t = str(part["mode"].iloc[0]), int(part["T"].iloc[0])
-        built, unavailable = person_metrics[kind]
+        built, unavailable, _ = person_metrics[kind]
         per_metric: dict[str, list] = {}
         reals_all = []
         for identity, person in part.groupby("identity"):
@@ -278,7 +279,9 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     df = pd.DataFrame(rows, columns=REALISM_COLUMNS)
     with atomic_path(ctx.run_dir / "results" / "realism.csv") as tmp:
         df.to_csv(tmp, index=False)
-    return {"rows": len(df), "unavailable": sorted(df.loc[df["status"] != "ok", "metric"].unique().tolist())}
+    weights = sorted({w for _, _, faces in person_metrics.values() for f in faces.values() for w in f.weights_used()})
+    return {"rows": len(df), "unavailable": sorted(df.loc[df["status"] != "ok", "metric"].unique().tolist()),
+            "weights": weights}
 
 
 def detection_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:

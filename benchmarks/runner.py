@@ -19,6 +19,7 @@ from talkbench.benchmarks.stages import Stage, StageContext, StageReport, StageR
 from talkbench.benchmarks.suite import SuiteConfig
 from talkbench.config import to_dict
 from talkbench.errors import TalkbenchError
+from talkbench.files import read_json
 from talkbench.runs import RunDir
 
 STAGES = ("data", "train", "generate", "realism", "detection", "report")
@@ -86,6 +87,14 @@ def build_stages(cfg: SuiteConfig, run_dir: Path) -> list[Stage]:
     ]
 
 
+def _weights_used(run_dir: Path) -> list[str]:
+    """Registry names of the pretrained assets the finished stages report having loaded."""
+    names: set[str] = set()
+    for record in sorted((run_dir / "stages").glob("*.json")):
+        names.update((read_json(record).get("result") or {}).get("weights", []))
+    return sorted(names)
+
+
 def run_suite(cfg: SuiteConfig, out: str | Path, force: list[str] | None = None,
               show_progress: bool = True, command: list[str] | None = None) -> list[StageReport]:
     """Run (or resume) a suite in ``out``; returns the per-stage outcomes. Raises
@@ -99,5 +108,6 @@ def run_suite(cfg: SuiteConfig, out: str | Path, force: list[str] | None = None,
     seed_everything(cfg.seed)
     stages = build_stages(cfg, run_dir)
     reports = StageRunner(run_dir, show_progress).run(stages, force=force or ())
+    run.record_weights(_weights_used(run_dir))
     run.finish(stages={r.name: {"outcome": r.outcome, "wall_s": round(r.wall_s, 3)} for r in reports})
     return reports
