@@ -16,7 +16,7 @@ from talkbench.benchmarks.stages import StageContext
 from talkbench.benchmarks.suite import SuiteConfig
 from talkbench.config import from_dict
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path
+from talkbench.files import atomic_path, read_json
 
 FRAME_COLUMNS = ["setting", "mode", "T", "kind", "identity", "video", "frame", "fake_path", "real_path",
                  "driver_identity"]
@@ -50,8 +50,11 @@ def train_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     tcfg = from_dict(train.TrainConfig, {"seed": cfg.seed, "device": cfg.device, **cfg.train,
                                          "model": dict(cfg.model)})
     dataset = Path(result_of(ctx.run_dir, "data")["dataset"])
-    ckpt = train.train(tcfg, dataset, ctx.output_dir("train"), resume=True, progress=ctx.show_progress)
-    return {"checkpoint": str(Path(ckpt).resolve()), "source": "trained"}
+    out = ctx.output_dir("train")
+    ckpt = train.train(tcfg, dataset, out, resume=True, progress=ctx.show_progress)
+    done = read_json(out / "manifest.json")  # the training run's own record: steps reached, cap hit
+    return {"checkpoint": str(Path(ckpt).resolve()), "source": "trained", "final_step": done.get("final_step"),
+            "stopped_by_time_limit": done.get("stopped_by_time_limit", False)}
 
 
 def setting_name(mode: str, t: int) -> str:

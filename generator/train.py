@@ -25,6 +25,7 @@ import csv
 import dataclasses
 import os
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -360,7 +361,10 @@ def train(cfg: TrainConfig, dataset_root: str | Path, out_dir: str | Path, resum
         if world > 1:
             dist.destroy_process_group()
     if rank == 0:
-        run.finish(final_step=step, wall_s=round(time.time() - t0, 1))
+        capped = step < cfg.steps
+        if capped:
+            print(f"train: stopped by time_limit_min={cfg.time_limit_min} at step {step} of {cfg.steps}", file=sys.stderr)
+        run.finish(final_step=step, stopped_by_time_limit=capped, wall_s=round(time.time() - t0, 1))
     return ckpt_path
 
 

@@ -43,6 +43,8 @@ def test_quick_suite_end_to_end_and_resume(tmp_path, capsys):
     assert (run / "results" / "robustness.csv").is_file() and any((run / "results" / "roc").glob("*.csv"))
     assert (run / "report" / "index.html").stat().st_size > 10_000
     assert any((run / "samples").glob("*.png"))
+    trained = read_json(run / "stages" / "train.json")["result"]
+    assert trained["final_step"] == 4 and trained["stopped_by_time_limit"] is False
     weights = {w["name"]: w for w in read_json(run / "manifest.json")["weights"]}
     assert "dlib-landmarks68" in weights and len(weights["dlib-landmarks68"]["files"][0]["sha256"]) == 64
 
