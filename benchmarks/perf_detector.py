@@ -130,7 +130,7 @@ def bench_training(name: str, n: int, batch: int, repeats: int) -> None:
     plain, anchor = _interleaved(ours(False), bare, repeats)
     _line(f"training step {name} (batch {batch})", plain, "bare fwd/bwd/AdamW on tensors", anchor)
     augmented, anchor = _interleaved(ours(True), bare, repeats)
-    _line(f"training step + Wang augmentation", augmented, "bare fwd/bwd/AdamW on tensors", anchor)
+    _line("training step + Wang augmentation", augmented, "bare fwd/bwd/AdamW on tensors", anchor)
 
 
 def bench_spectral(n: int, repeats: int) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from talkbench.benchmarks.stages import Stage, StageContext, StageReport, StageRunner
+from talkbench.benchmarks.stages import Stage, StageReport, StageRunner
 from talkbench.benchmarks.suite import SuiteConfig
 from talkbench.config import to_dict
 from talkbench.errors import TalkbenchError

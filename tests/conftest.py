@@ -48,5 +48,17 @@ def empty_weights(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
+def one_torch_thread():
+    """One torch thread for the test: on a shared 2-core machine two threads run many times
+    slower. Areas that train models make it autouse in their conftest."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)

@@ -10,7 +10,6 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from talkbench.detector.data import face_crop, face_crops
 from talkbench.media import list_images, read_image, read_video
@@ -20,12 +19,8 @@ FRAMES_PER_VIDEO = 16
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: on a shared 2-core machine two threads run many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_torch_thread):
     yield
-    torch.set_num_threads(before)
 
 
 def _real_crops(images_dir: Path, videos_dir: Path) -> tuple[np.ndarray, pd.DataFrame]:

@@ -1,12 +1,10 @@
 """The registry: every detector builds, follows timm's data config, runs forward/backward,
 saves and loads; the spectral features match a direct per-pixel computation."""
 
-import warnings
 
 import numpy as np
 import pytest
 import timm
-import torch
 from timm.data import resolve_data_config
 
 from talkbench.detector.registry import create_detector, list_detectors, load_detector

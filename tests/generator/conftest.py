@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from talkbench.generator.model import ModelConfig
 from talkbench.generator.train import TrainConfig
@@ -22,11 +21,8 @@ def tiny_train_config(**overrides) -> TrainConfig:
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_torch_thread):
     yield
-    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="session")
