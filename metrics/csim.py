@@ -13,29 +13,26 @@ from typing import Sequence
 
 import numpy as np
 
-from talkbench.faces import FaceBackend, create_backend
+from talkbench.faces import FaceBackend
 from talkbench.faces.base import l2_normalise
 from talkbench.metrics.base import Image, Metric, MetricResult, check_pairs, mean_ci
+from talkbench.metrics.face_metric import FaceBackedMetric
 from talkbench.metrics.identity_fd import EMBEDDING_NAMES
 
 
-class CSIM(Metric):
+class CSIM(FaceBackedMetric, Metric):
     name = "CSIM"
     higher_is_better = True
     bounds = (-1.0, 1.0)
 
     def __init__(self, backend: str | FaceBackend = "auto", paired: bool = True) -> None:
-        self.face = backend if isinstance(backend, FaceBackend) else create_backend(backend, capability="embed")
+        self._use_face(backend, "embed")
         self.paired = paired
         super().__init__()
 
     @property
     def display_name(self) -> str:
         return f"CSIM-{EMBEDDING_NAMES.get(self.face.name, self.face.name)}"
-
-    @property
-    def backend(self) -> str:
-        return self.face.name
 
     def reset(self) -> None:
         self.values: list[float] = []

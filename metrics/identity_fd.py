@@ -11,8 +11,9 @@ from typing import Sequence
 
 import numpy as np
 
-from talkbench.faces import FaceBackend, create_backend
+from talkbench.faces import FaceBackend
 from talkbench.metrics.base import Image, MetricResult
+from talkbench.metrics.face_metric import FaceBackedMetric
 from talkbench.metrics.feature_metric import FeatureDistanceMetric
 from talkbench.metrics.fid import small_set_note
 from talkbench.metrics.frechet import frechet_distance_features
@@ -25,20 +26,16 @@ def embedding_space(backend: FaceBackend) -> str:
     return f"{EMBEDDING_NAMES.get(backend.name, backend.name)}{backend.embedding_dim}"
 
 
-class _IdentityMetric(FeatureDistanceMetric):
+class _IdentityMetric(FaceBackedMetric, FeatureDistanceMetric):
     prefix: str
 
     def __init__(self, backend: str | FaceBackend = "auto") -> None:
-        self.face = backend if isinstance(backend, FaceBackend) else create_backend(backend, capability="embed")
+        self._use_face(backend, "embed")
         super().__init__()
 
     @property
     def display_name(self) -> str:
         return f"{self.prefix}-{embedding_space(self.face)}"
-
-    @property
-    def backend(self) -> str:
-        return self.face.name
 
     def embed(self, images: Sequence[Image]) -> np.ndarray:
         return self.face.embed(list(images))

@@ -16,8 +16,9 @@ from typing import Sequence
 
 import numpy as np
 
-from talkbench.faces import FaceBackend, create_backend
+from talkbench.faces import FaceBackend
 from talkbench.metrics.base import Image, Metric, MetricResult, check_pairs, mean_ci, resize_to
+from talkbench.metrics.face_metric import FaceBackedMetric
 
 OUTER_EYE_CORNERS = (36, 45)
 
@@ -43,7 +44,7 @@ def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-class LandmarkError(Metric):
+class LandmarkError(FaceBackedMetric, Metric):
     """NME (``compute``), plus AKD and the detection failure rate (``compute_all``)."""
 
     name = "NME"
@@ -51,16 +52,12 @@ class LandmarkError(Metric):
     paired = True
 
     def __init__(self, backend: str | FaceBackend = "auto") -> None:
-        self.face = backend if isinstance(backend, FaceBackend) else create_backend(backend, capability="landmarks")
+        self._use_face(backend, "landmarks")
         super().__init__()
 
     @property
     def display_name(self) -> str:
         return f"NME-{self.face.name}"
-
-    @property
-    def backend(self) -> str:
-        return self.face.name
 
     def reset(self) -> None:
         self.nme: list[float] = []
