@@ -99,7 +99,9 @@ def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
         part = out / ".parts" / f"{setting}__{case.identity}__{case.video}.csv"
         if not part.is_file():
             model = fewshot.build_fewshot(checkpoint, case.shot_frames, case.shot_landmarks, mode=mode,
-                                          ft_steps=fs.ft_steps, device=device)
+                                          ft=fewshot.FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs,
+                                                                    min_steps=fs.ft_min_steps, seed=cfg.seed),
+                                          device=device)
             rows = _write_case(out, setting, mode, case, model, samples if case.identity in grid_people else None)
             with atomic_path(part) as tmp:
                 pd.DataFrame(rows, columns=FRAME_COLUMNS).to_csv(tmp, index=False)
@@ -161,6 +163,49 @@ def _write_grid(path: Path, case, fake: np.ndarray, model, setting: str, rows: i
               provenance(generator=model.generator_name, config_fingerprint=model.config_fingerprint,
                          setting=setting, identity=case.identity,
                          layout="columns: shot | driver landmarks | generated | ground truth"))
+
+
+def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
+    """The generator checks (:mod:`talkbench.benchmarks.generator_checks`): own ê vs another
+    person's ê vs the training mean ê (FF), FT vs the nearest shot frame, paired over test
+    people; writes ``results/generator_checks.csv`` and ``generator_checks_people.csv``."""
+    from talkbench.benchmarks import generator_checks as gc
+    from talkbench.device import select_device
+    from talkbench.faces import create_backend
+    from talkbench.media import read_image
+
+    dataset_mod = require("talkbench.generator.dataset")
+    episodes = require("talkbench.generator.episodes")
+    train = require("talkbench.generator.train")
+    fs = cfg.fewshot
+    dataset = dataset_mod.FaceDataset(Path(result_of(ctx.run_dir, "data")["dataset"]))
+    state = train.load_checkpoint(Path(result_of(ctx.run_dir, "train")["checkpoint"]))
+    model = train.model_from_checkpoint(state, select_device(cfg.device)).eval()
+    cases = select_cases(episodes.few_shot_cases(dataset, split="test", shots=tuple(fs.shots),
+                                                 n_heldout=fs.n_heldout, n_cross=fs.n_cross, seed=cfg.seed),
+                         fs.max_people)
+    gen = ctx.run_dir / "generated"
+    frames = pd.read_csv(gen / "frames.csv", keep_default_na=False)
+    own = frames[frames["kind"] == "self"]
+
+    def generated(mode: str, case) -> np.ndarray:
+        rows = own[(own["setting"] == setting_name(mode, case.T)) & (own["identity"] == case.identity)]
+        return np.stack([read_image(gen / p) for p in rows["fake_path"]])
+
+    people = gc.person_fakes(model, dataset, cases, {m: (lambda c, m=m: generated(m, c)) for m in fs.modes},
+                             seed=cfg.seed)
+    try:
+        face = create_backend(str(cfg.metrics.options.get("backend", "auto")), capability="embed")
+        embed, weights = face.embed, face.weights_used()
+    except TalkbenchError:  # no embedding backend here: SSIM and L1 checks still run
+        embed, weights = None, []
+    per_person = gc.score_people(people, embed)
+    checks = gc.paired_checks(per_person)
+    results = ctx.run_dir / "results"
+    for name, df in (("generator_checks.csv", checks), ("generator_checks_people.csv", per_person)):
+        with atomic_path(results / name) as tmp:
+            df.to_csv(tmp, index=False)
+    return {"rows": len(checks), "holds": int(checks["holds"].sum()), "weights": weights}
 
 
 REALISM_COLUMNS = ["setting", "mode", "T", "kind", "metric", "backend", "value", "ci_low", "ci_high", "n", "n_failed",

@@ -22,7 +22,7 @@ from talkbench.errors import TalkbenchError
 from talkbench.files import read_json
 from talkbench.runs import RunDir
 
-STAGES = ("data", "train", "generate", "realism", "detection", "report")
+STAGES = ("data", "train", "generate", "checks", "realism", "detection", "report")
 
 
 def require(module: str) -> ModuleType:
@@ -80,10 +80,12 @@ def build_stages(cfg: SuiteConfig, run_dir: Path) -> list[Stage]:
         Stage("train", lambda ctx: pipeline.train_stage(ctx, cfg), train_in, deps=("data",)),
         Stage("generate", lambda ctx: pipeline.generate_stage(ctx, cfg), {"fewshot": fewshot, "seed": cfg.seed},
               deps=("data", "train")),
+        Stage("checks", lambda ctx: pipeline.checks_stage(ctx, cfg), {"backend": cfg.metrics.options.get("backend")},
+              deps=("generate",)),
         Stage("realism", lambda ctx: pipeline.realism_stage(ctx, cfg), to_dict(cfg.metrics), deps=("generate",)),
         Stage("detection", lambda ctx: pipeline.detection_stage(ctx, cfg),
               {"detector": to_dict(cfg.detector), "seed": cfg.seed}, deps=("generate",)),
-        Stage("report", lambda ctx: pipeline.report_stage(ctx, cfg), {}, deps=("realism", "detection")),
+        Stage("report", lambda ctx: pipeline.report_stage(ctx, cfg), {}, deps=("checks", "realism", "detection")),
     ]
 
 

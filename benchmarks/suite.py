@@ -24,7 +24,9 @@ class FewShotSection:
 
     shots: tuple[int, ...] = (1, 8, 32)
     modes: tuple[str, ...] = ("FF", "FT")
-    ft_steps: int = 40
+    ft_steps: int | None = None  # a fixed FT length; None: ft_epochs over the T shots, at least ft_min_steps
+    ft_epochs: float = 40.0
+    ft_min_steps: int = 0
     n_heldout: int = 8
     n_cross: int = 8
     max_people: int = 0  # 0 = every test video

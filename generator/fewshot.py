@@ -41,10 +41,14 @@ FORMAT = "talkbench-fewshot"
 
 @dataclasses.dataclass
 class FineTuneConfig:
-    """FT schedule. ``steps=None``: 40 epochs over the T frames (⌈40·T / batch⌉ steps).
-    Learning rates ``None``: those of the meta-learning run."""
+    """FT schedule. ``steps=None``: ``epochs`` over the T frames, at least ``min_steps``
+    (max(min_steps, ⌈epochs·T / batch⌉) steps), so more shots get more steps, as in the
+    paper's re-implementations (40 epochs). Learning rates ``None``: those of the
+    meta-learning run."""
 
     steps: int | None = None
+    epochs: float = 40.0
+    min_steps: int = 0
     batch_size: int = 8
     lr_g: float | None = None
     lr_d: float | None = None
@@ -185,7 +189,7 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
 
     t = x.shape[0]
     batch = min(ft.batch_size, t)
-    steps = ft.steps if ft.steps is not None else math.ceil(40 * t / batch)
+    steps = ft.steps if ft.steps is not None else max(ft.min_steps, math.ceil(ft.epochs * t / batch))
     psi_p = nn.Parameter(psi.detach().clone())
     w_p = nn.Parameter(w.detach().clone())
     betas = (train_cfg.beta1, train_cfg.beta2)

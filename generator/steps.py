@@ -54,7 +54,7 @@ def gan_step(generate: Callable[[], tuple[torch.Tensor, torch.Tensor | None]], d
         terms = content(fake, target)
         terms["adv"] = loss.adv_weight * g_adversarial(score[:b])
         terms["fm"] = loss.fm_weight * feature_matching([f[:b] for f in feats], [f[b:] for f in feats])
-        if e is not None and loss.mch_weight > 0:
+        if e is not None and loss.mch_weight > 0 and loss.mch_to_embedder:
             terms["mch"] = loss.mch_weight * embedding_match(e, rows[:b].detach())
         loss_g = sum(terms.values())
     opt_g.zero_grad(set_to_none=True)

@@ -322,8 +322,7 @@ def train(cfg: TrainConfig, dataset_root: str | Path, out_dir: str | Path, resum
         run.update(dataset=str(Path(dataset_root).resolve()), dataset_source=dataset.source,
                    n_train_videos=len(videos), world_size=world, content_loss_parts=content.parts,
                    offline_pixel_l1=content.pixel_l1 > 0,
-                   content_note=("VGG19/VGGFace weights absent: pixel L1 replaces L_CNT (documented deviation)"
-                                 if not content.nets else "paper content loss"),
+                   content_note=content.note,
                    parameters=model.parameter_counts(), resumed_from_step=start or None)
         logs = _Logs(out, start)
     loader = torch.utils.data.DataLoader(
