@@ -127,7 +127,9 @@ class InceptionBlocks(nn.Module):
         return self.net(x)
 
 
-def _want(mode: str, name: str) -> bool:
+def _want(mode: str | bool, name: str) -> bool:
+    # YAML reads a bare on/off (as `key=value` overrides are parsed) as a boolean
+    mode = {"true": "on", "false": "off"}.get(str(mode).lower(), mode)
     if mode not in ("auto", "on", "off"):
         raise TalkbenchError(f"loss.{name} must be auto, on or off, got {mode!r}")
     if mode == "off":
