@@ -41,7 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     ev = sub.add_parser("eval", help="evaluate a trained detector: metrics, curves, robustness",
                         description="Frame- and video-level AUC/AP/EER/accuracy with bootstrap CIs, ROC/PR curves and "
                                     "(optionally) the robustness sweep, written as results CSVs and PNGs.")
-    ev.add_argument("--checkpoint", type=Path, required=True, help="detector.pt or detector.joblib")
+    ev.add_argument("--checkpoint", type=Path, required=True, help="detector.pt or detector.safetensors")
     _data_args(ev, required=False)
     ev.add_argument("--results", type=Path, required=True, help="results folder (detection.csv, roc/, ...)")
     ev.add_argument("--split", default="test", choices=["test", "val", "train", "all"],
@@ -67,7 +67,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         description="Score images and videos: faces found with a face backend and cropped like the "
                                     "training data; writes predictions.csv, frames.csv and predictions.json.")
     pr.add_argument("inputs", nargs="+", type=Path, help="image/video files or folders")
-    pr.add_argument("--checkpoint", type=Path, required=True, help="detector.pt or detector.joblib")
+    pr.add_argument("--checkpoint", type=Path, required=True, help="detector.pt or detector.safetensors")
     pr.add_argument("--out", type=Path, required=True, help="output folder")
     pr.add_argument("--face-backend", default="auto", help="face backend for detection, or 'none' when the "
                                                            "inputs are already face crops (default auto)")

@@ -44,8 +44,8 @@ class DetectorTrainConfig:
 
 
 def detector_file(out_dir: Path) -> Path | None:
-    """The trained detector inside a training folder (``detector.pt`` or ``detector.joblib``)."""
-    for name in ("detector.pt", "detector.joblib"):
+    """The trained detector inside a training folder (``detector.pt`` or ``detector.safetensors``)."""
+    for name in ("detector.pt", "detector.safetensors"):
         if (Path(out_dir) / name).is_file():
             return Path(out_dir) / name
     return None
@@ -72,7 +72,7 @@ def train_detector(cfg: DetectorTrainConfig, train_images: np.ndarray, train_lab
 def _fit_spectral(det: SpectralDetector, xtr, ytr, xva, yva, out_dir: Path) -> Path:
     t0 = time.perf_counter()
     det.fit(xtr, ytr)
-    path = det.save(out_dir / "detector.joblib")
+    path = det.save(out_dir / "detector.safetensors")
     write_json(out_dir / "train.json", {**det.describe(), "best_val_auc": auc(yva, det.predict_proba(xva)),
                                         "fit_s": time.perf_counter() - t0, "n_train": len(xtr)})
     return path

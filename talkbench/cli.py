@@ -51,7 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
     except TalkbenchError as exc:
+        print(f"talkbench {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # read-only or full disk, a file where a folder must be, /proc, ...
         print(f"talkbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"talkbench {args.command}: error: out of memory; use smaller sizes or batches", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"talkbench {args.command}: interrupted; finished work is kept, rerun to resume", file=sys.stderr)

@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from talkbench.errors import TalkbenchError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -42,3 +44,18 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text())
+
+
+def load_torch_file(path: str | Path, what: str) -> Any:
+    """``torch.load(path, weights_only=True)`` on CPU: no pickled code can run, and a missing,
+    truncated or foreign file becomes a one-line :class:`TalkbenchError` naming ``what``."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise TalkbenchError(f"{what} {path} does not exist")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle/zip errors of a truncated, foreign or hostile file
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise TalkbenchError(f"cannot read {what} {path}: {first}") from None
