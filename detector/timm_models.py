@@ -18,7 +18,7 @@ from talkbench.checksum import stamp_weights, verify_weights
 from talkbench.detector.base import Detector
 from talkbench.detector.registry import register_detector
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path, load_torch_file
+from talkbench.files import load_torch_file, save_torch_file
 from talkbench.weights import ASSETS, locate, missing_message
 
 
@@ -90,8 +90,7 @@ class TimmDetector(Detector):
                               "state_dict": self.model.state_dict()}, ["state_dict"])
 
     def save(self, path: Path) -> Path:
-        with atomic_path(path) as tmp:
-            torch.save(self.state(), tmp)
+        save_torch_file(self.state(), path)
         return Path(path)
 
     @classmethod

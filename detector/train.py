@@ -24,7 +24,7 @@ from talkbench.detector.spectral import SpectralDetector
 from talkbench.detector.timm_models import TimmDetector
 from talkbench.device import configure_threads, seed_everything, select_device
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path, load_torch_file, write_json
+from talkbench.files import atomic_path, load_torch_file, save_torch_file, write_json
 
 RESUME_WEIGHTS = ("model", "optimizer", "scheduler")  # what last.pt's checksum covers
 
@@ -141,10 +141,9 @@ def _train_timm(cfg: DetectorTrainConfig, det: TimmDetector, xtr: np.ndarray, yt
         else:
             state["bad_epochs"] += 1
         state["epoch"] = epoch + 1
-        with atomic_path(last) as tmp:
-            torch.save(stamp_weights({"model": det.model.state_dict(), "optimizer": opt.state_dict(),
-                                      "scheduler": sched.state_dict(), "state": state, "config": to_dict(cfg)},
-                                     RESUME_WEIGHTS), tmp)
+        save_torch_file(stamp_weights({"model": det.model.state_dict(), "optimizer": opt.state_dict(),
+                                       "scheduler": sched.state_dict(), "state": state, "config": to_dict(cfg)},
+                                      RESUME_WEIGHTS), last)
         with atomic_path(out_dir / "log.csv") as tmp:
             pd.DataFrame(state["history"]).to_csv(tmp, index=False)
         bar.update(1)

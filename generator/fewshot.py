@@ -29,7 +29,7 @@ from talkbench.checksum import stamp_weights, verify_weights
 from talkbench.config import fingerprint, from_dict, to_dict
 from talkbench.device import select_device
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path, load_torch_file
+from talkbench.files import load_torch_file, save_torch_file
 from talkbench.generator.landmark_image import draw_landmarks, to_tensor_range
 from talkbench.generator.losses import ContentLoss, LossConfig
 from talkbench.generator.model import ModelConfig
@@ -120,8 +120,7 @@ class FewShotModel(nn.Module):
         state = {"format": FORMAT, "version": 1, "model_config": to_dict(self.model_cfg), "mode": self.mode,
                  "shots": self.shots, "info": self.info, "G": self.G.state_dict(), "psi": self.psi.detach().cpu()}
         stamp_weights(state, ("G", "psi"))
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
+        save_torch_file(state, path)
 
     @classmethod
     def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "FewShotModel":

@@ -39,7 +39,7 @@ from talkbench.checksum import stamp_weights, verify_weights
 from talkbench.config import from_dict, to_dict
 from talkbench.device import configure_threads, select_device
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path, load_torch_file
+from talkbench.files import atomic_path, load_torch_file, save_torch_file
 from talkbench.generator.dataset import FaceDataset
 from talkbench.generator.episodes import MetaEpisodes
 from talkbench.generator.losses import ContentLoss, LossConfig
@@ -153,8 +153,7 @@ def save_checkpoint(path: Path, model: TalkingHead, opt_g: torch.optim.Optimizer
         "rng": _rng_state(), **(extra or {}),
     }
     stamp_weights(state, ("E", "G", "D"))
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    save_torch_file(state, path)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

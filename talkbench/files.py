@@ -85,7 +85,26 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 
 def read_json(path: str | Path) -> Any:
-    return json.loads(Path(path).read_text())
+    """The JSON in ``path``; a damaged file is a one-line TalkbenchError naming it."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TalkbenchError(f"{path} is not valid JSON (damaged or not written by talkbench): {exc}") from None
+
+
+def save_torch_file(obj: Any, path: str | Path) -> None:
+    """``torch.save`` atomically. torch reports a full or failing disk as a RuntimeError of
+    its zip writer; that becomes an OSError (ENOSPC/EIO text included) like any other write."""
+    import torch
+
+    with atomic_path(path) as tmp:
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as exc:
+            if "write" not in str(exc).lower():
+                raise
+            first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "write failed")
+            raise OSError(f"cannot write {path} (disk full or failing?): {first}") from None
 
 
 def load_torch_file(path: str | Path, what: str) -> Any:

@@ -126,3 +126,36 @@ def test_spectral_file_is_plain_metadata(tmp_path):
     header = json.loads(path.read_bytes()[8:8 + header_len])
     assert header["__metadata__"]["format"] == "talkbench-spectral-detector"
     assert len(header["__metadata__"]["weights_sha256"]) == 64
+
+
+def test_nan_probability_is_not_ok(tmp_path):
+    from talkbench.detector.predict import PredictOptions, Predictor
+
+    x, y = _crops(20, 0)
+    det = create_detector("spectral_logreg", size=32).fit(x, y)
+    det.params["coef"][:] = np.nan  # a model whose outputs are NaN
+    predictor = Predictor(det, PredictOptions(face_backend="none"))
+    with pytest.raises(TalkbenchError, match="non-finite"):
+        predictor.score(x[:3], np.ones(3, bool))
+
+
+def test_detect_train_numbers_and_refused_resume(tmp_path, capsys):
+    from PIL import Image
+
+    x, y = _crops(12, 0)
+    for i, (img, label) in enumerate(zip(x, y)):
+        folder = tmp_path / ("fake" if label else "real") / f"id{i % 4}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(folder / f"{i}.png")
+    base = ["detect", "train", "--real", str(tmp_path / "real"), "--fake", str(tmp_path / "fake"),
+            "--crop-size", "32", "--out", str(tmp_path / "det")]
+    assert main(base + ["epochs=0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "'epochs': 0 is out of range; allowed: >= 1" in err and "does not exist" not in err
+    (tmp_path / "det").mkdir(exist_ok=True)
+    (tmp_path / "det" / "last.pt").write_bytes(b"PK\x03\x04 not a checkpoint")
+    assert main(base + ["--resume", "epochs=1", "batch_size=4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    last = err.splitlines()[-1]  # after the progress bar of loading crops
+    assert last.startswith("talkbench detect: error:") and "last.pt" in last
