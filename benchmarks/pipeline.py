@@ -13,8 +13,7 @@ import pandas as pd
 
 from talkbench.benchmarks.runner import is_prepared_dataset, require, result_of
 from talkbench.benchmarks.stages import StageContext
-from talkbench.benchmarks.suite import SuiteConfig
-from talkbench.config import from_dict
+from talkbench.benchmarks.suite import SuiteConfig, section_config
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path, read_json
 
@@ -29,12 +28,12 @@ def data_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     out = ctx.output_dir("data")
     if cfg.data:
         prepare = require("talkbench.generator.prepare")
-        pcfg = from_dict(prepare.PrepareConfig, {"seed": cfg.seed, **cfg.prepare})
+        pcfg = section_config(cfg, "prepare")
         summary = prepare.prepare(Path(cfg.data), out / "dataset", pcfg, progress=ctx.show_progress)
         return {"dataset": str((out / "dataset").resolve()), "source": "prepared",
                 "summary": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}}
     synth = require("talkbench.generator.synth")
-    scfg = from_dict(synth.SynthConfig, {"seed": cfg.seed, **cfg.synth})
+    scfg = section_config(cfg, "synth")
     synth.render_dataset(out / "dataset", scfg, progress=ctx.show_progress)
     return {"dataset": str((out / "dataset").resolve()), "source": "synthetic"}
 
@@ -47,8 +46,7 @@ def train_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
             raise TalkbenchError(f"checkpoint={path} is not a file")
         return {"checkpoint": str(path.resolve()), "source": "given"}
     train = require("talkbench.generator.train")
-    tcfg = from_dict(train.TrainConfig, {"seed": cfg.seed, "device": cfg.device, **cfg.train,
-                                         "model": dict(cfg.model)})
+    tcfg = section_config(cfg, "train")
     dataset = Path(result_of(ctx.run_dir, "data")["dataset"])
     out = ctx.output_dir("train")
     ckpt = train.train(tcfg, dataset, out, resume=True, progress=ctx.show_progress)
@@ -337,7 +335,6 @@ def detection_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     setting (the detector package's experiment); results copied into ``RUN/results``."""
     data = require("talkbench.detector.data")
     experiment = require("talkbench.detector.experiment")
-    train = require("talkbench.detector.train")
     import shutil
 
     work = ctx.output_dir("detection")
@@ -347,7 +344,7 @@ def detection_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     images = data.load_crops(table["path"].tolist(), crop)
     detection = []
     for name in ctx.progress(cfg.detector.names, desc="detectors"):
-        dcfg = from_dict(train.DetectorTrainConfig, {"seed": cfg.seed, "device": cfg.device, **opts, "detector": name})
+        dcfg = section_config(cfg, "detector", name)
         detection.append(experiment.cross_setting(images, table, dcfg, work / "models", work / "results",
                                                   robustness=cfg.detector.robustness, progress=ctx.show_progress))
     results = ctx.run_dir / "results"

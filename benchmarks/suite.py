@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from talkbench.config import load_config
+from talkbench.config import from_dict, load_config
 from talkbench.errors import TalkbenchError
 
 
@@ -105,4 +105,28 @@ def load_suite(name_or_path: str = "default", overrides: list[str] | None = None
         raise TalkbenchError(f"fewshot.modes: {bad_modes} are not FF or FT")
     if not cfg.fewshot.shots or min(cfg.fewshot.shots) < 1:
         raise TalkbenchError(f"fewshot.shots must be positive integers, got {cfg.fewshot.shots}")
+    for section in ("synth", "prepare", "train"):  # passed-through sections: their package's checks, now
+        section_config(cfg, section)
+    for name in cfg.detector.names:
+        section_config(cfg, "detector", name)
     return cfg
+
+
+def section_config(cfg: SuiteConfig, section: str, detector: str = "") -> Any:
+    """The typed config that a pass-through section of the suite becomes (``detector``: one of
+    ``cfg.detector.names``), with the suite's seed and device; a bad key or value fails here."""
+    from talkbench.benchmarks.runner import require  # imports this module
+
+    if section == "synth":
+        mod, cls, data = "generator.synth", "SynthConfig", {"seed": cfg.seed, **cfg.synth}
+    elif section == "prepare":
+        mod, cls, data = "generator.prepare", "PrepareConfig", {"seed": cfg.seed, **cfg.prepare}
+    elif section == "train":
+        mod, cls = "generator.train", "TrainConfig"
+        data = {"seed": cfg.seed, "device": cfg.device, **cfg.train, "model": dict(cfg.model)}
+    elif section == "detector":
+        mod, cls = "detector.train", "DetectorTrainConfig"
+        data = {"seed": cfg.seed, "device": cfg.device, **cfg.detector.options, "detector": detector}
+    else:
+        raise ValueError(f"no typed config for suite section {section!r}")
+    return from_dict(getattr(require(f"talkbench.{mod}"), cls), data, prefix=f"{section}.")

@@ -14,10 +14,11 @@ import torch
 import torch.nn.functional as F
 from timm.data import resolve_data_config
 
+from talkbench.checksum import stamp_weights, verify_weights
 from talkbench.detector.base import Detector
 from talkbench.detector.registry import register_detector
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path
+from talkbench.files import load_torch_file, save_torch_file
 from talkbench.weights import ASSETS, locate, missing_message
 
 
@@ -84,12 +85,12 @@ class TimmDetector(Detector):
 
     def state(self) -> dict:
         """Everything needed to rebuild it, loadable with ``torch.load(weights_only=True)``."""
-        return {"kind": self.kind, "name": self.name, "arch": self.arch, "pretrained": self.pretrained,
-                "input_size": self.input_size, "crop_size": self.crop_size, "state_dict": self.model.state_dict()}
+        return stamp_weights({"kind": self.kind, "name": self.name, "arch": self.arch, "pretrained": self.pretrained,
+                              "input_size": self.input_size, "crop_size": self.crop_size,
+                              "state_dict": self.model.state_dict()}, ["state_dict"])
 
     def save(self, path: Path) -> Path:
-        with atomic_path(path) as tmp:
-            torch.save(self.state(), tmp)
+        save_torch_file(self.state(), path)
         return Path(path)
 
     @classmethod
@@ -102,12 +103,10 @@ class TimmDetector(Detector):
 
     @classmethod
     def load(cls, path: Path) -> "TimmDetector":
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # a truncated or foreign file: say which, without a traceback
-            raise TalkbenchError(f"cannot load detector checkpoint {path}: {exc}") from None
+        state = load_torch_file(path, "detector checkpoint")
         if not isinstance(state, dict) or state.get("kind") != cls.kind:
             raise TalkbenchError(f"{path} is not a timm detector checkpoint")
+        verify_weights(state, ["state_dict"], path)
         return cls.from_state(state)
 
     def describe(self) -> dict:

@@ -25,10 +25,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from talkbench.checksum import stamp_weights, verify_weights
 from talkbench.config import fingerprint, from_dict, to_dict
 from talkbench.device import select_device
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path
+from talkbench.files import load_torch_file, save_torch_file
 from talkbench.generator.landmark_image import draw_landmarks, to_tensor_range
 from talkbench.generator.losses import ContentLoss, LossConfig
 from talkbench.generator.model import ModelConfig
@@ -108,6 +109,7 @@ class FewShotModel(nn.Module):
             landmarks = landmarks[None]
         if landmarks.ndim != 3 or landmarks.shape[1:] != (68, 2):
             raise TalkbenchError(f"landmarks must be N×68×2, got {landmarks.shape}")
+        check_landmarks(landmarks, self.size)
         self.G.eval()
         device = self.psi.device
         out = []
@@ -121,24 +123,29 @@ class FewShotModel(nn.Module):
     def save(self, path: str | Path) -> None:
         state = {"format": FORMAT, "version": 1, "model_config": to_dict(self.model_cfg), "mode": self.mode,
                  "shots": self.shots, "info": self.info, "G": self.G.state_dict(), "psi": self.psi.detach().cpu()}
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
+        stamp_weights(state, ("G", "psi"))
+        save_torch_file(state, path)
 
     @classmethod
     def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "FewShotModel":
-        path = Path(path)
-        if not path.is_file():
-            raise TalkbenchError(f"few-shot model {path} does not exist")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # truncated or foreign file
-            raise TalkbenchError(f"cannot read few-shot model {path}: {exc}") from None
+        state = load_torch_file(path, "few-shot model")
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise TalkbenchError(f"{path} is not a talkbench few-shot model (make one with `talkbench fewshot`)")
+        verify_weights(state, ("G", "psi"), path)
         cfg = from_dict(ModelConfig, state["model_config"])
         g = Generator(cfg.image_size, cfg.width, cfg.max_width, cfg.emb_dim, cfg.n_res)
         g.load_state_dict(state["G"])
         return cls(cfg, g, state["psi"], state["mode"], state["shots"], state["info"]).to(select_device(str(device)))
+
+
+def check_landmarks(landmarks: np.ndarray, size: int) -> None:
+    """Refuse landmarks that cannot be a face in an S-px crop (NaN, infinite, or far outside
+    it): drawn, they would render an empty or garbage frame that looks like a result."""
+    bad = ~np.isfinite(landmarks).all(axis=(1, 2)) | (np.abs(landmarks - size / 2) > 2 * size).any(axis=(1, 2))
+    if bad.any():
+        raise TalkbenchError(f"{int(bad.sum())} of {len(landmarks)} landmark frames are not finite or lie far "
+                             f"outside the {size}-px crop (first: frame {int(np.flatnonzero(bad)[0])}); "
+                             f"landmarks are pixel coordinates of the model's crop")
 
 
 def build_fewshot(checkpoint: str | Path, shot_frames: np.ndarray, shot_landmarks: np.ndarray, mode: str = "FF",

@@ -32,6 +32,7 @@ from talkbench.files import read_json, write_json, write_text
 from talkbench.generator.dataset import (VideoRecord, safe_name, split_identities, write_index,
                                          write_video_arrays)
 from talkbench.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, list_images, read_image
+from talkbench.processes import die_with_parent
 
 STAGES = ("decode", "detect", "landmarks", "write")
 
@@ -125,6 +126,9 @@ def read_clip(path: Path, n: int) -> np.ndarray:
         raise Skip(f"corrupt or unreadable video: {exc}") from None
     if not frames:
         raise Skip("corrupt or unreadable video: no decodable frames")
+    if len(frames) < len(wanted):  # the stream ends before the frames its header announces
+        raise Skip(f"truncated video: {len(frames)} of {len(wanted)} sampled frames decodable "
+                   f"(the container announces {total} frames)")
     return np.stack(frames)
 
 
@@ -236,7 +240,7 @@ def prepare(src: str | Path, out: str | Path, cfg: PrepareConfig, workers: int =
                 results[job[0].video] = _run_one(job)
                 bar.update()
         else:
-            with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
+            with ProcessPoolExecutor(min(workers, len(jobs)), initializer=die_with_parent) as pool:
                 futures = {pool.submit(_run_one, job): job[0] for job in jobs}
                 for fut in as_completed(futures):
                     results[futures[fut].video] = fut.result()

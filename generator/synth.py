@@ -27,6 +27,7 @@ from talkbench.generator import face3d
 from talkbench.files import read_json, write_json
 from talkbench.generator.dataset import (VideoRecord, split_identities, video_is_written, write_index,
                                          write_video_arrays)
+from talkbench.processes import die_with_parent
 from talkbench.provenance import provenance
 
 GENERATOR_NAME = "talkbench-synth"
@@ -374,7 +375,7 @@ def _map(fn, jobs: list, workers: int) -> Iterator:
     if workers <= 1:
         yield from map(fn, jobs)
         return
-    with ProcessPoolExecutor(workers) as pool:
+    with ProcessPoolExecutor(workers, initializer=die_with_parent) as pool:
         yield from pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
 
 

@@ -61,7 +61,10 @@ def split_setting(name: str) -> tuple[str, int]:
 def _csv(path: Path, columns: list[str]) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame(columns=columns)
-    df = pd.read_csv(path, keep_default_na=True)
+    try:
+        df = pd.read_csv(path, keep_default_na=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise TalkbenchError(f"{path} is not a readable CSV (damaged?): {' '.join(str(exc).split())}") from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise TalkbenchError(f"{path} lacks the column(s) {', '.join(missing)} (docs/CONTRACTS.md 'Results')")

@@ -47,11 +47,21 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # key=value overrides after options (`train DS OUT --resume steps=5`) land here
+        if not hasattr(args, "overrides") or any(a.startswith("-") or "=" not in a for a in extra):
+            parser.parse_args(argv)  # argparse's own message for what is really unknown
+        args.overrides = list(args.overrides or []) + extra
     try:
         return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
     except TalkbenchError as exc:
+        print(f"talkbench {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # read-only or full disk, a file where a folder must be, /proc, ...
         print(f"talkbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"talkbench {args.command}: error: out of memory; use smaller sizes or batches", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"talkbench {args.command}: interrupted; finished work is kept, rerun to resume", file=sys.stderr)

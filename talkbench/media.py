@@ -23,11 +23,19 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """H×W×3 uint8 RGB; raises TalkbenchError for unreadable files."""
+    """H×W×3 uint8 RGB; raises TalkbenchError for unreadable files. 16-bit grey images are
+    scaled to 8 bits (PIL's own conversion clips them, reading most of them as white)."""
     try:
         with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except (OSError, ValueError) as exc:
+            if im.mode in ("RGB", "L", "P", "RGBA", "LA", "PA", "1", "CMYK", "YCbCr", "LAB", "HSV"):
+                return np.asarray(im.convert("RGB"))
+            if im.mode.startswith("I"):  # I;16, I;16B, I (PNG 16-bit grey)
+                grey = np.asarray(im).astype(np.int64)
+                if grey.size and (grey.min() < 0 or grey.max() > 65535):
+                    raise TalkbenchError(f"{path}: {im.mode} image with values outside 0..65535 is not supported")
+                return np.repeat(((grey + 128) // 257).astype(np.uint8)[..., None], 3, axis=-1)
+            raise TalkbenchError(f"{path}: image mode {im.mode} is not supported (save it as 8- or 16-bit RGB/grey)")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise TalkbenchError(f"cannot read image {path}: {exc}") from None
 
 
