@@ -89,7 +89,7 @@ def adversarial_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     experiment = require("talkbench.detector.experiment")
     train = require("talkbench.detector.train")
     from talkbench.detector.attack import pgd
-    from talkbench.detector.registry import load_detector
+    from talkbench.detector.harden import train_hardened
 
     if not cfg.detector.names:
         raise TalkbenchError("the adversarial stage needs a detector (detector.names is empty)")
@@ -149,15 +149,9 @@ def adversarial_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
 
     if acfg.harden:
         hard_name = f"{target_name}+hardened"
-        folder = work / "models" / f"{target_name}__hardened"
-        path = train.detector_file(folder) if (folder / "train.json").is_file() else None
-        if path is None:
-            sub = bank.table[(bank.table.label == 0) | bank.table.setting.isin([a["setting"] for a in attacks])]
-            tr, va = data.select(sub, "train", None, seed=cfg.seed), data.select(sub, "val", None, seed=cfg.seed)
-            path = train.train_detector(dcfg(target_name, cfg.seed), bank.images[tr.index.to_numpy()],
-                                        tr.label.to_numpy(), bank.images[va.index.to_numpy()], va.label.to_numpy(),
-                                        folder, resume=True, progress=ctx.show_progress)
-        hardened = load_detector(path)
+        hardened = train_hardened(dcfg(target_name, cfg.seed), bank.images, bank.table,
+                                  [a["setting"] for a in attacks], work / "models" / f"{target_name}__hardened",
+                                  ctx.show_progress)
         evaluators[hard_name] = ("hardened", hardened)
         lap("harden")
         if acfg.second_round:

@@ -15,16 +15,18 @@ def _images(n: int, size: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
 
 
-def _smooth_vs_sharp(size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """Label 1: images with a fine checkerboard added (up-sampling traces); label 0: smooth."""
-    rng = np.random.default_rng(0)
+def _smooth_vs_sharp(size: int = 64, seed: int = 0, n: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """n noisy textured images (label 0) and n made from others by 2× down-sampling and
+    nearest-neighbour up-sampling (label 1: the high-frequency trace of up-convolutions)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size]
     base = [np.clip(128 + 60 * np.sin(xx / rng.uniform(4, 9) + rng.uniform(0, 6))[..., None]
-                    + rng.normal(0, 3, (size, size, 3)), 0, 255) for _ in range(40)]
-    checker = 14.0 * (((xx + yy) % 2) * 2 - 1)[..., None]
-    fake = [np.clip(b + checker, 0, 255) for b in base[:20]]
-    x = np.stack(base[20:] + fake).astype(np.uint8)
-    return x, np.r_[np.zeros(20), np.ones(20)]
+                    + rng.normal(0, 6, (size, size, 3)), 0, 255).astype(np.uint8) for _ in range(2 * n)]
+    fake = [cv2.resize(cv2.resize(b, (size // 2, size // 2), interpolation=cv2.INTER_AREA), (size, size),
+                       interpolation=cv2.INTER_NEAREST) for b in base[:n]]
+    return np.stack(base[n:] + fake), np.r_[np.zeros(n), np.ones(n)]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
