@@ -85,7 +85,7 @@ def to_unit(images: np.ndarray, device: torch.device | str = "cpu") -> torch.Ten
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
         raise TalkbenchError(f"expected uint8 N×H×W×3 images, got {images.dtype} {images.shape}")
-    return torch.from_numpy(np.ascontiguousarray(images)).to(device).permute(0, 3, 1, 2).float().div(255)
+    return torch.from_numpy(np.require(images, requirements=["C", "W"])).to(device).permute(0, 3, 1, 2).float().div(255)
 
 
 class EvasionLoss:
