@@ -176,7 +176,7 @@ def adversarial_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
             results.append({**attack, "detector": label, "evaluator": role, "white_box": label == attack["target"],
                             "post": "none", **_auc(det, bank, attack["setting"], cfg.seed)})
         if acfg.survival:
-            for label in {target_name, *([f"{target_name}+hardened"] if acfg.harden else [])}:
+            for label in [target_name] + ([f"{target_name}+hardened"] if acfg.harden else []):
                 role, det = evaluators[label]
                 for family, level in SURVIVAL:
                     results.append({**attack, "detector": label, "evaluator": role,
