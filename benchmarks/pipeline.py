@@ -69,23 +69,30 @@ def select_cases(cases: list, max_people: int) -> list:
     return [c for c in cases if c.video in videos]
 
 
-def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
-    """For each T × mode × test person: build the few-shot model, self-reenact the held-out
-    frames and cross-reenact another person's landmarks; write ``RUN/generated/`` per the
-    contract, plus sample grids. Finished (setting, person) units are kept across a kill."""
+def fewshot_test_cases(run_dir: Path, cfg: SuiteConfig) -> list:
+    """The suite's few-shot test cases (every T × test person), as the generate stage uses them."""
     dataset_mod = require("talkbench.generator.dataset")
     episodes = require("talkbench.generator.episodes")
-    fewshot = require("talkbench.generator.fewshot")
-    from talkbench.device import select_device
-
     fs = cfg.fewshot
-    dataset = dataset_mod.FaceDataset(Path(result_of(ctx.run_dir, "data")["dataset"]))
-    checkpoint = Path(result_of(ctx.run_dir, "train")["checkpoint"])
+    dataset = dataset_mod.FaceDataset(Path(result_of(run_dir, "data")["dataset"]))
     cases = select_cases(episodes.few_shot_cases(dataset, split="test", shots=tuple(fs.shots),
                                                  n_heldout=fs.n_heldout, n_cross=fs.n_cross, seed=cfg.seed),
                          fs.max_people)
     if not cases:
-        raise TalkbenchError(f"the dataset {dataset} has no test videos to evaluate on")
+        raise TalkbenchError(f"the dataset {dataset.root} has no test videos to evaluate on")
+    return cases
+
+
+def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
+    """For each T × mode × test person: build the few-shot model, self-reenact the held-out
+    frames and cross-reenact another person's landmarks; write ``RUN/generated/`` per the
+    contract, plus sample grids. Finished (setting, person) units are kept across a kill."""
+    fewshot = require("talkbench.generator.fewshot")
+    from talkbench.device import select_device
+
+    fs = cfg.fewshot
+    checkpoint = Path(result_of(ctx.run_dir, "train")["checkpoint"])
+    cases = fewshot_test_cases(ctx.run_dir, cfg)
     device = select_device(cfg.device)
     out = ctx.output_dir("generated")
     samples = ctx.output_dir("samples")

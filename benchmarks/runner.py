@@ -22,7 +22,7 @@ from talkbench.errors import TalkbenchError
 from talkbench.files import read_json
 from talkbench.runs import RunDir
 
-STAGES = ("data", "train", "generate", "checks", "realism", "detection", "report")
+STAGES = ("data", "train", "generate", "checks", "realism", "detection", "adversarial", "report")
 
 
 def require(module: str) -> ModuleType:
@@ -61,7 +61,7 @@ def is_prepared_dataset(path: Path) -> bool:
 
 def build_stages(cfg: SuiteConfig, run_dir: Path) -> list[Stage]:
     """The suite's stages with the config each one's outputs depend on."""
-    from talkbench.benchmarks import pipeline
+    from talkbench.benchmarks import adversarial, pipeline
 
     data_in = {"data": cfg.data, "seed": cfg.seed}
     if cfg.data:
@@ -85,7 +85,11 @@ def build_stages(cfg: SuiteConfig, run_dir: Path) -> list[Stage]:
         Stage("realism", lambda ctx: pipeline.realism_stage(ctx, cfg), to_dict(cfg.metrics), deps=("generate",)),
         Stage("detection", lambda ctx: pipeline.detection_stage(ctx, cfg),
               {"detector": to_dict(cfg.detector), "seed": cfg.seed}, deps=("generate",)),
-        Stage("report", lambda ctx: pipeline.report_stage(ctx, cfg), {}, deps=("checks", "realism", "detection")),
+        Stage("adversarial", lambda ctx: adversarial.adversarial_stage(ctx, cfg),
+              {"adversarial": to_dict(cfg.adversarial), "detector": to_dict(cfg.detector), "fewshot": fewshot,
+               "metrics": to_dict(cfg.metrics), "seed": cfg.seed}, deps=("train", "generate", "detection")),
+        Stage("report", lambda ctx: pipeline.report_stage(ctx, cfg), {},
+              deps=("checks", "realism", "detection", "adversarial")),
     ]
 
 

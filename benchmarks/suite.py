@@ -52,6 +52,28 @@ class DetectorSection:
 
 
 @dataclasses.dataclass
+class AdversarialSection:
+    """Attacks on the detectors of one FT setting, then hardened detectors (benchmarks/adversarial.py).
+    ``setting``: "" = the FT setting with the largest T; ``target``: the attacked detector
+    ("" = the first timm one in ``detector.names``, else the first); ``weight``: λ of the
+    evasion term; ``eps``: PGD's L∞ radii in grey levels (ε/255); ``transfer``: more
+    architectures trained here that no attack sees; ``seed_transfer``: the target's
+    architecture trained with seed + 1 (pointless for the deterministic spectral fit)."""
+
+    enabled: bool = False
+    setting: str = ""
+    target: str = ""
+    weight: float = 1.0
+    eps: tuple[int, ...] = (1, 2, 4)
+    pgd_steps: int = 10
+    transfer: tuple[str, ...] = ()
+    seed_transfer: bool = True
+    survival: bool = True
+    harden: bool = True
+    second_round: bool = True  # attacks against the hardened detector too
+
+
+@dataclasses.dataclass
 class SuiteConfig:
     """One benchmark run. ``data``: "" for the synthetic default, or a prepared dataset /
     a folder of raw videos. ``checkpoint``: "" to meta-train, or a generator checkpoint."""
@@ -70,6 +92,7 @@ class SuiteConfig:
     fewshot: FewShotSection = dataclasses.field(default_factory=FewShotSection)
     metrics: MetricsSection = dataclasses.field(default_factory=MetricsSection)
     detector: DetectorSection = dataclasses.field(default_factory=DetectorSection)
+    adversarial: AdversarialSection = dataclasses.field(default_factory=AdversarialSection)
 
     @property
     def settings(self) -> list[tuple[str, int]]:

@@ -63,11 +63,16 @@ class TimmDetector(Detector):
         """uint8 N×H×W×3 → normalised float N×3×S×S on the model's device (resize on device)."""
         if images.ndim != 4 or images.shape[-1] != 3:
             raise TalkbenchError(f"expected N×H×W×3 images, got shape {images.shape}")
+        x = torch.from_numpy(np.ascontiguousarray(images)).to(self.device).permute(0, 3, 1, 2).float().div_(255)
+        return self.normalize(x)
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """Float N×3×H×W RGB in [0, 1] on the model's device → the model's input (resized,
+        mean/std-normalised). Differentiable in ``x``, so attacks share the exact preprocessing."""
         dev = self.device
-        x = torch.from_numpy(np.ascontiguousarray(images)).to(dev).permute(0, 3, 1, 2).float().div_(255)
         if x.shape[-2:] != (self.input_size, self.input_size):
             x = F.interpolate(x, size=(self.input_size, self.input_size), mode=self.interpolation,
-                              align_corners=False, antialias=True).clamp_(0, 1)
+                              align_corners=False, antialias=True).clamp(0, 1)
         x = (x - self.mean.to(dev)) / self.std.to(dev)
         return x.contiguous(memory_format=torch.channels_last) if dev.type == "cuda" else x
 

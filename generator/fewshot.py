@@ -19,7 +19,7 @@ import hashlib
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -95,7 +95,8 @@ class FewShotModel(nn.Module):
 
     @property
     def generator_name(self) -> str:
-        return f"{GENERATOR_NAME} {self.mode} T={self.shots}"
+        name = f"{GENERATOR_NAME} {self.mode} T={self.shots}"
+        return f"{name}, adversarial: {self.info['extra_loss']}" if self.info.get("extra_loss") else name
 
     @property
     def config_fingerprint(self) -> str:
@@ -151,8 +152,11 @@ def check_landmarks(landmarks: np.ndarray, size: int) -> None:
 def build_fewshot(checkpoint: str | Path, shot_frames: np.ndarray, shot_landmarks: np.ndarray, mode: str = "FF",
                   ft_steps: int | None = None, device: str | torch.device = "auto",
                   ft: FineTuneConfig | None = None, loss: LossConfig | None = None,
-                  progress: bool = False) -> FewShotModel:
+                  progress: bool = False, extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None
+                  ) -> FewShotModel:
     """A person's FF or FT model from T frames (uint8 T×S×S×3) and their 68 landmarks.
+    ``extra_loss(fake)``: an optional extra generator-side FT term (detector evasion); its
+    ``describe()`` is recorded in the model's info (and so in its generator name).
 
     Example::
 
@@ -163,6 +167,8 @@ def build_fewshot(checkpoint: str | Path, shot_frames: np.ndarray, shot_landmark
     mode = mode.upper()
     if mode not in ("FF", "FT"):
         raise TalkbenchError(f"mode must be FF or FT, got {mode!r}")
+    if extra_loss is not None and mode != "FT":
+        raise TalkbenchError("an extra fine-tuning loss (e.g. detector evasion) needs mode FT")
     state = load_checkpoint(checkpoint)
     dev = select_device(str(device))
     meta = model_from_checkpoint(state, dev)
@@ -182,14 +188,17 @@ def build_fewshot(checkpoint: str | Path, shot_frames: np.ndarray, shot_landmark
         train_cfg = from_dict(TrainConfig, state["train_config"]) if state.get("train_config") else TrainConfig()
         loss = loss or train_cfg.loss
         psi, log = fine_tune(G, copy.deepcopy(meta.D), psi, meta.D.w0.detach() + e_new[0], x, y, ft, train_cfg,
-                             loss, dev, progress)
+                             loss, dev, progress, extra_loss)
         info.update(ft=to_dict(ft), ft_losses=log, loss=to_dict(loss))
+        if extra_loss is not None:
+            info["extra_loss"] = getattr(extra_loss, "describe", lambda: repr(extra_loss))()
     return FewShotModel(meta.cfg, G, psi, mode, len(shot_frames), info).to(dev)
 
 
 def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
               ft: FineTuneConfig, train_cfg: TrainConfig, loss: LossConfig, device: torch.device,
-              progress: bool = False) -> tuple[torch.Tensor, dict[str, list[float]]]:
+              progress: bool = False, extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None
+              ) -> tuple[torch.Tensor, dict[str, list[float]]]:
     """Train G, ψ', D and w' on the T frames; returns the tuned ψ' and the per-step
     generator and discriminator totals (first and last ten steps)."""
     from tqdm import tqdm
@@ -213,7 +222,7 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
         xb, yb = x[idx], y[idx]
         losses, fake = gan_step(lambda: (G(yb, psi=psi_p.expand(len(idx), -1)), None),
                                 lambda xx, yy: D(xx, yy, w=w_p), xb, yb, content, loss, opt_g, opt_d,
-                                ft.d_steps, autocast(device, train_cfg.amp))
+                                ft.d_steps, autocast(device, train_cfg.amp), extra_loss)
         guard.check(step, losses, fake)
         totals.append(losses["g_total"])
     G.eval()

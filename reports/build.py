@@ -12,6 +12,7 @@ import pandas as pd
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path, write_bytes, write_json, write_text
 from talkbench.reports import compare, html, markdown, paper, plots
+from talkbench.reports.adversarial import adversarial_section
 from talkbench.reports.document import Document, Figure, Image, Section
 from talkbench.reports.results import RunResults, load_run, unique_labels
 from talkbench.reports.tables import Cell, Table, detectors, extra_metrics, cross_setting, robustness, table1, user_table
@@ -96,6 +97,9 @@ def _run_sections(run: RunResults, prefix: str) -> list[Section]:
     if not (det.tables or det.figures):
         det.text.append("No detection results in this run (results/detection.csv is absent).")
     secs.append(det)
+    adv = adversarial_section(run.path, prefix, title)
+    if adv is not None:
+        secs.append(adv)
     grids = Section(f"Sample grids{title}",
                     text=["Columns: shot | driving landmarks | generated | ground truth; one row per held-out frame."],
                     images=[Image(p, p.stem.replace("__", " · ")) for p in run.samples])

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reenact": ("talkbench.generator.reenact_cli", "drive a few-shot model with landmarks: frames + mp4"),
     "metrics": ("talkbench.metrics.cli", "realism metrics between real and generated images"),
     "detect": ("talkbench.detector.cli", "train, evaluate and apply forgery detectors"),
+    "attack": ("talkbench.benchmarks.attack_cli", "adversarial fakes against your detectors: PGD or evasive FT"),
     "run": ("talkbench.benchmarks.cli", "run a benchmark suite end to end (the main job)"),
     "report": ("talkbench.reports.cli", "HTML/Markdown/CSV report of one run or several side by side"),
     "study": ("talkbench.study.cli", "USER: the paper's user study as a local web app"),
