@@ -94,10 +94,10 @@ def _data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
 
 
 def _frame_table(args: argparse.Namespace) -> pd.DataFrame | None:
-    from talkbench.detector.data import from_folders, from_generated
+    from talkbench.detector.data import from_data, from_folders
 
     if args.data is not None:
-        return from_generated(args.data)
+        return from_data(args.data)
     if args.real is not None and args.fake is not None:
         return from_folders(args.real, args.fake)
     if args.real is not None or args.fake is not None:
@@ -119,10 +119,10 @@ def _load(table: pd.DataFrame, args: argparse.Namespace) -> np.ndarray:
 
 
 def _split_table(args: argparse.Namespace, out: Path) -> pd.DataFrame:
-    from talkbench.detector.data import split_by_identity
+    from talkbench.detector.data import keep_or_split
     from talkbench.files import atomic_path
 
-    table = split_by_identity(_frame_table(args), seed=args.seed).reset_index(drop=True)
+    table = keep_or_split(_frame_table(args), seed=args.seed).reset_index(drop=True)
     with atomic_path(out / TABLE_FILE) as tmp:
         table.to_csv(tmp, index=False)
     return table

@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
+
+from talkbench.errors import TalkbenchError
 
 
 @contextlib.contextmanager
@@ -42,3 +45,14 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text())
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe id from any string (identity or video names from a source tree)."""
+    name = _SAFE.sub("_", text).strip("._")
+    if not name:
+        raise TalkbenchError(f"cannot make a file name from {text!r}")
+    return name
