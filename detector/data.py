@@ -18,6 +18,7 @@ import pandas as pd
 
 from talkbench.detector.perturb import jpeg
 from talkbench.errors import TalkbenchError
+from talkbench.files import read_json
 from talkbench.media import IMAGE_SUFFIXES, read_image
 
 COLUMNS = ["path", "label", "identity", "video", "setting", "kind", "frame"]
@@ -45,7 +46,21 @@ def _folder_rows(root: Path, label: int, setting: str) -> list[dict]:
 
 def from_folders(real: str | Path, fake: str | Path, setting: str = "fake") -> pd.DataFrame:
     """A frame table from a folder of real and a folder of fake images."""
-    return pd.DataFrame(_folder_rows(Path(real), 0, "") + _folder_rows(Path(fake), 1, setting), columns=COLUMNS)
+    table = pd.DataFrame(_folder_rows(Path(real), 0, "") + _folder_rows(Path(fake), 1, setting), columns=COLUMNS)
+    return table.assign(dataset="folders", footage="unknown", crop="image")
+
+
+def run_footage(run: Path) -> str:
+    """What the real frames of a benchmark run are: talkbench synth's rendered faces
+    ("synthetic"), camera video ("video"), or "unknown" (from RUN/stages/data.json and the
+    dataset's meta.json)."""
+    stage = run / "stages" / "data.json"
+    try:
+        dataset = Path(read_json(stage)["result"]["dataset"])
+        return {"synthetic": "synthetic", "videos": "video"}.get(read_json(dataset / "meta.json").get("source"),
+                                                                 "unknown")
+    except (OSError, KeyError, TypeError, ValueError):
+        return "unknown"
 
 
 def from_generated(path: str | Path) -> pd.DataFrame:
@@ -70,7 +85,10 @@ def from_generated(path: str | Path) -> pd.DataFrame:
                          "setting": REAL_SETTING, "kind": "self", "frame": self_rows.frame})
     if real.empty:
         raise TalkbenchError(f"{csv} has no real frames (no self-reenactment rows with real_path)")
-    return pd.concat([real, fake], ignore_index=True)[COLUMNS]
+    table = pd.concat([real, fake], ignore_index=True)[COLUMNS]
+    footage = run_footage(base.parent)
+    return table.assign(dataset="talkbench", footage=np.where(table.label == 0, footage, "talkbench generator"),
+                        crop="prepare")
 
 
 IMPORTED_TABLE = "crops.csv"  # written by `talkbench detect import` (detector/importers/build.py)
@@ -85,10 +103,15 @@ def from_imported(path: str | Path) -> pd.DataFrame:
     need = {"path", "label", "identity", "video", "method", "split", "dataset", "frame"}
     if missing := need - set(df.columns):
         raise TalkbenchError(f"{csv} lacks column(s) {', '.join(sorted(missing))}")
+    meta = csv.parent / "meta.json"
+    crop = read_json(meta).get("crop", "landmarks") if meta.is_file() else "landmarks"
     return pd.DataFrame({"path": [str(csv.parent / p) for p in df.path], "label": df.label.astype(int),
                          "identity": df.identity, "video": df.video,
                          "setting": [REAL_SETTING if lab == 0 else m for lab, m in zip(df.label, df.method)],
-                         "kind": "", "frame": df.frame, "split": df.split, "dataset": df.dataset})
+                         "kind": "", "frame": df.frame, "split": df.split, "dataset": df.dataset.astype(str),
+                         "footage": "video", "crop": crop,
+                         "margin": read_json(meta).get("margin", 0.85) if meta.is_file() else 0.85,
+                         "frames_per_video": read_json(meta).get("frames_per_video", 0) if meta.is_file() else 0})
 
 
 def from_data(path: str | Path) -> pd.DataFrame:

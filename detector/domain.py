@@ -1,0 +1,63 @@
+"""What a detector was trained on, stored in its file, and the check `detect predict` makes
+with it: a detector trained only on talkbench's synthetic cartoon faces has never seen real
+footage, and one trained on real datasets has never seen talkbench's generated faces — its
+probabilities outside that domain are not evidence, and the user is told so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from talkbench.media import IMAGE_SUFFIXES, read_png_provenance, read_video_provenance
+
+SYNTHETIC = "synthetic"  # real-class footage: talkbench synth's rendered faces
+VIDEO = "video"  # real-class footage: camera video (prepared or imported datasets)
+
+
+def training_domain(train: pd.DataFrame, crop_size: int, crop: str = "") -> dict:
+    """The domain record of a detector trained on the rows ``train`` of a frame table."""
+    col = lambda name, default: train[name] if name in train.columns else pd.Series(default, index=train.index)  # noqa: E731
+    real = train[train.label == 0]
+    per_video = col("frames_per_video", 0) if "frames_per_video" in train.columns else train.groupby("video").size()
+    return {"datasets": sorted(set(col("dataset", "unknown").astype(str))),
+            "methods": sorted(set(train.loc[train.label == 1, "setting"].astype(str))),
+            "real_footage": sorted(set(col("footage", "unknown")[real.index].astype(str))),
+            "crop": crop or (str(col("crop", "image").iloc[0]) if len(train) else "image"),
+            "margin": float(col("margin", 0.85).iloc[0]) if len(train) else 0.85, "crop_size": int(crop_size), "frames_per_video": int(per_video.median()) if len(per_video) else 0,
+            "n_videos": int(train.video.nunique()), "n_frames": int(len(train))}
+
+
+def describe(domain: dict | None) -> str:
+    """One line for the user."""
+    if not domain:
+        return "trained on: not recorded in this detector file"
+    return (f"trained on: datasets {', '.join(domain['datasets'])}; fake methods {', '.join(domain['methods'])}; "
+            f"real footage {', '.join(domain['real_footage'])}; {domain['crop']} crops of {domain['crop_size']} px; "
+            f"{domain['n_videos']} videos, ~{domain['frames_per_video']} frames each")
+
+
+def is_synthetic(path: Path) -> bool:
+    """Whether a file says (in its talkbench provenance) that it is machine-generated."""
+    try:
+        meta = read_png_provenance(path) if path.suffix.lower() in IMAGE_SUFFIXES else read_video_provenance(path)
+    except Exception:  # no or unreadable metadata: not marked synthetic
+        return False
+    return meta.get("synthetic") == "true"
+
+
+def outside_domain(domain: dict | None, files: Sequence[Path]) -> dict[str, str]:
+    """file → why it lies outside what the detector was trained on (absent: inside, or unknown)."""
+    if not domain:
+        return {}
+    footage = set(domain.get("real_footage", []))
+    out = {}
+    for f in files:
+        synthetic = is_synthetic(Path(f))
+        if footage == {SYNTHETIC} and not synthetic:
+            out[str(f)] = ("real footage, but the detector was trained only on talkbench's synthetic faces "
+                           "and has never seen real footage")
+        elif SYNTHETIC not in footage and synthetic and "talkbench" not in domain.get("datasets", []):
+            out[str(f)] = "talkbench-generated media, but the detector was never trained on talkbench's fakes"
+    return out
