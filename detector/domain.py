@@ -16,16 +16,20 @@ SYNTHETIC = "synthetic"  # real-class footage: talkbench synth's rendered faces
 VIDEO = "video"  # real-class footage: camera video (prepared or imported datasets)
 
 
-def training_domain(train: pd.DataFrame, crop_size: int, crop: str = "") -> dict:
-    """The domain record of a detector trained on the rows ``train`` of a frame table."""
-    col = lambda name, default: train[name] if name in train.columns else pd.Series(default, index=train.index)  # noqa: E731
-    real = train[train.label == 0]
-    per_video = col("frames_per_video", 0) if "frames_per_video" in train.columns else train.groupby("video").size()
-    return {"datasets": sorted(set(col("dataset", "unknown").astype(str))),
+def training_domain(train: pd.DataFrame, crop_size: int) -> dict:
+    """The domain record of a detector trained on the rows ``train`` of a frame table (its
+    optional ``dataset``, ``footage``, ``crop``, ``margin`` and ``frames_per_video`` columns
+    say where the frames came from; see :mod:`talkbench.detector.data`)."""
+    def values(name: str, default, rows: pd.DataFrame = train) -> list:
+        found = rows[name].dropna().tolist() if name in rows.columns else []
+        return found or [default]
+
+    per_video = [v for v in values("frames_per_video", 0) if v] or [int(train.groupby("video").size().median())]
+    return {"datasets": sorted(set(map(str, values("dataset", "unknown")))),
             "methods": sorted(set(train.loc[train.label == 1, "setting"].astype(str))),
-            "real_footage": sorted(set(col("footage", "unknown")[real.index].astype(str))),
-            "crop": crop or (str(col("crop", "image").iloc[0]) if len(train) else "image"),
-            "margin": float(col("margin", 0.85).iloc[0]) if len(train) else 0.85, "crop_size": int(crop_size), "frames_per_video": int(per_video.median()) if len(per_video) else 0,
+            "real_footage": sorted(set(map(str, values("footage", "unknown", train[train.label == 0])))),
+            "crop": str(values("crop", "image")[0]), "margin": float(values("margin", 0.85)[0]),
+            "crop_size": int(crop_size), "frames_per_video": int(per_video[0]),
             "n_videos": int(train.video.nunique()), "n_frames": int(len(train))}
 
 

@@ -229,3 +229,19 @@ def test_bootstrap_by_video_is_wider_than_by_frame():
     lo_1, hi_1 = bootstrap_auc(np.repeat([0, 1], 10), video_score, 500, 0)
     assert hi_v - lo_v > 2 * (hi_f - lo_f)
     assert abs((hi_v - lo_v) - (hi_1 - lo_1)) < 0.1  # like resampling the 20 videos themselves
+
+
+def test_generated_run_records_its_footage(tmp_path):
+    from talkbench.detector.data import run_footage
+    from talkbench.detector.domain import training_domain
+    from talkbench.files import write_json
+
+    run = tmp_path / "run"
+    assert run_footage(run) == "unknown"
+    write_json(run / "stages" / "data.json", {"result": {"dataset": str(tmp_path / "ds"), "source": "synthetic"}})
+    write_json(tmp_path / "ds" / "meta.json", {"format": "talkbench-faces", "source": "synthetic"})
+    assert run_footage(run) == "synthetic"
+    table = pd.DataFrame({"label": [0, 1], "setting": ["real", "FT_T32"], "video": ["v", "v"], "dataset": "talkbench",
+                          "footage": ["synthetic", "talkbench generator"], "crop": "prepare"})
+    dom = training_domain(table, 64)
+    assert dom["real_footage"] == ["synthetic"] and dom["methods"] == ["FT_T32"] and dom["datasets"] == ["talkbench"]
