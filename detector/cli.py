@@ -259,7 +259,8 @@ def _cross(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from talkbench.detector.predict import PredictOptions, Predictor
+    from talkbench.detector.domain import describe, infer_domain, outside_domain
+    from talkbench.detector.predict import PredictOptions, Predictor, verdicts
     from talkbench.detector.registry import load_detector
     from talkbench.files import atomic_path, write_json
 
@@ -268,10 +269,7 @@ def _predict(args: argparse.Namespace) -> int:
     predictor = Predictor(load_detector(args.checkpoint),
                           PredictOptions(face_backend=args.face_backend, every=args.every, max_frames=args.max_frames,
                                          detect_size=args.detect_size))
-    from talkbench.detector.domain import describe, outside_domain
-    from talkbench.detector.predict import verdicts
-
-    domain = predictor.detector.domain
+    domain = predictor.detector.domain or infer_domain(args.checkpoint)
     print(describe(domain))
     files, frames = predictor.predict(args.inputs)
     outside = outside_domain(domain, [Path(f) for f in files.file])

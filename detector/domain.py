@@ -33,10 +33,29 @@ def training_domain(train: pd.DataFrame, crop_size: int) -> dict:
             "n_videos": int(train.video.nunique()), "n_frames": int(len(train))}
 
 
+def infer_domain(checkpoint: Path) -> dict | None:
+    """For a detector file made before domains were recorded: the domain of the benchmark run
+    it sits in (``RUN/detection/models/<detector>__<setting>/``), read from the run's data
+    stage; None when it is not inside a run."""
+    from talkbench.detector.data import run_footage
+
+    for run in list(Path(checkpoint).resolve().parents)[:5]:
+        if (run / "stages" / "data.json").is_file():
+            setting = Path(checkpoint).parent.name.rpartition("__")[2]
+            return {"datasets": ["talkbench"], "methods": [setting] if setting else [],
+                    "real_footage": [run_footage(run)], "crop": "prepare", "margin": 0.85,
+                    "crop_size": 0, "frames_per_video": 0, "n_videos": 0, "n_frames": 0,
+                    "inferred_from": str(run / "stages" / "data.json")}
+    return None
+
+
 def describe(domain: dict | None) -> str:
     """One line for the user."""
     if not domain:
         return "trained on: not recorded in this detector file"
+    if "inferred_from" in domain:
+        return (f"trained on (not recorded in the file; inferred from {domain['inferred_from']}): talkbench's "
+                f"generated fakes ({', '.join(domain['methods'])}) vs real frames that are {domain['real_footage'][0]}")
     return (f"trained on: datasets {', '.join(domain['datasets'])}; fake methods {', '.join(domain['methods'])}; "
             f"real footage {', '.join(domain['real_footage'])}; {domain['crop']} crops of {domain['crop_size']} px; "
             f"{domain['n_videos']} videos, ~{domain['frames_per_video']} frames each")

@@ -245,3 +245,18 @@ def test_generated_run_records_its_footage(tmp_path):
                           "footage": ["synthetic", "talkbench generator"], "crop": "prepare"})
     dom = training_domain(table, 64)
     assert dom["real_footage"] == ["synthetic"] and dom["methods"] == ["FT_T32"] and dom["datasets"] == ["talkbench"]
+
+
+def test_old_detector_in_a_synthetic_run_is_flagged_on_real_video(tmp_path, shared_videos):
+    from talkbench.detector.domain import infer_domain, outside_domain
+    from talkbench.files import write_json
+
+    run = tmp_path / "run"
+    write_json(run / "stages" / "data.json", {"result": {"dataset": str(tmp_path / "ds"), "source": "synthetic"}})
+    write_json(tmp_path / "ds" / "meta.json", {"source": "synthetic"})
+    ckpt = run / "detection" / "models" / "resnet10t_64__FT_T32" / "detector.pt"
+    dom = infer_domain(ckpt)
+    assert dom["real_footage"] == ["synthetic"] and dom["methods"] == ["FT_T32"]
+    real = sorted(shared_videos.glob("*.mp4"))[0]
+    assert "never seen real footage" in outside_domain(dom, [real])[str(real)]
+    assert infer_domain(tmp_path / "elsewhere" / "detector.pt") is None
