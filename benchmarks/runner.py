@@ -22,7 +22,8 @@ from talkbench.errors import TalkbenchError
 from talkbench.files import read_json
 from talkbench.runs import RunDir
 
-STAGES = ("data", "train", "generate", "checks", "realism", "detection", "adversarial", "report")
+STAGES = ("data", "train", "generate", "checks", "realism", "detection", "adversarial", "cross_dataset", "report")
+# cross_dataset runs when the suite lists detector.datasets
 
 
 def require(module: str) -> ModuleType:
@@ -75,7 +76,7 @@ def build_stages(cfg: SuiteConfig, run_dir: Path) -> list[Stage]:
     else:
         train_in.update(model=cfg.model, train=cfg.train)
     fewshot = to_dict(cfg.fewshot)
-    return [
+    stages = [
         Stage("data", lambda ctx: pipeline.data_stage(ctx, cfg), data_in),
         Stage("train", lambda ctx: pipeline.train_stage(ctx, cfg), train_in, deps=("data",)),
         Stage("generate", lambda ctx: pipeline.generate_stage(ctx, cfg), {"fewshot": fewshot, "seed": cfg.seed},
@@ -91,6 +92,13 @@ def build_stages(cfg: SuiteConfig, run_dir: Path) -> list[Stage]:
         Stage("report", lambda ctx: pipeline.report_stage(ctx, cfg), {},
               deps=("checks", "realism", "detection", "adversarial")),
     ]
+    if cfg.detector.datasets:  # the cross-dataset matrix with imported sets, before the report
+        from talkbench.benchmarks import cross_dataset_stage as cds
+
+        stages.insert(-1, Stage("cross_dataset", lambda ctx: cds.cross_dataset_stage(ctx, cfg), cds.stage_inputs(cfg),
+                                deps=("generate",)))
+        stages[-1].deps = (*stages[-1].deps, "cross_dataset")
+    return stages
 
 
 def _weights_used(run_dir: Path) -> list[str]:

@@ -44,11 +44,15 @@ class MetricsSection:
 @dataclasses.dataclass
 class DetectorSection:
     """Detector registry names; each is trained per setting and tested on every setting.
-    ``options``: fields of the detector package's ``DetectorTrainConfig`` (epochs, crop_size ...)."""
+    ``options``: fields of the detector package's ``DetectorTrainConfig`` (epochs, crop_size ...).
+    ``datasets``: NAME → folder made by `talkbench detect import`; when given, a
+    cross_dataset stage trains each detector on each of them and on this run's fakes
+    (``talkbench``) and tests on all of them (results/cross_dataset.csv)."""
 
     names: tuple[str, ...] = ("spectral_logreg",)
     robustness: bool = True
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    datasets: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass

@@ -5,6 +5,8 @@
     talkbench detect eval  --checkpoint DIR/detector.pt --data RUN --results RUN/results [--robustness]
     talkbench detect cross --data RUN --out DIR --results RUN/results [--detector spectral_logreg]
     talkbench detect predict FILE_OR_FOLDER... --checkpoint DIR/detector.pt --out DIR
+    talkbench detect import FORMAT SRC OUT [--splits DIR] [--compression c23] [--methods A,B] [--frames 32]
+    talkbench detect cross --datasets ffpp=OUT1 celebdf=OUT2 run=RUN/generated --detectors a,b --out DIR --results DIR
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     cr.add_argument("--results", type=Path, required=True, help="results folder")
     cr.add_argument("--no-robustness", action="store_true", help="skip the robustness sweep")
     cr.add_argument("--bootstrap", type=bounded(int, 0), default=1000, help="bootstrap resamples for AUC CIs")
+    cr.add_argument("--datasets", nargs="+", metavar="NAME=PATH",
+                    help="cross-DATASET matrix instead: imported datasets (`detect import`) and/or RUN/generated; "
+                         "train on each one's train split, test on every one's test split → cross_dataset.csv")
+    cr.add_argument("--detectors", help="with --datasets: comma-separated registry names (default: --detector)")
+    cr.add_argument("--train-datasets", help="with --datasets: train only on these (comma-separated names)")
     cr.add_argument("overrides", nargs="*", metavar="key=value", help="training config overrides")
 
     pr = sub.add_parser("predict", help="fake probability per image/video (and per video frame)",
@@ -75,6 +82,36 @@ def configure(parser: argparse.ArgumentParser) -> None:
                     help="search for faces on frames shrunk to at most this many pixels (default 320)")
     pr.add_argument("--every", type=bounded(int, 1), default=1, help="videos: score every n-th frame")
     pr.add_argument("--max-frames", type=bounded(int, 1), default=300, help="videos: at most this many scored frames")
+    pr.add_argument("--threshold", type=bounded(float, 0.0, 1.0), default=0.5,
+                    help="verdict 'fake' when a file's mean P(fake) is at least this (default 0.5) → verdicts.csv")
+    _import_parser(sub)
+
+
+def _import_parser(sub) -> None:
+    from talkbench.detector.importers import importer_doc, list_importers
+    from talkbench.detector.importers.base import ImportConfig
+
+    d = ImportConfig()
+    im = sub.add_parser("import", help="a standard deepfake dataset on disk → labelled face crops for --data",
+                        description="Turn a dataset as it ships into the labelled face-crop dataset that "
+                                    "`detect train|eval|cross --data OUT` read: N evenly spaced frames per video, "
+                                    "faces cropped like `talkbench prepare`, the dataset's own splits where it has "
+                                    "them; resumable, parallel; unusable videos listed in OUT/skipped.csv. Formats: "
+                                    + "; ".join(f"{n}: {importer_doc(n)}" for n in list_importers()))
+    im.add_argument("format", choices=list_importers(), help="dataset layout")
+    im.add_argument("src", type=Path, help="the dataset folder (deepfakebench: its JSON file)")
+    im.add_argument("out", type=Path, help="output folder (crops/, crops.csv, meta.json, skipped.csv)")
+    im.add_argument("--name", help="dataset name in the results (default: the format)")
+    im.add_argument("--frames", type=bounded(int, 1), default=d.frames, help=f"frames per video, evenly spaced (default {d.frames})")
+    im.add_argument("--size", type=bounded(int, 16, 4096), default=d.size, help=f"face-crop size in px (default {d.size})")
+    im.add_argument("--face-backend", default=d.backend,
+                    help="landmarks backend (auto|dlib|fan), or 'none' when the frames are already face crops")
+    im.add_argument("--compression", default=d.compression, help="FF++/DeepfakeBench: raw, c23 or c40 (default c23)")
+    im.add_argument("--methods", default="", help="FF++: comma-separated manipulation methods (default: all)")
+    im.add_argument("--splits", type=Path, help="FF++: folder with the official train/val/test.json")
+    im.add_argument("--root", type=Path, help="deepfakebench: folder the JSON's frame paths are relative to")
+    im.add_argument("--seed", type=int, default=0, help="seed of the identity split of unsplit videos")
+    im.add_argument("--workers", type=bounded(int, 1, 64), default=2, help="parallel processes (default 2)")
 
 
 def _train_cfg_cls():
@@ -84,7 +121,8 @@ def _train_cfg_cls():
 
 
 def _data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
-    p.add_argument("--data", type=Path, help="a run folder, RUN/generated or a frames.csv (docs/CONTRACTS.md)")
+    p.add_argument("--data", type=Path, help="a run folder, RUN/generated or a frames.csv, or a dataset made by "
+                                             "`detect import` (docs/CONTRACTS.md)")
     p.add_argument("--real", type=Path, help="folder of real face images (with --fake)")
     p.add_argument("--fake", type=Path, help="folder of fake face images (with --real)")
     p.add_argument("--crop-size", type=bounded(int, 8, 2048), default=64, help="face crops are resized to this (default 64)")
@@ -94,10 +132,10 @@ def _data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
 
 
 def _frame_table(args: argparse.Namespace) -> pd.DataFrame | None:
-    from talkbench.detector.data import from_folders, from_generated
+    from talkbench.detector.data import from_data, from_folders
 
     if args.data is not None:
-        return from_generated(args.data)
+        return from_data(args.data)
     if args.real is not None and args.fake is not None:
         return from_folders(args.real, args.fake)
     if args.real is not None or args.fake is not None:
@@ -119,17 +157,18 @@ def _load(table: pd.DataFrame, args: argparse.Namespace) -> np.ndarray:
 
 
 def _split_table(args: argparse.Namespace, out: Path) -> pd.DataFrame:
-    from talkbench.detector.data import split_by_identity
+    from talkbench.detector.data import keep_or_split
     from talkbench.files import atomic_path
 
-    table = split_by_identity(_frame_table(args), seed=args.seed).reset_index(drop=True)
+    table = keep_or_split(_frame_table(args), seed=args.seed).reset_index(drop=True)
     with atomic_path(out / TABLE_FILE) as tmp:
         table.to_csv(tmp, index=False)
     return table
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"list": _list, "train": _train, "eval": _eval, "cross": _cross, "predict": _predict}[args.action](args)
+    return {"list": _list, "train": _train, "eval": _eval, "cross": _cross, "predict": _predict,
+            "import": _import}[args.action](args)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -207,6 +246,8 @@ def _cross(args: argparse.Namespace) -> int:
     from talkbench.detector.evaluate import auc_matrix
     from talkbench.detector.experiment import cross_setting
 
+    if args.datasets:
+        return _cross_datasets(args)
     cfg = _train_config(args)
     table = _split_table(args, args.out)
     settings = args.settings.split(",") if args.settings else None
@@ -218,21 +259,63 @@ def _cross(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from talkbench.detector.predict import PredictOptions, Predictor
+    from talkbench.detector.domain import describe, infer_domain, outside_domain
+    from talkbench.detector.predict import PredictOptions, Predictor, verdicts
     from talkbench.detector.registry import load_detector
     from talkbench.files import atomic_path, write_json
 
     predictor = Predictor(load_detector(args.checkpoint),
                           PredictOptions(face_backend=args.face_backend, every=args.every, max_frames=args.max_frames,
                                          detect_size=args.detect_size))
+    domain = predictor.detector.domain or infer_domain(args.checkpoint)
+    print(describe(domain))
     files, frames = predictor.predict(args.inputs)
-    for df, name in ((files, "predictions.csv"), (frames, "frames.csv")):
+    outside = outside_domain(domain, [Path(f) for f in files.file])
+    verdict = verdicts(files, args.threshold, outside)
+    for df, name in ((files, "predictions.csv"), (frames, "frames.csv"), (verdict, "verdicts.csv")):
         with atomic_path(args.out / name) as tmp:
             df.to_csv(tmp, index=False)
+    if domain is None:
+        print("warning: this detector file does not record what it was trained on; its probabilities cannot be "
+              "checked against its training data")
+    for why in sorted(set(outside.values())):
+        n = sum(v == why for v in outside.values())
+        print(f"warning: {n} of {len(files)} input(s) are outside the training domain: {why}")
     write_json(args.out / "predictions.json", {
-        "detector": predictor.detector.describe(),
+        "detector": predictor.detector.describe(), "training_domain": domain, "outside_domain": outside,
         "face_backend": predictor.backend.name if predictor.backend else "none",
         "files": files.replace({np.nan: None}).to_dict("records"),
         "frames": frames.replace({np.nan: None}).to_dict("records")})
     print(files.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from talkbench.detector.importers.base import ImportConfig
+    from talkbench.detector.importers.build import import_dataset
+
+    cfg = ImportConfig(frames=args.frames, size=args.size, backend=args.face_backend, compression=args.compression,
+                       methods=args.methods, splits=str(args.splits or ""), root=str(args.root or ""), seed=args.seed)
+    summary = import_dataset(args.format, args.src, args.out, cfg, name=args.name, workers=args.workers)
+    print(f"imported {summary['imported']} of {summary['videos']} videos ({summary['frames']} face crops; "
+          f"{summary['skipped']} skipped, reasons in {args.out / 'skipped.csv'}); by split: {summary['by_split']}")
+    print(f"dataset: {args.out}  (use: talkbench detect train --data {args.out} ...)")
+    return 0
+
+
+def _cross_datasets(args: argparse.Namespace) -> int:
+    from talkbench.detector.cross_dataset import cross_dataset, dataset_matrix, load_datasets, parse_datasets
+    from talkbench.files import atomic_path
+
+    cfg = _train_config(args)
+    detectors = args.detectors.split(",") if args.detectors else [cfg.detector]
+    images, table = load_datasets(parse_datasets(args.datasets), args.crop_size, args.jpeg, args.seed)
+    with atomic_path(args.out / TABLE_FILE) as tmp:
+        table.to_csv(tmp, index=False)
+    train = args.train_datasets.split(",") if args.train_datasets else None
+    rows = cross_dataset(images, table, cfg, detectors, args.out, args.results, train, n_boot=args.bootstrap)
+    for det in detectors:
+        print(f"{det}: video-level AUC, train (rows) × test (columns) dataset")
+        print(dataset_matrix(rows, det).to_string(float_format=lambda v: f"{v:.3f}"))
+    print(f"results: {args.results / 'cross_dataset.csv'}")
     return 0

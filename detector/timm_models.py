@@ -91,7 +91,7 @@ class TimmDetector(Detector):
     def state(self) -> dict:
         """Everything needed to rebuild it, loadable with ``torch.load(weights_only=True)``."""
         return stamp_weights({"kind": self.kind, "name": self.name, "arch": self.arch, "pretrained": self.pretrained,
-                              "input_size": self.input_size, "crop_size": self.crop_size,
+                              "input_size": self.input_size, "crop_size": self.crop_size, "domain": self.domain,
                               "state_dict": self.model.state_dict()}, ["state_dict"])
 
     def save(self, path: Path) -> Path:
@@ -104,6 +104,7 @@ class TimmDetector(Detector):
         det.model.load_state_dict(state["state_dict"])
         det.pretrained = bool(state["pretrained"])
         det.crop_size = state.get("crop_size")
+        det.domain = state.get("domain")
         return det
 
     @classmethod

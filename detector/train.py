@@ -56,14 +56,16 @@ def detector_file(out_dir: Path) -> Path | None:
 
 def train_detector(cfg: DetectorTrainConfig, train_images: np.ndarray, train_labels: np.ndarray,
                    val_images: np.ndarray, val_labels: np.ndarray, out_dir: str | Path,
-                   resume: bool = False, progress: bool = True) -> Path:
-    """Train ``cfg.detector`` and return the file of the best model (by validation AUC)."""
+                   resume: bool = False, progress: bool = True, domain: dict | None = None) -> Path:
+    """Train ``cfg.detector`` and return the file of the best model (by validation AUC);
+    ``domain`` (what the training data is, :mod:`talkbench.detector.domain`) is saved in it."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(cfg.seed)
     kwargs = {"input_size": cfg.input_size} if cfg.input_size else {}
     det = create_detector(cfg.detector, pretrained=cfg.pretrained, **kwargs)
     det.crop_size = cfg.crop_size
+    det.domain = domain
     if isinstance(det, SpectralDetector):
         return _fit_spectral(det, train_images, train_labels, val_images, val_labels, out_dir)
     if not isinstance(det, TimmDetector):

@@ -16,6 +16,7 @@ from talkbench.reports.adversarial import adversarial_section
 from talkbench.reports.document import Document, Figure, Image, Section
 from talkbench.reports.results import RunResults, load_run, unique_labels
 from talkbench.reports.tables import Cell, Table, detectors, extra_metrics, cross_setting, robustness, table1, user_table
+from talkbench.reports.tables import cross_dataset
 
 
 TITLE = "talkbench report: realism and detectability of few-shot talking heads"
@@ -94,6 +95,8 @@ def _run_sections(run: RunResults, prefix: str) -> list[Section]:
         if rob:
             det.tables.append(robustness(run, d))
             det.figures.append(Figure(f"{prefix}robustness_{d}", rob, f"Robustness, {d}"))
+    for d in sorted(run.cross_dataset["detector"].astype(str).unique()):
+        det.tables += [cross_dataset(run, d, "video"), cross_dataset(run, d, "frame")]
     if not (det.tables or det.figures):
         det.text.append("No detection results in this run (results/detection.csv is absent).")
     secs.append(det)
@@ -155,7 +158,8 @@ def build_report(run_paths: list[str | Path], out: str | Path) -> dict[str, Path
             write_bytes(out / "plots" / f"{fig.name}.png", fig.png)
     numbers = {"runs": [{"label": r.label, "path": str(r.path), "manifest": r.manifest, "stages": r.stages,
                          "realism": _records(r.realism), "detection": _records(r.detection),
-                         "robustness": _records(r.robustness), "user": _records(r.user)} for r in runs],
+                         "robustness": _records(r.robustness), "user": _records(r.user),
+                         "cross_dataset": _records(r.cross_dataset)} for r in runs],
                "tables": [{"title": t.title, "caption": t.caption, "cells": _records(t.tidy())} for t in _tables(doc)],
                "published": {"label": paper.LABEL, "note": paper.NOTE, "table1": _records(paper.table1())}}
     for t in _tables(doc):

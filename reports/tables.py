@@ -212,3 +212,15 @@ def user_table(run: RunResults) -> Table | None:
     rows = [row_label(m, t) for m, t in run.settings]
     return Table("User study (USER: fraction of fakes found; chance 1/3)", rows, ["USER"], cells,
                  "lower is better; participants failing attention checks excluded")
+
+
+def cross_dataset(run: RunResults, detector: str, level: str = "video") -> Table:
+    """AUC of ``detector`` trained on the row's dataset, tested on the column's
+    (results/cross_dataset.csv; video level = mean frame probability per video)."""
+    d = run.cross_dataset[(run.cross_dataset["detector"].astype(str) == detector)
+                          & (run.cross_dataset["level"].astype(str) == level)]
+    rows = list(dict.fromkeys(d["train_dataset"].astype(str)))
+    cols = list(dict.fromkeys(d["test_dataset"].astype(str)))
+    cells = {(str(r["train_dataset"]), str(r["test_dataset"])): _auc_cell(r) for _, r in d.iterrows()}
+    return Table(f"Cross-dataset AUC — {detector} ({level} level)", rows, cols, cells,
+                 "rows: trained on (train split); columns: tested on (test split); [95 % CI, bootstrap over videos]")

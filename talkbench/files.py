@@ -120,3 +120,15 @@ def load_torch_file(path: str | Path, what: str) -> Any:
     except Exception as exc:  # pickle/zip errors of a truncated, foreign or hostile file
         first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
         raise TalkbenchError(f"cannot read {what} {path}: {first}") from None
+    return json.loads(Path(path).read_text())
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe id from any string (identity or video names from a source tree)."""
+    name = _SAFE.sub("_", text).strip("._")
+    if not name:
+        raise TalkbenchError(f"cannot make a file name from {text!r}")
+    return name
