@@ -51,20 +51,20 @@ def write_png(path: str | Path, image: np.ndarray, meta: dict[str, str] | None =
     """Write an RGB uint8 image as PNG, atomically, with provenance in tEXt chunks; a
     synthetic one also gets the pixel watermark (unless ``watermark=False``) and a signed
     C2PA manifest."""
-    meta = dict(meta or {})
+    meta = meta or {}
     synthetic = meta.get("synthetic") == "true"
     if synthetic:
-        image, meta["watermark"] = _mark(image, watermark)
+        image, mark = _mark(image, watermark)
     info = PngImagePlugin.PngInfo()
     for k, v in to_tags(meta).items():
         info.add_text(k, v)
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", pnginfo=info)
     data = buf.getvalue()
-    if synthetic:
+    if synthetic:  # the manifest alone adds the `watermark` field: text chunks stay as they were
         from talkbench.credentials import sign
 
-        data = sign(data, ".png", meta, Path(path).name)
+        data = sign(data, ".png", {**meta, "watermark": mark}, Path(path).name)
     write_bytes(path, data)
 
 
@@ -122,14 +122,14 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float = 25.
     and the file a signed C2PA manifest."""
     import av
 
-    meta = dict(meta or {})
+    meta = meta or {}
     synthetic = meta.get("synthetic") == "true"
     frames = iter(frames)
     first = next(frames, None)
     if first is None:
         raise TalkbenchError(f"no frames to write to {path}")
     if synthetic:
-        first, meta["watermark"] = _mark(first, watermark)
+        first, mark = _mark(first, watermark)
         if watermark:
             frames = (_mark(f, True)[0] for f in frames)
     h, w = first.shape[:2]
@@ -150,7 +150,7 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float = 25.
         if synthetic:
             from talkbench.credentials import sign
 
-            tmp.write_bytes(sign(tmp.read_bytes(), ".mp4", meta, Path(path).name))
+            tmp.write_bytes(sign(tmp.read_bytes(), ".mp4", {**meta, "watermark": mark}, Path(path).name))
 
 
 def _mp4_tags(meta: dict[str, str]) -> dict[str, str]:
