@@ -142,7 +142,7 @@ def _write_case(out: Path, setting: str, mode: str, case, model, samples: Path |
         folder = Path(setting) / kind / person
         for j, (img, frame) in enumerate(zip(fake, numbers)):
             fake_rel = folder / f"{int(frame):04d}_fake.png"
-            write_png(out / fake_rel, img, meta)
+            write_png(out / fake_rel, img, meta, watermark=False)  # detectors train on these: no mark
             real_rel = ""
             if kind == "self":
                 real_rel = folder / f"{int(frame):04d}_real.png"

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("talkbench.benchmarks.cli", "run a benchmark suite end to end (the main job)"),
     "report": ("talkbench.reports.cli", "HTML/Markdown/CSV report of one run or several side by side"),
     "study": ("talkbench.study.cli", "USER: the paper's user study as a local web app"),
+    "provenance": ("talkbench.provenance_cli", "is a file talkbench output? C2PA manifest, metadata, watermark"),
 }
 
 
