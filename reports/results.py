@@ -36,6 +36,7 @@ class RunResults:
     user: pd.DataFrame
     roc: dict[tuple[str, str, str], pd.DataFrame]  # (detector, train, test) -> fpr, tpr, threshold
     samples: list[Path]
+    train_manifest: dict = dataclasses.field(default_factory=dict)  # RUN/train/manifest.json (schedule, deviations)
 
     @property
     def settings(self) -> list[tuple[str, int]]:
@@ -93,6 +94,7 @@ def load_run(path: str | Path, label: str | None = None) -> RunResults:
         user=_csv(res / "user.csv", USER_COLUMNS),
         roc=roc,
         samples=sorted((path / "samples").glob("*.png")),
+        train_manifest=read_json(path / "train" / "manifest.json") if (path / "train" / "manifest.json").is_file() else {},
     )
 
 
