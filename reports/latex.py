@@ -13,7 +13,7 @@ import re
 from talkbench.reports.document import Document, Section
 from talkbench.reports.tables import Table, best_row
 
-_CHARS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
+_CHARS = {"--": "-{}-", "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
           "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "†": r"\textsuperscript{\dag}",
           "—": "---", "–": "--", "·": r"$\cdot$", "↓": r"$\downarrow$", "↑": r"$\uparrow$", "→": r"$\to$",
           "×": r"$\times$", "≥": r"$\geq$", "≤": r"$\leq$", "±": r"$\pm$", "∞": r"$\infty$", "∈": r"$\in$", "Δ": r"$\Delta$", "…": r"\ldots{}", "’": "'", "“": "``", "”": "''", "<": r"$<$",
@@ -33,11 +33,12 @@ def label(table: Table) -> str:
 
 
 def table_tex(table: Table) -> str:
-    """One booktabs table: mean [95 % CI] per cell, the backend and any within-run CI below."""
+    """One booktabs table: mean [95 % CI] per cell, the backend and any within-run CI below;
+    shrunk to the line width when wider, never enlarged."""
     best = {col: best_row(table, col) for col in table.columns}
     lines = [r"\begin{table}[tbp]", r"\centering", r"\small",
              rf"\caption{{{escape(table.title)}. {escape(table.caption)}}}", rf"\label{{{label(table)}}}",
-             r"\resizebox{\linewidth}{!}{%", r"\begin{tabular}{l" + "r" * len(table.columns) + "}", r"\toprule",
+             r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%", r"\begin{tabular}{l" + "r" * len(table.columns) + "}", r"\toprule",
              " & ".join([""] + [escape(c) for c in table.columns]) + r" \\", r"\midrule"]
     for row in table.rows:
         cells = []
@@ -86,7 +87,6 @@ def section_tex(sec: Section, table_files: dict[str, str], figure_dir: str = "..
 
 
 PREAMBLE = r"""\documentclass[10pt]{article}
-\usepackage[T1]{fontenc}
 \usepackage[utf8]{inputenc}
 \usepackage[margin=2cm]{geometry}
 \usepackage{booktabs}

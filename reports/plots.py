@@ -131,7 +131,8 @@ def _unavailable(ax, tables, col: str) -> None:
     reasons = {t.cells[k].reason for t in tables for k in t.cells if k[1] == col and t.cells[k].status == "unavailable"}
     msg = "\n".join(["unavailable:"] + [textwrap.fill(r, 34) for r in sorted(reasons)])[:300] if reasons \
         else "not measured"
-    ax.text(0.5, 0.5, msg, ha="center", va="center", fontsize=7, color="#666", transform=ax.transAxes, clip_on=True)
+    ax.text(0.5, 0.5, msg, ha="center", va="center", fontsize=0.7 * plt.rcParams["font.size"], color="#666",
+            transform=ax.transAxes, clip_on=True)
     ax.set_xticks([])
     ax.set_yticks([])
 
