@@ -58,7 +58,7 @@ def manifest_facts(run: RunResults) -> list[tuple[str, str]]:
 
 
 def _figure(name: str, plot: plots.Plot | None, caption: str) -> list[Figure]:
-    return [Figure(name, plot.png, caption, plot.pdf, plot.svg)] if plot is not None else []
+    return [Figure(name, plot.png, caption, lambda: (plot.pdf, plot.svg))] if plot is not None else []
 
 
 def _figures(*candidates: tuple[str, plots.Plot | None, str]) -> list[Figure]:
@@ -181,8 +181,9 @@ def expand_seed_runs(run_paths: list[str | Path]) -> list[Path]:
     return out
 
 
-def build_report(run_paths: list[str | Path], out: str | Path) -> dict[str, Path]:
-    """Write the report of ``run_paths`` into ``out``; returns the paths written."""
+def build_report(run_paths: list[str | Path], out: str | Path, vector: bool = True) -> dict[str, Path]:
+    """Write the report of ``run_paths`` into ``out``; returns the paths written. ``vector``:
+    also every plot as PDF and SVG at paper size (and in ``latex/report.tex``)."""
     if not run_paths:
         raise TalkbenchError("no run given")
     run_paths = expand_seed_runs(run_paths)
@@ -197,8 +198,11 @@ def build_report(run_paths: list[str | Path], out: str | Path) -> dict[str, Path
             write_bytes(out / "samples" / name, img.path.read_bytes())
             img.path = out / "samples" / name
         for fig in sec.figures:
-            for ext in ("png", "pdf", "svg"):
-                write_bytes(out / "plots" / f"{fig.name}.{ext}", getattr(fig, ext))
+            write_bytes(out / "plots" / f"{fig.name}.png", fig.png)
+            if vector and fig.vector is not None:
+                pdf, svg = fig.vector()
+                write_bytes(out / "plots" / f"{fig.name}.pdf", pdf)
+                write_bytes(out / "plots" / f"{fig.name}.svg", svg)
     numbers = {"runs": [{"label": r.label, "path": str(r.path), "manifest": r.manifest, "stages": r.stages,
                          "realism": _records(r.realism), "detection": _records(r.detection),
                          "robustness": _records(r.robustness), "user": _records(r.user)} for r in runs],
@@ -211,7 +215,7 @@ def build_report(run_paths: list[str | Path], out: str | Path) -> dict[str, Path
         if t.anchor() not in table_files:  # a title repeated per run keeps the first run's
             write_text(out / "latex" / f"{_slug(t.title)}.tex", latex.table_tex(t))
             table_files[t.anchor()] = _slug(t.title)
-    write_text(out / "latex" / "report.tex", latex.render(doc, table_files))
+    write_text(out / "latex" / "report.tex", latex.render(doc, table_files, figures=vector))
     methods = next((s for s in doc.sections if s.title == "Methods"), None)
     if methods is not None:
         write_text(out / "methods.md", markdown.section_md(methods, "samples"))

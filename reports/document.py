@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Callable
 
 from talkbench.reports.findings import Finding
 from talkbench.reports.tables import Table
@@ -17,8 +18,7 @@ class Figure:
     name: str  # file stem under plots/
     png: bytes
     caption: str
-    pdf: bytes = b""  # the same plot sized for a paper (fonts embedded)
-    svg: bytes = b""
+    vector: Callable[[], tuple[bytes, bytes]] | None = None  # (PDF, SVG) sized for a paper, drawn on demand
 
 
 @dataclasses.dataclass

@@ -137,7 +137,7 @@ def realism_vs_shots(run: RunResults) -> list[Group]:
             ts = sorted({t for m, t in run.settings if m == mode})
             for hi, lo in _shot_pairs(ts):
                 cmps = [Comparison(table, (row_label(mode, hi), c), (row_label(mode, lo), c),
-                                   f"{mode} at T = {hi}", f"T = {lo}", c) for c in _metric_columns(table)]
+                                   f"{mode} at T = {hi}", f"{mode} at T = {lo}", c) for c in _metric_columns(table)]
                 groups.append(Group(f"Realism vs shots ({kind}-reenactment)", cmps))
     return groups
 
@@ -149,7 +149,7 @@ def ff_vs_ft(run: RunResults) -> list[Group]:
         return []
     groups = []
     for t in sorted({t for m, t in run.settings if m == "FT"} & {t for m, t in run.settings if m == "FF"}):
-        cmps = [Comparison(table, (row_label("FT", t), c), (row_label("FF", t), c), f"FT at T = {t}", "FF", c)
+        cmps = [Comparison(table, (row_label("FT", t), c), (row_label("FF", t), c), f"FT at T = {t}", f"FF at T = {t}", c)
                 for c in _metric_columns(table)]
         groups.append(Group("Fine-tuning (FT) vs feed-forward (FF)", cmps))
     return groups
@@ -164,7 +164,7 @@ def detectability_vs_shots(run: RunResults) -> list[Group]:
             for hi, lo in _shot_pairs(ts):
                 col = f"AUC {det}"
                 cmps = [Comparison(table, (row_label(mode, hi), col), (row_label(mode, lo), col),
-                                   f"{mode} at T = {hi}", f"T = {lo}", f"{det} AUC")]
+                                   f"{mode} at T = {hi}", f"{mode} at T = {lo}", f"{det} AUC")]
                 groups.append(Group("Detectability vs shots", cmps, verb="is harder to detect than", lower_wins=True))
     return groups
 

@@ -7,7 +7,7 @@ import base64
 import html
 
 from talkbench.reports.document import Document, Section
-from talkbench.reports.tables import Table
+from talkbench.reports.tables import Table, fmt
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 2em auto;
@@ -18,7 +18,7 @@ h3 { margin-bottom: .3em; }
 table { border-collapse: collapse; margin: .5em 0 .3em; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: right; vertical-align: top; }
 th { background: #f3f5f8; } td.rowlabel, th.rowlabel { white-space: nowrap; text-align: left; font-weight: 600; background: #fafbfc; }
-td .ci { color: #555; font-size: 11px; } td .backend { display: block; color: #888; font-size: 10px; }
+td .ci { color: #555; font-size: 11px; } td .n { font-size: 11px; } td .backend { display: block; color: #888; font-size: 10px; }
 td.na { color: #999; font-style: italic; background: #fafafa; }
 td.better { background: #dff3e0; } td.worse { background: #fbe0e0; } td.lown { color: #8a5a00; }
 ul.findings { font-size: 14px; } ul.findings li { margin: .25em 0; } ul.findings li.nodiff { color: #555; }
@@ -59,7 +59,8 @@ def table_html(table: Table) -> str:
                 out.append(f'<td class="na" title="{_e(tip)}">{_e(c.text())}</td>')
                 continue
             full = c.text()
-            ci = f' <span class="ci">[{_e(full.split(" [", 1)[1])}</span>' if " [" in full else ""
+            ci = f' <span class="ci">{_e(c.ci_text())}</span>' if c.ci_text() else ""
+            mark = f'<span class="n">{_e(c.mark())}</span>' if c.mark() else ""
             backend = "".join(f'<span class="backend">{_e(x)}</span>' for x in (c.backend, c.detail) if x)
             cls = " ".join(x for x in (c.flag, "lown" if c.low_n else "") if x)
             cls = f' class="{cls}"' if cls else ""
@@ -67,7 +68,8 @@ def table_html(table: Table) -> str:
             if table.compact:
                 tip = f"{full} {c.backend} {tip}".replace("  ", " ")
                 ci = backend = ""
-            out.append(f'<td{cls} title="{_e(tip)}">{_e(c.text(with_ci=False))}{ci}{backend}</td>')
+                mark = "†" if c.low_n else ""
+            out.append(f'<td{cls} title="{_e(tip)}">{_e(fmt(c.value))}{ci}{mark}{backend}</td>')
         out.append("</tr>")
     out.append("</tbody></table>")
     notes = table.notes()

@@ -62,7 +62,7 @@ def table_tex(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def section_tex(sec: Section, table_files: dict[str, str], figure_dir: str = "../plots") -> str:
+def section_tex(sec: Section, table_files: dict[str, str], figures: bool = True, figure_dir: str = "../plots") -> str:
     """A section: text, findings (each with a reference to its table), facts, tables (as
     ``\\input`` of their fragment when ``table_files`` names one), figures as PDF."""
     out = [rf"\section{{{escape(sec.title)}}}"]
@@ -78,8 +78,8 @@ def section_tex(sec: Section, table_files: dict[str, str], figure_dir: str = "..
     for t in sec.tables:
         name = table_files.get(t.anchor())
         out.append(rf"\input{{{name}}}" if name else table_tex(t))
-    for fig in sec.figures:
-        if fig.pdf:
+    for fig in sec.figures if figures else []:
+        if fig.vector is not None:
             out += [r"\begin{figure}[tbp]", r"\centering",
                     rf"\includegraphics[width=\linewidth]{{{figure_dir}/{fig.name}.pdf}}",
                     rf"\caption{{{escape(fig.caption)}}}", rf"\label{{fig:{fig.name}}}", r"\end{figure}"]
@@ -94,9 +94,10 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 """
 
 
-def render(doc: Document, table_files: dict[str, str], skip: tuple[str, ...] = ("Sample grids", "Manifest")) -> str:
-    """The stand-alone document; sections whose title starts with one of ``skip`` (pictures of
-    samples, the raw manifest) stay in the HTML report."""
-    body = "".join(section_tex(s, table_files) for s in doc.sections if not s.title.startswith(skip))
+def render(doc: Document, table_files: dict[str, str], figures: bool = True,
+           skip: tuple[str, ...] = ("Sample grids", "Manifest")) -> str:
+    """The stand-alone document (``figures``: include ``plots/*.pdf``); sections whose title
+    starts with one of ``skip`` (pictures of samples, the raw manifest) stay in the HTML report."""
+    body = "".join(section_tex(s, table_files, figures) for s in doc.sections if not s.title.startswith(skip))
     return (PREAMBLE + rf"\title{{{escape(doc.title)}}}" + "\n" + rf"\author{{{escape(doc.subtitle)}}}" + "\n"
             + r"\date{}" + "\n" + r"\begin{document}" + "\n" + r"\maketitle" + "\n" + body + r"\end{document}" + "\n")

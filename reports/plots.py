@@ -36,10 +36,32 @@ METADATA = {"pdf": {"Creator": "talkbench report", "Subject": "plot of benchmark
 
 @dataclasses.dataclass
 class Plot:
+    """A drawn plot: the PNG now; the paper-size PDF and SVG drawn on first use (they cost
+    about three times the PNG, and only a report written to disk needs them)."""
+
     png: bytes  # screen size, for the HTML page
-    pdf: bytes  # paper size, fonts embedded
-    svg: bytes
-    columns: int  # 1 or 2: the paper width it was drawn for
+    columns: int  # 1 or 2: the paper width the vector versions are drawn for
+    redraw: Callable[[], "plt.Figure"]  # the same plot again, for the vector versions
+
+    @functools.cached_property
+    def _vector(self) -> tuple[bytes, bytes]:
+        with plt.rc_context(PAPER_RC):
+            fig = self.redraw()
+            w, h = fig.get_size_inches()
+            width = COLUMN_WIDTH_IN[self.columns]
+            fig.set_size_inches(width, min(width * h / w * (1.15 if self.columns == 2 else 1.0), 9.0))
+            fig.tight_layout()
+            out = _save(fig, "pdf"), _save(fig, "svg")
+            plt.close(fig)
+        return out
+
+    @property
+    def pdf(self) -> bytes:  # fonts embedded (TrueType)
+        return self._vector[0]
+
+    @property
+    def svg(self) -> bytes:  # text as paths: needs no font
+        return self._vector[1]
 
 
 def _save(fig, fmt: str) -> bytes:
@@ -49,24 +71,16 @@ def _save(fig, fmt: str) -> bytes:
 
 
 def _plot(draw: Callable[..., "plt.Figure | None"]) -> Callable[..., Plot | None]:
-    """Draw once for the screen (PNG), once more under paper fonts at one- or two-column
-    width (PDF, SVG); the width follows the screen figure (wide grids take two columns)."""
+    """Draw for the screen (PNG); keep how to draw it again under paper fonts at one- or
+    two-column width (PDF, SVG). The width follows the screen figure: wide grids take two."""
     @functools.wraps(draw)
     def plot(*args, **kwargs) -> Plot | None:
         fig = draw(*args, **kwargs)
         if fig is None:
             return None
-        png, (w, h) = _save(fig, "png"), fig.get_size_inches()
+        png, (w, _) = _save(fig, "png"), fig.get_size_inches()
         plt.close(fig)
-        columns = 1 if w <= 5.0 else 2
-        with plt.rc_context(PAPER_RC):
-            fig = draw(*args, **kwargs)
-            width = COLUMN_WIDTH_IN[columns]
-            fig.set_size_inches(width, min(width * h / w * (1.15 if columns == 2 else 1.0), 9.0))
-            fig.tight_layout()
-            pdf, svg = _save(fig, "pdf"), _save(fig, "svg")
-            plt.close(fig)
-        return Plot(png, pdf, svg, columns)
+        return Plot(png, 1 if w <= 5.0 else 2, functools.partial(draw, *args, **kwargs))
     return plot
 
 

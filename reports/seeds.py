@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from talkbench.reports.results import RunResults
-from talkbench.reports.tables import fmt
+from talkbench.reports.tables import detector_test_people, fmt
 
 SEED_DIR_PREFIX = "seed-"
 _IGNORED = ("seed", "seeds")  # what may differ between replicates
@@ -52,15 +52,22 @@ def t_interval(values: np.ndarray, bounds: tuple[float, float] = (-math.inf, mat
     return mean, max(mean - half, bounds[0]), min(mean + half, bounds[1])
 
 
-def _within(lows: pd.Series, highs: pd.Series, unit: str) -> str:
-    half = ((highs.astype(float) - lows.astype(float)) / 2).dropna()
-    return f"within run: ±{fmt(float(half.mean()))} over {unit} (mean over seeds)" if len(half) else ""
+def _within(g: pd.DataFrame, low: str, high: str, unit: str) -> str:
+    """The within-run CI half-width, mean over the seeds whose interval rests on two or more
+    people (a seed's interval from one person is no interval)."""
+    people = g["n_people"].astype(float) if "n_people" in g else pd.Series(np.nan, index=g.index)
+    usable = g[~(people < 2)]
+    half = ((usable[high].astype(float) - usable[low].astype(float)) / 2).dropna()
+    if len(half):
+        return f"within-run ±{fmt(float(half.mean()))} ({unit})"
+    return f"within-run: no interval (n = {int(people.max())} per seed)" if people.notna().any() else ""
 
 
 def _aggregate(df: pd.DataFrame, keys: list[str], value: str, low: str, high: str, unit: str,
                bounds: tuple[float, float] = (-math.inf, math.inf), ok: pd.Series | None = None) -> pd.DataFrame:
     """One row per ``keys`` group: ``value`` = mean over seeds, ``low``/``high`` = across-seed CI,
-    ``n_units`` = seeds that measured it, ``within`` = the mean within-run CI half-width."""
+    ``n_units`` = seeds that measured it, ``within`` = the mean within-run CI half-width
+    (over ``unit``; rows from a seed with ``n_people`` < 2 left out)."""
     if not len(df):
         return df
     df = df.copy()
@@ -72,7 +79,7 @@ def _aggregate(df: pd.DataFrame, keys: list[str], value: str, low: str, high: st
         if len(good):
             mean, lo, hi = t_interval(good[value].astype(float).to_numpy(), bounds)
             row.update({value: mean, low: lo, high: hi, "n_units": len(good), "unit": "seeds",
-                        "within": _within(good[low], good[high], unit)})
+                        "within": _within(good, low, high, unit)})
             for col in ("status", "reason"):
                 if col in row:
                     row[col] = "ok" if col == "status" else ""
@@ -88,9 +95,9 @@ def aggregate(runs: list[RunResults], label: str) -> RunResults:
     realism = pd.concat([r.realism for r in runs], ignore_index=True)
     realism = _aggregate(realism, ["setting", "mode", "T", "kind", "metric", "backend"], "value", "ci_low", "ci_high",
                          "people", ok=realism["status"].astype(str) == "ok") if len(realism) else first.realism
-    detection = pd.concat([r.detection for r in runs], ignore_index=True)
+    detection = pd.concat([r.detection.assign(n_people=detector_test_people(r)) for r in runs], ignore_index=True)
     detection = _aggregate(detection, ["detector", "train_setting", "test_setting", "level"], "auc", "auc_ci_low",
-                           "auc_ci_high", "test frames (bootstrap)", (0.0, 1.0))
+                           "auc_ci_high", "bootstrap over test frames", (0.0, 1.0))
     robustness = pd.concat([r.robustness for r in runs], ignore_index=True)
     if len(robustness):
         robustness = robustness.groupby(["detector", "train_setting", "perturbation", "level"], as_index=False,

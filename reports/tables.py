@@ -63,13 +63,18 @@ class Cell:
         unit = _SINGULAR.get(self.unit, self.unit) if self.units == 1 else self.unit
         return f"n = {self.units} {unit}".rstrip()
 
+    def mark(self) -> str:
+        """" (n = 3 people)†" for a value resting on few units, else ""."""
+        return f" ({self.n_text()})†" if self.low_n else ""
+
+    def ci_text(self) -> str:
+        return f"[{fmt(self.ci_low)}, {fmt(self.ci_high)}]" if self.ok and self.has_ci else ""
+
     def text(self, with_ci: bool = True) -> str:
         if not self.ok:
             return "n/a" if self.status == "unavailable" else "—"
-        mark = f" ({self.n_text()})†" if self.low_n else ""
-        if with_ci and self.has_ci:
-            return f"{fmt(self.value)} [{fmt(self.ci_low)}, {fmt(self.ci_high)}]{mark}"
-        return fmt(self.value) + mark
+        ci = self.ci_text() if with_ci else ""
+        return fmt(self.value) + (f" {ci}" if ci else "") + self.mark()
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
