@@ -214,7 +214,7 @@ def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
 
 
 REALISM_COLUMNS = ["setting", "mode", "T", "kind", "metric", "backend", "value", "ci_low", "ci_high", "n", "n_failed",
-                   "status", "reason", "higher_is_better"]
+                   "status", "reason", "higher_is_better", "n_people"]
 SET_METRICS = ("fid", "kid", "ifd", "ikid")  # distribution distances: one value per set of frames
 PAIRED_METRICS = ("ssim", "psnr", "l1", "lpips", "lpips-vgg", "landmarks")  # need the ground-truth frame
 
@@ -267,7 +267,8 @@ def _over_people(per_person: list) -> dict:
     ok = [r for r in per_person if r.status == "ok" and r.value is not None]
     first = per_person[0]
     row = {"metric": first.name, "backend": first.backend, "n": sum(r.n for r in per_person),
-           "n_failed": sum(r.n_failed for r in per_person), "higher_is_better": first.higher_is_better}
+           "n_failed": sum(r.n_failed for r in per_person), "higher_is_better": first.higher_is_better,
+           "n_people": len(ok)}
     if not ok:
         return {**row, "value": None, "ci_low": None, "ci_high": None, "status": "unavailable",
                 "reason": first.reason or "no person could be scored"}
@@ -325,7 +326,7 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
         if wanted:
             pooled = api.compute_metrics([str(gen / p) for p in reals_all], [str(gen / p) for p in part["fake_path"]],
                                          wanted, pairs="none", backend=backend)
-            results += [_result_row(r) for r in pooled]
+            results += [{**_result_row(r), "n_people": part["identity"].nunique()} for r in pooled]
         for r in results:
             rows.append({"setting": setting, "mode": mode, "T": t, "kind": kind,
                          **{k: r.get(k) for k in REALISM_COLUMNS[4:]}})

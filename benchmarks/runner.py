@@ -8,6 +8,7 @@ stage fail with a one-line error naming it, never a made-up result.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import sys
@@ -124,4 +125,23 @@ def run_suite(cfg: SuiteConfig, out: str | Path, force: list[str] | None = None,
     reports = StageRunner(run_dir, show_progress).run(stages, force=force or ())
     run.record_weights(_weights_used(run_dir))
     run.finish(stages={r.name: {"outcome": r.outcome, "wall_s": round(r.wall_s, 3)} for r in reports})
+    return reports
+
+
+def run_seeds(cfg: SuiteConfig, out: str | Path, force: list[str] | None = None, show_progress: bool = True,
+              command: list[str] | None = None) -> dict[int, list[StageReport]]:
+    """Seed replicates: the whole flow once per seed of ``cfg.seeds`` in ``out/seed-<s>/``
+    (each its own resumable run directory, stages cached per seed), then the report over
+    seeds in ``out/report/`` (mean and across-seed CI beside the within-run CI)."""
+    from talkbench.reports.build import build_report
+    from talkbench.reports.seeds import SEED_DIR_PREFIX
+
+    if len(set(cfg.seeds)) != len(cfg.seeds):
+        raise TalkbenchError(f"seeds={list(cfg.seeds)}: a seed is repeated")
+    out = Path(out)
+    reports = {}
+    for seed in cfg.seeds:
+        reports[seed] = run_suite(dataclasses.replace(cfg, seed=seed, seeds=()), out / f"{SEED_DIR_PREFIX}{seed}",
+                                  force=force, show_progress=show_progress, command=command)
+    build_report([out / f"{SEED_DIR_PREFIX}{s}" for s in cfg.seeds], out / "report")
     return reports

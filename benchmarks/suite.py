@@ -88,6 +88,7 @@ class SuiteConfig:
     requires_data: bool = False  # the suite only makes sense on real data (paper)
     checkpoint: str = ""
     seed: int = 0
+    seeds: tuple[int, ...] = ()  # seed replicates: the whole flow once per seed (OUT/seed-<s>/), then one report
     device: str = "auto"
     synth: dict[str, Any] = dataclasses.field(default_factory=dict)
     prepare: dict[str, Any] = dataclasses.field(default_factory=dict)

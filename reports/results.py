@@ -39,6 +39,7 @@ class RunResults:
     roc: dict[tuple[str, str, str], pd.DataFrame]  # (detector, train, test) -> fpr, tpr, threshold
     samples: list[Path]
     cross_dataset: pd.DataFrame = dataclasses.field(default_factory=lambda: pd.DataFrame(columns=CROSS_DATASET_COLUMNS))
+    train_manifest: dict = dataclasses.field(default_factory=dict)  # RUN/train/manifest.json (schedule, deviations)
 
     @property
     def settings(self) -> list[tuple[str, int]]:
@@ -100,6 +101,7 @@ def load_run(path: str | Path, label: str | None = None) -> RunResults:
         roc=roc,
         samples=sorted((path / "samples").glob("*.png")),
         cross_dataset=_csv(res / "cross_dataset.csv", CROSS_DATASET_COLUMNS),
+        train_manifest=read_json(path / "train" / "manifest.json") if (path / "train" / "manifest.json").is_file() else {},
     )
 
 
