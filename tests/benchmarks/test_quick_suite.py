@@ -13,7 +13,7 @@ from talkbench.cli import main
 from talkbench.files import read_json
 from talkbench.media import read_png_provenance
 
-STAGES = ["data", "train", "generate", "realism", "detection", "adversarial", "report"]
+STAGES = ["data", "train", "generate", "checks", "realism", "detection", "adversarial", "report"]
 
 
 @pytest.mark.slow
