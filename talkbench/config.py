@@ -144,7 +144,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
                 return _coerce(value, arg, where)
             except (TalkbenchError, TypeError, ValueError) as exc:
                 errors.append(str(exc))
-        raise TalkbenchError(f"config key '{where}': {value!r} fits none of {tp}")
+        raise TalkbenchError(f"config key '{where}': {value!r} fits none of {tp} ({'; '.join(errors)})")
     if origin is typing.Literal:
         if value not in typing.get_args(tp):
             raise TalkbenchError(f"config key '{where}': {value!r} is not one of {typing.get_args(tp)}")
