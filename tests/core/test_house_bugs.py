@@ -41,3 +41,28 @@ def test_one_image_size_check_for_config_and_networks(size):
         ModelConfig(image_size=size).resolved()
     with pytest.raises(TalkbenchError, match="power of two ≥ 32"):
         Generator(size, 8, 32, 32, 1)
+
+
+def test_each_backend_name_gets_its_own_cached_backend(monkeypatch):
+    """prepare's per-process backend cache once ignored ``name`` after the first call."""
+    import talkbench.faces.clips as clips
+    import talkbench.faces.registry as registry
+
+    monkeypatch.setattr(clips, "_BACKENDS", {})
+    monkeypatch.setattr(registry, "create_backend", lambda name, cap: f"backend:{name}")
+    assert clips.process_backend("dlib") == "backend:dlib"
+    assert clips.process_backend("fan") == "backend:fan"
+    assert clips.process_backend("dlib") == "backend:dlib"
+
+
+def test_synth_and_prepare_take_every_config_field_as_key_value(tmp_path):
+    from talkbench.cli import main
+    from talkbench.files import read_json
+
+    out = tmp_path / "s"
+    assert main(["synth", str(out), "occlusion=0.5", "noise=5", "--identities", "2", "--videos", "1", "--frames", "4",
+                 "--test-frames", "4", "--test-fraction", "0.5", "--size", "32", "--workers", "1"]) == 0
+    cfg = read_json(out / "meta.json")["config"]
+    assert (cfg["occlusion"], cfg["noise"], cfg["size"]) == (0.5, 5.0, 32)
+    prep = build_parser("prepare").parse_args(["prepare", "src", "out", "min_face_fraction=0.2"])
+    assert prep.overrides == ["min_face_fraction=0.2"]
