@@ -33,8 +33,8 @@ HEADROOM = 8
 # Measured sizes -> transformations recovered >= 95 % (docs/provenance.md has the table).
 CLAIMS: dict[int, tuple[str, ...]] = {
     64: ("png", "metadata-strip", "jpeg90", "jpeg75", "resize0.5"),
-    128: ("png", "metadata-strip", "jpeg90", "jpeg75", "resize0.5"),
-    256: ("png", "metadata-strip", "jpeg90", "jpeg75", "jpeg50", "resize0.5"),
+    128: ("png", "metadata-strip", "jpeg90", "jpeg75", "resize0.5", "h264-crf18"),
+    256: ("png", "metadata-strip", "jpeg90", "jpeg75", "jpeg50", "resize0.5", "h264-crf18"),
 }
 
 
