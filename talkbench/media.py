@@ -140,6 +140,12 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float = 25.
         first, mark = _mark(first, watermark)
         if watermark:
             frames = (_mark(f, True)[0] for f in frames)
+        from talkbench import watermark as wm
+
+        if mark.startswith(wm.METHOD):  # what matters for a video: the encode
+            h264 = "h264-crf18" in wm.claims_for(first.shape)
+            mark = (f"{wm.METHOD} in every frame; "
+                    + ("claimed to survive H.264 crf 18" if h264 else "NOT claimed to survive the H.264 encode at this size"))
     h, w = first.shape[:2]
     with atomic_path(path) as tmp:
         with av.open(str(tmp), mode="w", format="mp4") as container:

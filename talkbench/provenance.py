@@ -1,7 +1,9 @@
 """Provenance: every image or video the suite generates says it is synthetic and what made it.
 
 The same key/value set goes into PNG text chunks and into video container metadata, so
-``read_png_provenance`` / ``read_video_provenance`` recover it from any output file.
+``read_png_provenance`` / ``read_video_provenance`` recover it from any output file. The
+same record also goes, signed, into each synthetic file's C2PA manifest (talkbench.credentials),
+and exported pixels carry a watermark (talkbench.watermark); docs/provenance.md.
 """
 
 from __future__ import annotations

@@ -136,7 +136,9 @@ def _describe(f: Finding) -> str:
     if w and "error" not in w:
         detail = (f"{w['frames_marked']}/{w['frames_read']} frames marked" if "frames_read" in w
                   else f"{w['bit_errors']}/{w['bits']} bits wrong")
-        lines.append(f"  watermark: {'found' if w['found'] else 'not found'} ({detail})")
+        said = f.c2pa.get("fields", {}).get("watermark", "") if f.c2pa.get("state") in ("Valid", "Trusted") else ""
+        lines.append(f"  watermark: {'found' if w['found'] else 'not found'} ({detail})"
+                     + (f"; the manifest says: {said}" if said else ""))
     lines += [f"  problem:   {p}" for p in f.problems]
     return "\n".join(lines)
 

@@ -15,10 +15,15 @@ each size come from ``python -m talkbench.benchmarks.watermark_survival`` (docs/
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
+
+from talkbench.errors import TalkbenchError
 
 METHOD = "invisible-watermark dwtDctSvd"
 SCALE = 60
@@ -33,8 +38,8 @@ HEADROOM = 8
 # Measured sizes -> transformations recovered >= 95 % (docs/provenance.md has the table).
 CLAIMS: dict[int, tuple[str, ...]] = {
     64: ("png", "metadata-strip", "jpeg90", "jpeg75", "resize0.5"),
-    128: ("png", "metadata-strip", "jpeg90", "jpeg75", "resize0.5"),
-    256: ("png", "metadata-strip", "jpeg90", "jpeg75", "jpeg50", "resize0.5"),
+    128: ("png", "metadata-strip", "jpeg90", "jpeg75", "resize0.5", "h264-crf18"),
+    256: ("png", "metadata-strip", "jpeg90", "jpeg75", "jpeg50", "resize0.5", "h264-crf18"),
 }
 
 
@@ -57,10 +62,22 @@ def claims_for(shape: tuple[int, ...]) -> tuple[str, ...]:
     return CLAIMS[sizes[-1]] if sizes else ()
 
 
-def _embedder(bits):
-    from imwatermark.dwtDctSvd import EmbedDwtDctSvd  # imported late: it pulls in torch
+@functools.lru_cache(maxsize=1)
+def _method():
+    """invisible-watermark's dwtDctSvd module, loaded by itself: the package's __init__ imports
+    torch for RivaGAN (≈ 5 s), which this method does not use."""
+    spec = importlib.util.find_spec("imwatermark")
+    if spec is None or not spec.submodule_search_locations:
+        raise TalkbenchError("the watermark needs the invisible-watermark package (pip install invisible-watermark)")
+    path = Path(list(spec.submodule_search_locations)[0]) / "dwtDctSvd.py"
+    mod_spec = importlib.util.spec_from_file_location("talkbench._imwatermark_dwtdctsvd", path)
+    module = importlib.util.module_from_spec(mod_spec)
+    mod_spec.loader.exec_module(module)
+    return module.EmbedDwtDctSvd
 
-    return EmbedDwtDctSvd(list(bits), wmLen=len(CODE), scales=[0, SCALE, 0])
+
+def _embedder(bits):
+    return _method()(list(bits), wmLen=len(CODE), scales=[0, SCALE, 0])
 
 
 def embed(image: np.ndarray) -> np.ndarray:

@@ -64,3 +64,16 @@ def one_torch_thread():
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def c2pa_identity(tmp_path_factory):
+    """Synthetic files are C2PA-signed: tests sign with an identity in a temporary folder,
+    never the user's ~/.config/talkbench/c2pa."""
+    before = os.environ.get("TALKBENCH_C2PA_DIR")
+    os.environ["TALKBENCH_C2PA_DIR"] = str(tmp_path_factory.mktemp("c2pa-identity") / "id")
+    yield
+    if before is None:
+        os.environ.pop("TALKBENCH_C2PA_DIR", None)
+    else:
+        os.environ["TALKBENCH_C2PA_DIR"] = before

@@ -1,8 +1,9 @@
 """The study's Flask app: instructions, one page per trial, one click per answer.
 
-Images are served only by the opaque ids of the run's registry, re-encoded without their
-metadata: the generated frames carry provenance tags ("synthetic"), which would give the
-answer away to anyone who saved an image. Every write goes to SQLite before the reply.
+Images are served only by the opaque ids of the run's registry, re-encoded from their pixels
+without metadata: the generated frames carry provenance tags ("synthetic") and a C2PA
+manifest, which would give the answer away to anyone who saved an image. Every write goes to
+SQLite before the reply.
 
 Writes are guarded against other sites and floods: every POST must come from this origin
 (``Origin`` / ``Referer`` / ``Sec-Fetch-Site``), ``/start`` also needs the token of the

@@ -182,3 +182,24 @@ def test_all_evidence_agrees_on_a_talkbench_file(tmp_path, rng, capsys):
     assert "talkbench output (synthetic) — generator=fewshot-ft" in out and "watermark: found" in out
     assert "valid signature" in out and "not trusted" in out  # never claims a trust it does not have
     assert "talkbench real frame" in out
+
+
+def test_benchmark_fakes_are_signed_but_unmarked(tmp_path, rng):
+    """The generate stage's fakes (what detectors and metrics read) keep the generator's exact
+    pixels and a valid manifest; the real frames beside them get neither manifest nor mark."""
+    from types import SimpleNamespace
+
+    from talkbench.benchmarks.pipeline import _write_case
+
+    frames = np.stack([_textured(rng, 64) for _ in range(2)])
+    marks = np.zeros((2, 68, 2), np.float32)
+    case = SimpleNamespace(identity="p0", video="v0", T=1, shot_frames=frames[:1], heldout_frames=frames,
+                           heldout_landmarks=marks, heldout_index=np.arange(2), cross_landmarks=marks,
+                           cross_identity="p1", cross_index=np.arange(2))
+    model = SimpleNamespace(generator_name="stub", config_fingerprint="0" * 16, generate=lambda lm: frames[::-1])
+    rows = _write_case(tmp_path, "FF_T1", "FF", case, model, None)
+    fake, real = tmp_path / rows[0][7], tmp_path / rows[0][8]
+    np.testing.assert_array_equal(read_image(fake), frames[1])
+    cred = credentials.read(fake)
+    assert cred.valid and cred.meta["watermark"].startswith("none (experiment data")
+    assert credentials.read(real).state == "absent" and not wm.detect(read_image(real)).found

@@ -53,6 +53,18 @@ def test_pages_and_images(app, run_dir):
             assert pixels.tobytes() == read_image(run_dir / reg.images[image_id]).tobytes()
 
 
+def test_served_images_carry_no_manifest(app, run_dir, tmp_path):
+    """The fakes on disk are C2PA-signed; what the study serves has neither manifest nor chunks."""
+    from talkbench import credentials
+
+    reg = app.extensions["talkbench_study"]["registry"]
+    fakes = [i for i, rel in reg.images.items() if rel.endswith("_fake.png")]
+    assert fakes and credentials.read(run_dir / reg.images[fakes[0]]).valid
+    served = tmp_path / "served.png"
+    served.write_bytes(app.test_client().get(f"/image/{fakes[0]}").data)
+    assert credentials.read(served).state == "absent"
+
+
 def test_answers_are_recorded_until_the_thank_you_page(app, run_dir, current_answer):
     client = app.test_client()
     pid = start(client)
