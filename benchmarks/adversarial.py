@@ -216,7 +216,7 @@ def _evasive_fakes(ctx: StageContext, cfg: SuiteConfig, setting: str, label: str
         part = out / ".parts" / f"{case.identity}__{case.video}.csv"
         if not part.is_file():
             model = fewshot.build_fewshot(checkpoint, case.shot_frames, case.shot_landmarks, mode="FT",
-                                          ft_steps=cfg.fewshot.ft_steps, device=device, extra_loss=loss)
+                                          ft=pipeline.fine_tune_config(cfg), device=device, extra_loss=loss)
             rows = pipeline._write_case(out, label, "FT", case, model,
                                         out / "samples" if case.identity in grid else None)
             with atomic_path(part) as tmp:

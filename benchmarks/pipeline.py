@@ -104,9 +104,7 @@ def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
         part = out / ".parts" / f"{setting}__{case.identity}__{case.video}.csv"
         if not part.is_file():
             model = fewshot.build_fewshot(checkpoint, case.shot_frames, case.shot_landmarks, mode=mode,
-                                          ft=fewshot.FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs,
-                                                                    min_steps=fs.ft_min_steps, seed=cfg.seed),
-                                          device=device)
+                                          ft=fine_tune_config(cfg), device=device)
             rows = _write_case(out, setting, mode, case, model, samples if case.identity in grid_people else None)
             with atomic_path(part) as tmp:
                 pd.DataFrame(rows, columns=FRAME_COLUMNS).to_csv(tmp, index=False)
@@ -116,6 +114,13 @@ def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
         frames.to_csv(tmp, index=False)
     return {"n_frames": len(frames), "n_people": len({c.identity for c in cases}),
             "settings": sorted(frames["setting"].unique().tolist())}
+
+
+def fine_tune_config(cfg: SuiteConfig):
+    """The suite's FT schedule (the one source for every stage that fine-tunes)."""
+    fs = cfg.fewshot
+    return require("talkbench.generator.fewshot").FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs,
+                                                                  min_steps=fs.ft_min_steps, seed=cfg.seed)
 
 
 def _write_case(out: Path, setting: str, mode: str, case, model, samples: Path | None) -> list[list]:
@@ -138,7 +143,7 @@ def _write_case(out: Path, setting: str, mode: str, case, model, samples: Path |
         fakes[kind] = fake
         meta = provenance(generator=model.generator_name, config_fingerprint=model.config_fingerprint,
                           setting=setting, kind=kind, identity=case.identity, video=case.video,
-                          driver_identity=driver, shots=case.T)
+                          driver_identity=driver, shots=case.T, **model.adversarial_fields)
         folder = Path(setting) / kind / person
         for j, (img, frame) in enumerate(zip(fake, numbers)):
             fake_rel = folder / f"{int(frame):04d}_fake.png"

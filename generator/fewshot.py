@@ -99,6 +99,12 @@ class FewShotModel(nn.Module):
         return f"{name}, adversarial: {self.info['extra_loss']}" if self.info.get("extra_loss") else name
 
     @property
+    def adversarial_fields(self) -> dict[str, str]:
+        """Provenance fields of a detector-evading model (empty for a plain one): that its
+        output is adversarial and what it was trained to evade."""
+        return {"adversarial": "true", "target_detector": self.info["extra_loss"]} if self.info.get("extra_loss") else {}
+
+    @property
     def config_fingerprint(self) -> str:
         return fingerprint(self.info, self.mode, self.shots)
 
