@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from talkbench.benchmarks.runner import STAGES
@@ -17,12 +18,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="run directory (default: runs/<suite name>); rerunning resumes it")
     parser.add_argument("--force", action="append", default=[], metavar="STAGE", choices=STAGES,
                         help=f"redo this stage (and so the stages after it that use it); one of {', '.join(STAGES)}")
+    parser.add_argument("--seeds", type=int, metavar="N",
+                        help="seed replicates: run the whole flow for seeds seed..seed+N-1 into OUT/seed-<s>/ and "
+                             "report them together in OUT/report/ (or give seeds=[0,1,2])")
     parser.add_argument("--list", action="store_true", help="list the suites and the stages, then exit")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from talkbench.benchmarks.runner import run_suite
+    from talkbench.benchmarks.runner import run_seeds, run_suite
     from talkbench.benchmarks.stages import StageFailed, summary_table
     from talkbench.benchmarks.suite import SuiteConfig, load_suite, suite_names, suite_path
     from talkbench.config import load_config
@@ -37,13 +41,23 @@ def run(args: argparse.Namespace) -> int:
         print("stages: " + " → ".join(STAGES))
         return 0
     cfg = load_suite(suite, overrides)
+    if args.seeds is not None:
+        if args.seeds < 1:
+            raise TalkbenchError(f"--seeds {args.seeds}: give a positive number of seeds")
+        cfg = dataclasses.replace(cfg, seeds=tuple(range(cfg.seed, cfg.seed + args.seeds)))
     out = args.out or f"runs/{cfg.name}"
+    command = ["talkbench", "run", *sys.argv[2:]]
     try:
-        reports = run_suite(cfg, out, force=args.force, show_progress=not args.no_progress,
-                            command=["talkbench", "run", *sys.argv[2:]])
+        if cfg.seeds:
+            for seed, reports in run_seeds(cfg, out, force=args.force, show_progress=not args.no_progress,
+                                           command=command).items():
+                print(f"seed {seed}:")
+                print(summary_table(reports, f"{out}/seed-{seed}"))
+        else:
+            print(summary_table(run_suite(cfg, out, force=args.force, show_progress=not args.no_progress,
+                                          command=command), out))
     except StageFailed as exc:
         print(summary_table(exc.reports, out), file=sys.stderr)
         raise TalkbenchError(f"{exc} (finished stages are kept; fix it and rerun to resume {out})") from None
-    print(summary_table(reports, out))
     print(f"report: {out}/report/index.html")
     return 0

@@ -8,6 +8,7 @@ stage fail with a one-line error naming it, never a made-up result.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import sys
@@ -22,8 +23,8 @@ from talkbench.errors import TalkbenchError
 from talkbench.files import read_json
 from talkbench.runs import RunDir
 
-STAGES = ("data", "train", "generate", "realism", "detection", "cross_dataset", "report")  # cross_dataset: when
-# the suite lists detector.datasets
+STAGES = ("data", "train", "generate", "checks", "realism", "detection", "adversarial", "cross_dataset", "report")
+# cross_dataset runs when the suite lists detector.datasets
 
 
 def require(module: str) -> ModuleType:
@@ -62,7 +63,7 @@ def is_prepared_dataset(path: Path) -> bool:
 
 def build_stages(cfg: SuiteConfig, run_dir: Path) -> list[Stage]:
     """The suite's stages with the config each one's outputs depend on."""
-    from talkbench.benchmarks import pipeline
+    from talkbench.benchmarks import adversarial, pipeline
 
     data_in = {"data": cfg.data, "seed": cfg.seed}
     if cfg.data:
@@ -81,10 +82,16 @@ def build_stages(cfg: SuiteConfig, run_dir: Path) -> list[Stage]:
         Stage("train", lambda ctx: pipeline.train_stage(ctx, cfg), train_in, deps=("data",)),
         Stage("generate", lambda ctx: pipeline.generate_stage(ctx, cfg), {"fewshot": fewshot, "seed": cfg.seed},
               deps=("data", "train")),
+        Stage("checks", lambda ctx: pipeline.checks_stage(ctx, cfg), {"backend": cfg.metrics.options.get("backend")},
+              deps=("generate",)),
         Stage("realism", lambda ctx: pipeline.realism_stage(ctx, cfg), to_dict(cfg.metrics), deps=("generate",)),
         Stage("detection", lambda ctx: pipeline.detection_stage(ctx, cfg),
               {"detector": to_dict(cfg.detector), "seed": cfg.seed}, deps=("generate",)),
-        Stage("report", lambda ctx: pipeline.report_stage(ctx, cfg), {}, deps=("realism", "detection")),
+        Stage("adversarial", lambda ctx: adversarial.adversarial_stage(ctx, cfg),
+              {"adversarial": to_dict(cfg.adversarial), "detector": to_dict(cfg.detector), "fewshot": fewshot,
+               "metrics": to_dict(cfg.metrics), "seed": cfg.seed}, deps=("train", "generate", "detection")),
+        Stage("report", lambda ctx: pipeline.report_stage(ctx, cfg), {},
+              deps=("checks", "realism", "detection", "adversarial")),
     ]
     if cfg.detector.datasets:  # the cross-dataset matrix with imported sets, before the report
         from talkbench.benchmarks import cross_dataset_stage as cds
@@ -118,4 +125,23 @@ def run_suite(cfg: SuiteConfig, out: str | Path, force: list[str] | None = None,
     reports = StageRunner(run_dir, show_progress).run(stages, force=force or ())
     run.record_weights(_weights_used(run_dir))
     run.finish(stages={r.name: {"outcome": r.outcome, "wall_s": round(r.wall_s, 3)} for r in reports})
+    return reports
+
+
+def run_seeds(cfg: SuiteConfig, out: str | Path, force: list[str] | None = None, show_progress: bool = True,
+              command: list[str] | None = None) -> dict[int, list[StageReport]]:
+    """Seed replicates: the whole flow once per seed of ``cfg.seeds`` in ``out/seed-<s>/``
+    (each its own resumable run directory, stages cached per seed), then the report over
+    seeds in ``out/report/`` (mean and across-seed CI beside the within-run CI)."""
+    from talkbench.reports.build import build_report
+    from talkbench.reports.seeds import SEED_DIR_PREFIX
+
+    if len(set(cfg.seeds)) != len(cfg.seeds):
+        raise TalkbenchError(f"seeds={list(cfg.seeds)}: a seed is repeated")
+    out = Path(out)
+    reports = {}
+    for seed in cfg.seeds:
+        reports[seed] = run_suite(dataclasses.replace(cfg, seed=seed, seeds=()), out / f"{SEED_DIR_PREFIX}{seed}",
+                                  force=force, show_progress=show_progress, command=command)
+    build_report([out / f"{SEED_DIR_PREFIX}{s}" for s in cfg.seeds], out / "report")
     return reports

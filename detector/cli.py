@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from talkbench.config import load_config, to_dict
+from talkbench.config import bounded, load_config, to_dict
 from talkbench.errors import TalkbenchError
 
 TABLE_FILE = "splits.csv"  # the labelled frame table with its identity split, kept with a detector
@@ -43,7 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     ev = sub.add_parser("eval", help="evaluate a trained detector: metrics, curves, robustness",
                         description="Frame- and video-level AUC/AP/EER/accuracy with bootstrap CIs, ROC/PR curves and "
                                     "(optionally) the robustness sweep, written as results CSVs and PNGs.")
-    ev.add_argument("--checkpoint", type=Path, required=True, help="detector.pt or detector.joblib")
+    ev.add_argument("--checkpoint", type=Path, required=True, help="detector.pt or detector.safetensors")
     _data_args(ev, required=False)
     ev.add_argument("--results", type=Path, required=True, help="results folder (detection.csv, roc/, ...)")
     ev.add_argument("--split", default="test", choices=["test", "val", "train", "all"],
@@ -51,7 +51,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                          "data given with --data/--real/--fake is scored whole")
     ev.add_argument("--train-setting", help="label for train_setting in the results (default: from the folder)")
     ev.add_argument("--robustness", action="store_true", help="also run the robustness sweep")
-    ev.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for AUC CIs (default 1000)")
+    ev.add_argument("--bootstrap", type=bounded(int, 0), default=1000, help="bootstrap resamples for AUC CIs (default 1000)")
 
     cr = sub.add_parser("cross", help="train per setting, test on every setting: AUC matrix + heatmaps",
                         description="Cross-setting evaluation: one detector per training setting, each tested on "
@@ -62,7 +62,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     cr.add_argument("--out", type=Path, required=True, help="folder for the trained detectors")
     cr.add_argument("--results", type=Path, required=True, help="results folder")
     cr.add_argument("--no-robustness", action="store_true", help="skip the robustness sweep")
-    cr.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for AUC CIs")
+    cr.add_argument("--bootstrap", type=bounded(int, 0), default=1000, help="bootstrap resamples for AUC CIs")
     cr.add_argument("--datasets", nargs="+", metavar="NAME=PATH",
                     help="cross-DATASET matrix instead: imported datasets (`detect import`) and/or RUN/generated; "
                          "train on each one's train split, test on every one's test split → cross_dataset.csv")
@@ -74,15 +74,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         description="Score images and videos: faces found with a face backend and cropped like the "
                                     "training data; writes predictions.csv, frames.csv and predictions.json.")
     pr.add_argument("inputs", nargs="+", type=Path, help="image/video files or folders")
-    pr.add_argument("--checkpoint", type=Path, required=True, help="detector.pt or detector.joblib")
+    pr.add_argument("--checkpoint", type=Path, required=True, help="detector.pt or detector.safetensors")
     pr.add_argument("--out", type=Path, required=True, help="output folder")
     pr.add_argument("--face-backend", default="auto", help="face backend for detection, or 'none' when the "
                                                            "inputs are already face crops (default auto)")
-    pr.add_argument("--detect-size", type=int, default=320,
+    pr.add_argument("--detect-size", type=bounded(int, 32), default=320,
                     help="search for faces on frames shrunk to at most this many pixels (default 320)")
-    pr.add_argument("--every", type=int, default=1, help="videos: score every n-th frame")
-    pr.add_argument("--max-frames", type=int, default=300, help="videos: at most this many scored frames")
-    pr.add_argument("--threshold", type=float, default=0.5,
+    pr.add_argument("--every", type=bounded(int, 1), default=1, help="videos: score every n-th frame")
+    pr.add_argument("--max-frames", type=bounded(int, 1), default=300, help="videos: at most this many scored frames")
+    pr.add_argument("--threshold", type=bounded(float, 0.0, 1.0), default=0.5,
                     help="verdict 'fake' when a file's mean P(fake) is at least this (default 0.5) → verdicts.csv")
     _import_parser(sub)
 
@@ -102,8 +102,8 @@ def _import_parser(sub) -> None:
     im.add_argument("src", type=Path, help="the dataset folder (deepfakebench: its JSON file)")
     im.add_argument("out", type=Path, help="output folder (crops/, crops.csv, meta.json, skipped.csv)")
     im.add_argument("--name", help="dataset name in the results (default: the format)")
-    im.add_argument("--frames", type=int, default=d.frames, help=f"frames per video, evenly spaced (default {d.frames})")
-    im.add_argument("--size", type=int, default=d.size, help=f"face-crop size in px (default {d.size})")
+    im.add_argument("--frames", type=bounded(int, 1), default=d.frames, help=f"frames per video, evenly spaced (default {d.frames})")
+    im.add_argument("--size", type=bounded(int, 16, 4096), default=d.size, help=f"face-crop size in px (default {d.size})")
     im.add_argument("--face-backend", default=d.backend,
                     help="landmarks backend (auto|dlib|fan), or 'none' when the frames are already face crops")
     im.add_argument("--compression", default=d.compression, help="FF++/DeepfakeBench: raw, c23 or c40 (default c23)")
@@ -111,7 +111,7 @@ def _import_parser(sub) -> None:
     im.add_argument("--splits", type=Path, help="FF++: folder with the official train/val/test.json")
     im.add_argument("--root", type=Path, help="deepfakebench: folder the JSON's frame paths are relative to")
     im.add_argument("--seed", type=int, default=0, help="seed of the identity split of unsplit videos")
-    im.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
+    im.add_argument("--workers", type=bounded(int, 1, 64), default=2, help="parallel processes (default 2)")
 
 
 def _train_cfg_cls():
@@ -125,8 +125,8 @@ def _data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
                                              "`detect import` (docs/CONTRACTS.md)")
     p.add_argument("--real", type=Path, help="folder of real face images (with --fake)")
     p.add_argument("--fake", type=Path, help="folder of fake face images (with --real)")
-    p.add_argument("--crop-size", type=int, default=64, help="face crops are resized to this (default 64)")
-    p.add_argument("--jpeg", type=int, help="re-encode both classes as JPEG of this quality")
+    p.add_argument("--crop-size", type=bounded(int, 8, 2048), default=64, help="face crops are resized to this (default 64)")
+    p.add_argument("--jpeg", type=bounded(int, 1, 100), help="re-encode both classes as JPEG of this quality")
     p.add_argument("--seed", type=int, default=0, help="seed of the identity split and class balancing")
     p.set_defaults(data_required=required)
 
@@ -264,8 +264,6 @@ def _predict(args: argparse.Namespace) -> int:
     from talkbench.detector.registry import load_detector
     from talkbench.files import atomic_path, write_json
 
-    if args.every < 1 or args.max_frames < 1 or args.detect_size < 32:
-        raise TalkbenchError("--every and --max-frames must be at least 1, --detect-size at least 32")
     predictor = Predictor(load_detector(args.checkpoint),
                           PredictOptions(face_backend=args.face_backend, every=args.every, max_frames=args.max_frames,
                                          detect_size=args.detect_size))

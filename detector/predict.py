@@ -89,6 +89,9 @@ class Predictor:
         prob = np.full(len(crops), np.nan)
         if found.any():
             prob[found] = self.detector.predict_proba(crops[found], self.opt.batch_size)
+            if not np.isfinite(prob[found]).all():
+                raise TalkbenchError(f"detector '{self.detector.name}' returned non-finite probabilities "
+                                     "(its weights are broken: a diverged or damaged model); retrain it")
         return prob
 
     def _video_frames(self, path: Path) -> Iterator[np.ndarray]:

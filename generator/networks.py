@@ -57,15 +57,24 @@ class Trunk(nn.Module):
         return feats
 
 
+def relu_sum_pool(h: torch.Tensor) -> torch.Tensor:
+    """ReLU, then global sum pooling (BigGAN / SNGAN projection-discriminator order).
+
+    The other order, ReLU of the sum, zeroes a whole channel whenever its spatial sum is
+    negative; observed here: every channel of D's V went negative within 40 steps, the score
+    became the bias alone and D never recovered (hinge exactly 2, real = fake score)."""
+    return F.relu(h).sum(dim=(2, 3))
+
+
 class Embedder(nn.Module):
-    """E(x, y) → ê ∈ R^emb_dim per frame: trunk, global sum pooling, ReLU."""
+    """E(x, y) → ê ∈ R^emb_dim per frame: trunk, ReLU, global sum pooling."""
 
     def __init__(self, image_size: int, width: int, max_width: int, emb_dim: int = 512) -> None:
         super().__init__()
         self.trunk = Trunk(image_size, width, max_width, emb_dim)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.trunk(x, y)[-1].sum(dim=(2, 3)))
+        return relu_sum_pool(self.trunk(x, y)[-1])
 
     def embed_video(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """(B, K, 3, S, S) frames and landmark images → (B, emb_dim), the mean over K."""
@@ -132,8 +141,8 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Projection discriminator: V(x, y) from E's trunk plus one residual block at 4×4, sum
-    pooling and ReLU; score r = V·(W_i + w0) + b, W holding one row per training video."""
+    """Projection discriminator: V(x, y) from E's trunk plus one residual block at 4×4, ReLU
+    and sum pooling; score r = V·(W_i + w0) + b, W holding one row per training video."""
 
     def __init__(self, image_size: int, width: int, max_width: int, n_videos: int, emb_dim: int = 512) -> None:
         super().__init__()
@@ -156,7 +165,7 @@ class Discriminator(nn.Module):
         feats = self.trunk(x, y)
         h = self.extra(feats[-1])
         feats.append(h)
-        v = F.relu(h.sum(dim=(2, 3)))
+        v = relu_sum_pool(h)
         if w is None:
             if video is None:
                 raise ValueError("pass the video indices or a projection column w")

@@ -30,6 +30,7 @@ from talkbench.files import read_json, write_json, write_text
 from talkbench.generator.dataset import (VideoRecord, safe_name, split_identities, write_index,
                                          write_video_arrays)
 from talkbench.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from talkbench.processes import die_with_parent
 
 __all__ = ["PrepareConfig", "Clip", "discover", "prepare", "process_clip", "Skip", "crop_box", "cut", "read_clip",
            "sample_indices"]
@@ -144,7 +145,7 @@ def prepare(src: str | Path, out: str | Path, cfg: PrepareConfig, workers: int =
                 results[job[0].video] = _run_one(job)
                 bar.update()
         else:
-            with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
+            with ProcessPoolExecutor(min(workers, len(jobs)), initializer=die_with_parent) as pool:
                 futures = {pool.submit(_run_one, job): job[0] for job in jobs}
                 for fut in as_completed(futures):
                     results[futures[fut].video] = fut.result()

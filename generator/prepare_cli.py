@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from talkbench.config import bounded
 from talkbench.generator.prepare import PrepareConfig
 
 
@@ -21,18 +22,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--detect-size", type=int, default=d.detect_size,
                         help="longest side frames are shrunk to for detection (default %(default)s)")
     parser.add_argument("--min-frames", type=int, default=d.min_frames, help="skip clips with fewer usable frames")
-    parser.add_argument("--workers", type=int, default=2, help="parallel processes (default %(default)s)")
+    parser.add_argument("--workers", type=bounded(int, 1), default=2, help="parallel processes (default %(default)s)")
     parser.add_argument("--seed", type=int, default=d.seed, help="seed of the identity split (default %(default)s)")
     parser.add_argument("--test-fraction", type=float, default=d.test_fraction,
                         help="share of identities in the test split (default %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from talkbench.config import from_dict
     from talkbench.generator.prepare import prepare
 
-    cfg = PrepareConfig(frames=args.frames, size=args.size, margin=args.margin, backend=args.backend,
-                        detect_size=args.detect_size, min_frames=args.min_frames, seed=args.seed,
-                        test_fraction=args.test_fraction)
+    cfg = from_dict(PrepareConfig, {"frames": args.frames, "size": args.size, "margin": args.margin,
+                                    "backend": args.backend, "detect_size": args.detect_size,
+                                    "min_frames": args.min_frames, "seed": args.seed,
+                                    "test_fraction": args.test_fraction})  # checks each value's range
     s = prepare(args.src, args.out, cfg, workers=args.workers)
     print(f"{args.out}: {s['prepared']} of {s['clips']} clips prepared ({s['frames']} frames, backend "
           f"{', '.join(s['backend'])}), {s['skipped']} skipped (see skipped.csv)")

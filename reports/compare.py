@@ -8,7 +8,7 @@ from talkbench.reports.results import RunResults
 from talkbench.reports.tables import LOWER_IS_BETTER, Cell, Table, table1
 
 
-def _direction(col: str, cell: Cell) -> bool:
+def direction(col: str, cell: Cell) -> bool:
     """True when higher is better for this column."""
     if cell.higher_is_better is not None:
         return cell.higher_is_better
@@ -17,7 +17,7 @@ def _direction(col: str, cell: Cell) -> bool:
 
 def clear_difference(base: Cell, other: Cell, higher_is_better: bool) -> str:
     """"better"/"worse" when ``other``'s CI lies wholly above/below ``base``'s, else ""."""
-    if not (base.ok and other.ok) or None in (base.ci_low, base.ci_high, other.ci_low, other.ci_high):
+    if not (base.ok and other.ok and base.has_ci and other.has_ci):  # no interval from one unit
         return ""
     if other.ci_low > base.ci_high:
         return "better" if higher_is_better else "worse"
@@ -40,7 +40,7 @@ def side_by_side(runs: list[RunResults], kind: str = "self") -> Table:
                 cell = table.cell(row, col)
                 if run is not runs[0]:
                     base = tables[0].cell(row, col)
-                    cell = Cell(**{**cell.as_dict(), "flag": clear_difference(base, cell, _direction(col, cell))})
+                    cell = Cell(**{**cell.as_dict(), "flag": clear_difference(base, cell, direction(col, cell))})
                 cells[(row, name)] = cell
     caption = (f"{kind}-reenactment; baseline: {runs[0].label}. Highlighted: the 95 % CIs do not overlap "
                "(green better, red worse than the baseline for that metric). Hover a value for its CI.")

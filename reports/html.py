@@ -7,7 +7,7 @@ import base64
 import html
 
 from talkbench.reports.document import Document, Section
-from talkbench.reports.tables import Table
+from talkbench.reports.tables import Table, fmt
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 2em auto;
@@ -18,9 +18,11 @@ h3 { margin-bottom: .3em; }
 table { border-collapse: collapse; margin: .5em 0 .3em; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: right; vertical-align: top; }
 th { background: #f3f5f8; } td.rowlabel, th.rowlabel { white-space: nowrap; text-align: left; font-weight: 600; background: #fafbfc; }
-td .ci { color: #555; font-size: 11px; } td .backend { display: block; color: #888; font-size: 10px; }
+td .ci { color: #555; font-size: 11px; } td .n { font-size: 11px; } td .backend { display: block; color: #888; font-size: 10px; }
 td.na { color: #999; font-style: italic; background: #fafafa; }
-td.better { background: #dff3e0; } td.worse { background: #fbe0e0; }
+td.better { background: #dff3e0; } td.worse { background: #fbe0e0; } td.lown { color: #8a5a00; }
+ul.findings { font-size: 14px; } ul.findings li { margin: .25em 0; } ul.findings li.nodiff { color: #555; }
+ul.findings a { font-size: 11px; color: #36c; }
 .caption { color: #555; font-size: 12px; margin: 0 0 .4em; }
 .notes { color: #8a5a00; font-size: 12px; margin: .2em 0 1em; padding-left: 1.2em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
@@ -42,7 +44,7 @@ def _data_uri(png: bytes) -> str:
 
 
 def table_html(table: Table) -> str:
-    out = [f"<h3>{_e(table.title)}</h3>"]
+    out = [f'<h3 id="{table.anchor()}">{_e(table.title)}</h3>']
     if table.caption:
         out.append(f'<p class="caption">{_e(table.caption)}</p>')
     out.append("<table><thead><tr><th class=\"rowlabel\"></th>")
@@ -57,14 +59,17 @@ def table_html(table: Table) -> str:
                 out.append(f'<td class="na" title="{_e(tip)}">{_e(c.text())}</td>')
                 continue
             full = c.text()
-            ci = f' <span class="ci">[{_e(full.split(" [", 1)[1])}</span>' if " [" in full else ""
-            backend = f'<span class="backend">{_e(c.backend)}</span>' if c.backend else ""
-            cls = f' class="{c.flag}"' if c.flag else ""
-            tip = f"n={c.n}" + (f", failed={c.n_failed}" if c.n_failed else "")
+            ci = f' <span class="ci">{_e(c.ci_text())}</span>' if c.ci_text() else ""
+            mark = f'<span class="n">{_e(c.mark())}</span>' if c.mark() else ""
+            backend = "".join(f'<span class="backend">{_e(x)}</span>' for x in (c.backend, c.detail) if x)
+            cls = " ".join(x for x in (c.flag, "lown" if c.low_n else "") if x)
+            cls = f' class="{cls}"' if cls else ""
+            tip = ", ".join(x for x in (c.n_text(), f"{c.n} frames/images", f"failed={c.n_failed}" if c.n_failed else "") if x)
             if table.compact:
                 tip = f"{full} {c.backend} {tip}".replace("  ", " ")
                 ci = backend = ""
-            out.append(f'<td{cls} title="{_e(tip)}">{_e(c.text(with_ci=False))}{ci}{backend}</td>')
+                mark = "†" if c.low_n else ""
+            out.append(f'<td{cls} title="{_e(tip)}">{_e(fmt(c.value))}{ci}{mark}{backend}</td>')
         out.append("</tr>")
     out.append("</tbody></table>")
     notes = table.notes()
@@ -76,6 +81,11 @@ def table_html(table: Table) -> str:
 def section_html(sec: Section) -> str:
     out = [f"<section><h2>{_e(sec.title)}</h2>"]
     out += [f"<p>{_e(t)}</p>" for t in sec.text]
+    for heading, items in sec.findings:
+        out.append(f'<h3>{_e(heading)}</h3><ul class="findings">')
+        out += [f'<li class="{"supported" if f.supported else "nodiff"}">{_e(f.text)} '
+                f'<a href="#{f.anchor}">[{_e(f.table_title)}]</a></li>' for f in items]
+        out.append("</ul>")
     if sec.facts:
         out.append('<table class="facts">' + "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>"
                                                     for k, v in sec.facts) + "</table>")

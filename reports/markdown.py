@@ -12,7 +12,7 @@ def _cell_md(text: str) -> str:
 
 
 def table_md(table: Table) -> str:
-    lines = [f"### {table.title}", ""]
+    lines = [f'<a id="{table.anchor()}"></a>', "", f"### {table.title}", ""]
     if table.caption:
         lines += [f"_{table.caption}_", ""]
     lines.append("| | " + " | ".join(_cell_md(c) for c in table.columns) + " |")
@@ -24,6 +24,8 @@ def table_md(table: Table) -> str:
             text = _cell_md(c.text(with_ci=not table.compact))
             if c.ok and c.backend and not table.compact:
                 text += f" ({_cell_md(c.backend)})"
+            if c.ok and c.detail and not table.compact:
+                text += f"; {_cell_md(c.detail)}"
             if c.flag:
                 text = f"**{text}** ({c.flag})"
             cells.append(text)
@@ -35,6 +37,8 @@ def table_md(table: Table) -> str:
 def section_md(sec: Section, image_dir: str) -> str:
     lines = [f"## {sec.title}", ""]
     lines += [t + "\n" for t in sec.text]
+    for heading, items in sec.findings:
+        lines += [f"### {heading}", ""] + [f"- {f.text} ([{f.table_title}](#{f.anchor}))" for f in items] + [""]
     if sec.facts:
         lines += ["| | |", "|---|---|"] + [f"| {_cell_md(k)} | {_cell_md(str(v))} |" for k, v in sec.facts] + [""]
     lines += [table_md(t) for t in sec.tables]

@@ -1,13 +1,18 @@
 """Plots of one run or several overlaid (matplotlib, Agg backend: no display needed).
 
-Every function returns PNG bytes, so the HTML report can inline them and the report folder
-can keep them as files. Colour encodes the mode (FF / FT), line style and marker the run."""
+Every function returns a :class:`Plot`: PNG bytes for the HTML page (inlined) and the same
+plot drawn again at a paper's one- or two-column width with small fonts, as PDF (TrueType
+fonts embedded) and SVG (text as paths, so it needs no font). Colour encodes the mode
+(FF / FT), line style and marker the run."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import io
 import math
 import textwrap
+from typing import Callable
 
 import matplotlib
 
@@ -21,13 +26,62 @@ from talkbench.reports.tables import TABLE1_METRICS, LOWER_IS_BETTER, cross_sett
 MODE_COLORS = {"FF": "#1f77b4", "FT": "#d62728"}
 RUN_STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
 DPI = 100
+COLUMN_WIDTH_IN = {1: 3.5, 2: 7.16}  # one and two columns of a two-column paper (IEEE/ACM)
+PAPER_RC = {"font.size": 7, "axes.titlesize": 7, "axes.labelsize": 7, "xtick.labelsize": 6, "ytick.labelsize": 6,
+            "legend.fontsize": 6, "figure.titlesize": 8, "lines.markersize": 3, "pdf.fonttype": 42,
+            "svg.fonttype": "path"}
+METADATA = {"pdf": {"Creator": "talkbench report", "Subject": "plot of benchmark results on synthetic faces"},
+            "svg": {"Creator": "talkbench report", "Description": "plot of benchmark results on synthetic faces"}}
 
 
-def _png(fig) -> bytes:
+@dataclasses.dataclass
+class Plot:
+    """A drawn plot: the PNG now; the paper-size PDF and SVG drawn on first use (they cost
+    about three times the PNG, and only a report written to disk needs them)."""
+
+    png: bytes  # screen size, for the HTML page
+    columns: int  # 1 or 2: the paper width the vector versions are drawn for
+    redraw: Callable[[], "plt.Figure"]  # the same plot again, for the vector versions
+
+    @functools.cached_property
+    def _vector(self) -> tuple[bytes, bytes]:
+        with plt.rc_context(PAPER_RC):
+            fig = self.redraw()
+            w, h = fig.get_size_inches()
+            width = COLUMN_WIDTH_IN[self.columns]
+            fig.set_size_inches(width, min(width * h / w * (1.15 if self.columns == 2 else 1.0), 9.0))
+            fig.tight_layout()
+            out = _save(fig, "pdf"), _save(fig, "svg")
+            plt.close(fig)
+        return out
+
+    @property
+    def pdf(self) -> bytes:  # fonts embedded (TrueType)
+        return self._vector[0]
+
+    @property
+    def svg(self) -> bytes:  # text as paths: needs no font
+        return self._vector[1]
+
+
+def _save(fig, fmt: str) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    plt.close(fig)
+    fig.savefig(buf, format=fmt, dpi=DPI, metadata=METADATA.get(fmt))
     return buf.getvalue()
+
+
+def _plot(draw: Callable[..., "plt.Figure | None"]) -> Callable[..., Plot | None]:
+    """Draw for the screen (PNG); keep how to draw it again under paper fonts at one- or
+    two-column width (PDF, SVG). The width follows the screen figure: wide grids take two."""
+    @functools.wraps(draw)
+    def plot(*args, **kwargs) -> Plot | None:
+        fig = draw(*args, **kwargs)
+        if fig is None:
+            return None
+        png, (w, _) = _save(fig, "png"), fig.get_size_inches()
+        plt.close(fig)
+        return Plot(png, 1 if w <= 5.0 else 2, functools.partial(draw, *args, **kwargs))
+    return plot
 
 
 def _grid(n: int, cols: int = 4, w: float = 3.4, h: float = 2.8):
@@ -91,12 +145,14 @@ def _unavailable(ax, tables, col: str) -> None:
     reasons = {t.cells[k].reason for t in tables for k in t.cells if k[1] == col and t.cells[k].status == "unavailable"}
     msg = "\n".join(["unavailable:"] + [textwrap.fill(r, 34) for r in sorted(reasons)])[:300] if reasons \
         else "not measured"
-    ax.text(0.5, 0.5, msg, ha="center", va="center", fontsize=7, color="#666", transform=ax.transAxes, clip_on=True)
+    ax.text(0.5, 0.5, msg, ha="center", va="center", fontsize=0.7 * plt.rcParams["font.size"], color="#666",
+            transform=ax.transAxes, clip_on=True)
     ax.set_xticks([])
     ax.set_yticks([])
 
 
-def realism_vs_shots(runs: list[RunResults], kind: str = "self") -> bytes | None:
+@_plot
+def realism_vs_shots(runs: list[RunResults], kind: str = "self") -> "plt.Figure | None":
     """One panel per Table-1 metric: value vs T for FF and FT, with 95 % CIs (None: no metric)."""
     tables = [table1(r, kind) for r in runs]
     cols = [c for c in TABLE1_METRICS.values() if any(c in t.columns for t in tables)]  # cross: no paired ones
@@ -111,10 +167,11 @@ def realism_vs_shots(runs: list[RunResults], kind: str = "self") -> bytes | None
             _unavailable(ax, tables, col)
     fig.suptitle(f"Realism vs shots ({kind}-reenactment)")
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
-def auc_vs_shots(runs: list[RunResults]) -> bytes | None:
+@_plot
+def auc_vs_shots(runs: list[RunResults]) -> "plt.Figure | None":
     """Detector AUC (trained and tested per setting) vs T, one panel per detector."""
     dets = sorted({d for r in runs for d in detectors(r)})
     if not dets:
@@ -129,10 +186,11 @@ def auc_vs_shots(runs: list[RunResults]) -> bytes | None:
         ax.set_title(f"{det}: detectability vs shots")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
-def roc_curves(run: RunResults) -> bytes | None:
+@_plot
+def roc_curves(run: RunResults) -> "plt.Figure | None":
     """ROC curves of each detector on its own setting (trained and tested there)."""
     dets = sorted({d for d, tr, te in run.roc if tr == te})
     if not dets:
@@ -150,10 +208,11 @@ def roc_curves(run: RunResults) -> bytes | None:
         ax.set_title(f"ROC — {det}")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
-def cross_heatmap(run: RunResults, detector: str) -> bytes | None:
+@_plot
+def cross_heatmap(run: RunResults, detector: str) -> "plt.Figure | None":
     """AUC matrix: trained on (rows) × tested on (columns), annotated."""
     table = cross_setting(run, detector)
     if not table.cells:
@@ -175,10 +234,11 @@ def cross_heatmap(run: RunResults, detector: str) -> bytes | None:
     fig.colorbar(im, ax=ax, label="AUC")
     ax.set_title(f"Cross-setting AUC — {detector}")
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
-def robustness_curves(run: RunResults, detector: str) -> bytes | None:
+@_plot
+def robustness_curves(run: RunResults, detector: str) -> "plt.Figure | None":
     """AUC vs perturbation strength, one panel per perturbation family, a line per training setting."""
     d = run.robustness[run.robustness["detector"].astype(str) == detector]
     if not len(d):
@@ -200,4 +260,4 @@ def robustness_curves(run: RunResults, detector: str) -> bytes | None:
         ax.legend(fontsize=6)
     fig.suptitle(f"Robustness — {detector}")
     fig.tight_layout()
-    return _png(fig)
+    return fig

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import Literal
 
 import pandas as pd
@@ -17,6 +18,10 @@ from talkbench.reports.results import RunResults, split_setting
 TABLE1_METRICS = {"fid": "FID", "kid": "KID", "ssim": "SSIM", "psnr": "PSNR", "lpips": "LPIPS", "csim": "CSIM",
                   "nme": "NME"}
 LOWER_IS_BETTER = {"FID", "KID", "LPIPS", "NME"}
+# A value resting on fewer independent units (people, test people, seeds) than this is marked
+# in every table; below two units no interval is shown at all (a CI from one unit is no CI).
+LOW_N = 5
+_SINGULAR = {"people": "person", "test people": "test person", "seeds": "seed"}
 Status = Literal["ok", "unavailable", "not measured"]
 
 
@@ -34,17 +39,42 @@ class Cell:
     n_failed: int = 0
     higher_is_better: bool | None = None
     flag: Literal["", "better", "worse"] = ""  # set by comparisons against a baseline run
+    units: int | None = None  # independent units the CI is over (people, seeds); None: not known
+    unit: str = ""  # what a unit is ("people", "test people", "seeds")
+    detail: str = ""  # a second line, e.g. the within-run CI beside an across-seed one
 
     @property
     def ok(self) -> bool:
         return self.status == "ok" and self.value is not None and not math.isnan(self.value)
 
+    @property
+    def has_ci(self) -> bool:
+        """An interval exists and rests on at least two units."""
+        return (self.ci_low is not None and not math.isnan(self.ci_low) and self.ci_high is not None
+                and (self.units is None or self.units >= 2))
+
+    @property
+    def low_n(self) -> bool:
+        return self.ok and self.units is not None and self.units < LOW_N
+
+    def n_text(self) -> str:
+        if self.units is None:
+            return ""
+        unit = _SINGULAR.get(self.unit, self.unit) if self.units == 1 else self.unit
+        return f"n = {self.units} {unit}".rstrip()
+
+    def mark(self) -> str:
+        """" (n = 3 people)†" for a value resting on few units, else ""."""
+        return f" ({self.n_text()})†" if self.low_n else ""
+
+    def ci_text(self) -> str:
+        return f"[{fmt(self.ci_low)}, {fmt(self.ci_high)}]" if self.ok and self.has_ci else ""
+
     def text(self, with_ci: bool = True) -> str:
         if not self.ok:
             return "n/a" if self.status == "unavailable" else "—"
-        if with_ci and self.ci_low is not None and not math.isnan(self.ci_low):
-            return f"{fmt(self.value)} [{fmt(self.ci_low)}, {fmt(self.ci_high)}]"
-        return fmt(self.value)
+        ci = self.ci_text() if with_ci else ""
+        return fmt(self.value) + (f" {ci}" if ci else "") + self.mark()
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -93,14 +123,24 @@ class Table:
         return dataclasses.replace(self, columns=keep)
 
     def notes(self) -> list[str]:
-        """One line per distinct reason a cell is unavailable."""
+        """One line per distinct reason a cell is unavailable, and one when a shown value
+        rests on few units."""
         seen: dict[str, list[str]] = {}
         for (_, col), c in self.cells.items():
             if c.status == "unavailable":
                 seen.setdefault(c.reason or "no reason given", [])
                 if col not in seen[c.reason or "no reason given"]:
                     seen[c.reason or "no reason given"].append(col)
-        return [f"{', '.join(cols)}: unavailable — {reason}" for reason, cols in seen.items()]
+        notes = [f"{', '.join(cols)}: unavailable — {reason}" for reason, cols in seen.items()]
+        shown = [self.cell(r, c) for r in self.rows for c in self.columns]
+        if any(c.low_n for c in shown):
+            notes.append(f"†: rests on fewer than {LOW_N} independent units (n shown); "
+                         "no interval is given from a single unit")
+        return notes
+
+    def anchor(self) -> str:
+        """The id other parts of the report link to (findings → table)."""
+        return "tab-" + re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60]
 
     def text_frame(self, with_ci: bool = True) -> pd.DataFrame:
         return pd.DataFrame([[self.cell(r, c).text(with_ci) for c in self.columns] for r in self.rows],
@@ -121,22 +161,43 @@ def metric_column(metric: str) -> str | None:
     return TABLE1_METRICS.get(str(metric).split("-")[0].split("_")[0].lower())
 
 
+def _units(r: pd.Series, default_unit: str) -> tuple[int | None, str]:
+    """How many independent units a row's CI is over: ``n_units``/``unit`` (seed aggregates),
+    else ``n_people`` (realism.csv of a run), else unknown."""
+    for col, unit in (("n_units", None), ("n_people", "people")):
+        n = _num(r.get(col))
+        if n is not None:
+            return int(n), str(r.get("unit") or "") if unit is None else unit
+    return None, default_unit
+
+
 def _realism_cell(r: pd.Series) -> Cell:
     status = "ok" if r["status"] == "ok" else "unavailable"
+    units, unit = _units(r, "people")
     return Cell(_num(r["value"]), _num(r["ci_low"]), _num(r["ci_high"]), status, str(r["reason"]),
                 str(r["backend"]), int(_num(r["n"]) or 0), int(_num(r["n_failed"]) or 0),
-                bool(r["higher_is_better"]) if str(r["higher_is_better"]) not in ("", "nan") else None)
+                bool(r["higher_is_better"]) if str(r["higher_is_better"]) not in ("", "nan") else None,
+                units=units, unit=unit, detail=str(r.get("within") or "") if status == "ok" else "")
 
 
 def detectors(run: RunResults) -> list[str]:
     return sorted(run.detection["detector"].astype(str).unique().tolist()) if len(run.detection) else []
 
 
-def _auc_cell(r: pd.Series) -> Cell:
+def detector_test_people(run: RunResults) -> int | None:
+    """People in the detectors' test split (the units their AUC rests on), from the
+    detection stage's record; None when the run does not say."""
+    split = ((run.stages.get("detection") or {}).get("result") or {}).get("split_identities") or {}
+    return int(split["test"]) if "test" in split else None
+
+
+def _auc_cell(r: pd.Series, units: int | None = None) -> Cell:
     pre = str(r["pretrained"]).lower() in ("true", "1", "yes")
+    n_units, unit = _units(r, "test people")
     return Cell(_num(r["auc"]), _num(r["auc_ci_low"]), _num(r["auc_ci_high"]), "ok", "",
                 "ImageNet-pretrained" if pre else "from scratch", int(_num(r["n_real"]) or 0) + int(_num(r["n_fake"]) or 0),
-                0, True)
+                0, True, units=n_units if n_units is not None else units, unit=unit,
+                detail=str(r.get("within") or ""))
 
 
 def table1(run: RunResults, kind: str = "self", level: str = "frame") -> Table:
@@ -161,7 +222,7 @@ def table1(run: RunResults, kind: str = "self", level: str = "frame") -> Table:
                              & (run.detection["level"].astype(str) == level)]
         for _, r in same.iterrows():
             mode, t = split_setting(r["test_setting"])
-            cells[(row_label(mode, t), f"AUC {r['detector']}")] = _auc_cell(r)
+            cells[(row_label(mode, t), f"AUC {r['detector']}")] = _auc_cell(r, detector_test_people(run))
     what = "self-reenactment (held-out frames of the same video)" if kind == "self" else \
         "cross-reenactment (driven by other people's landmarks)"
     caption = (f"{what}; value [95 % CI over people; FID/KID: on the pooled frames]; "
@@ -186,7 +247,8 @@ def cross_setting(run: RunResults, detector: str, level: str = "frame") -> Table
     """AUC of ``detector`` trained on the row's setting, tested on the column's."""
     d = run.detection[(run.detection["detector"].astype(str) == detector) & (run.detection["level"].astype(str) == level)]
     order = sorted(set(d["train_setting"]) | set(d["test_setting"]), key=split_setting)
-    cells = {(str(r["train_setting"]), str(r["test_setting"])): _auc_cell(r) for _, r in d.iterrows()}
+    units = detector_test_people(run)
+    cells = {(str(r["train_setting"]), str(r["test_setting"])): _auc_cell(r, units) for _, r in d.iterrows()}
     return Table(f"Cross-setting AUC — {detector} ({level} level)", order, order, cells,
                  "rows: trained on; columns: tested on")
 
@@ -224,3 +286,17 @@ def cross_dataset(run: RunResults, detector: str, level: str = "video") -> Table
     cells = {(str(r["train_dataset"]), str(r["test_dataset"])): _auc_cell(r) for _, r in d.iterrows()}
     return Table(f"Cross-dataset AUC — {detector} ({level} level)", rows, cols, cells,
                  "rows: trained on (train split); columns: tested on (test split); [95 % CI, bootstrap over videos]")
+def best_row(table: Table, col: str) -> str | None:
+    """The row whose value in ``col`` is best and whose 95 % CI lies clear of every other
+    value's CI in that column; None when no row is separated (or the column has no direction,
+    e.g. a detector's AUC in Table 1, where higher is not "better")."""
+    if col.startswith("AUC "):
+        return None
+    cells = [(r, table.cell(r, col)) for r in table.rows if table.cell(r, col).ok]
+    if len(cells) < 2 or not all(c.has_ci and c.higher_is_better is not None for _, c in cells):
+        return None
+    higher = bool(cells[0][1].higher_is_better)
+    row, best = max(cells, key=lambda rc: rc[1].value if higher else -rc[1].value)
+    others = [c for r, c in cells if r != row]
+    clear = all(best.ci_low > o.ci_high for o in others) if higher else all(best.ci_high < o.ci_low for o in others)
+    return row if clear else None

@@ -70,6 +70,9 @@ def read_clip(path: Path, n: int) -> np.ndarray:
         raise Skip(f"corrupt or unreadable video: {exc}") from None
     if not frames:
         raise Skip("corrupt or unreadable video: no decodable frames")
+    if len(frames) < len(wanted):  # the stream ends before the frames its header announces
+        raise Skip(f"truncated video: {len(frames)} of {len(wanted)} sampled frames decodable "
+                   f"(the container announces {total} frames)")
     return np.stack(frames)
 
 

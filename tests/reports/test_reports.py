@@ -99,11 +99,11 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 def test_plots_render_with_and_without_data(tmp_path, fixture_run):
     run = load_run(fixture_run)
-    w, h = _png_size(plots.realism_vs_shots([run], "self"))
+    w, h = _png_size(plots.realism_vs_shots([run], "self").png)
     assert w > 800 and h > 400
     for data in (plots.auc_vs_shots([run]), plots.roc_curves(run), plots.cross_heatmap(run, "spectral"),
                  plots.robustness_curves(run, "spectral")):
-        assert data is not None and min(_png_size(data)) > 200
+        assert data is not None and min(_png_size(data.png)) > 200
     (tmp_path / "empty" / "results").mkdir(parents=True)
     empty = load_run(tmp_path / "empty")
     assert plots.auc_vs_shots([empty]) is None and plots.roc_curves(empty) is None

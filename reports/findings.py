@@ -1,0 +1,195 @@
+"""The report's "Findings": sentences generated from the numbers, each one a comparison the
+suite is built to make, stated as a difference only where the two 95 % CIs do not overlap,
+otherwise as "no difference detected at this sample size (n = ...)".
+
+A finding is a comparison of two cells of one report table (so it can link to that table).
+A *finder* turns a run into groups of comparisons; new result tables plug in by appending a
+finder to :data:`FINDERS` (e.g. the adversarial or cross-dataset sections), nothing else.
+Which way is better comes from the cell (``higher_is_better``, read from the results, which
+the metrics registry wrote), never from the sentence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from talkbench.reports.compare import clear_difference, direction
+from talkbench.reports.results import RunResults
+from talkbench.reports.tables import Cell, Table, cross_setting, detectors, fmt, row_label, table1
+
+
+@dataclasses.dataclass
+class Comparison:
+    """Cell ``a`` against cell ``b`` of one table; ``item`` names what is compared (a metric,
+    a test setting) within its group."""
+
+    table: Table
+    a: tuple[str, str]  # (row, column)
+    b: tuple[str, str]
+    a_name: str
+    b_name: str
+    item: str
+
+
+@dataclasses.dataclass
+class Group:
+    """Comparisons read together (same two settings, several metrics). ``verb`` joins the
+    winner and the loser; ``lower_wins`` reverses the cells' own direction (detectability:
+    the generator "wins" when its fakes get the lower AUC)."""
+
+    heading: str
+    comparisons: list[Comparison]
+    verb: str = "beats"
+    lower_wins: bool = False
+
+
+@dataclasses.dataclass
+class Finding:
+    text: str
+    anchor: str  # the table it reads (Table.anchor())
+    table_title: str
+    supported: bool  # a difference the CIs support
+
+
+def _n(cells: list[Cell]) -> str:
+    """The smallest sample the compared values rest on, in units where known."""
+    known = [c for c in cells if c.units is not None]
+    if known:
+        c = min(known, key=lambda c: c.units)
+        return c.n_text()
+    return f"n = {min(c.n for c in cells)} frames"
+
+
+def _winner(cmp: Comparison, group: Group) -> str:
+    """"a"/"b" when that cell is better by non-overlapping CIs, else ""."""
+    a, b = cmp.table.cell(*cmp.a), cmp.table.cell(*cmp.b)
+    higher = direction(cmp.a[1], a)
+    if group.lower_wins:
+        higher = not higher
+    flag = clear_difference(b, a, higher)  # how a compares against b
+    return {"better": "a", "worse": "b"}.get(flag, "")
+
+
+def group_findings(group: Group) -> list[Finding]:
+    """One sentence per supported difference, then one for the rest (no difference at this n,
+    no interval, or not measured), each linked to its table."""
+    out: list[Finding] = []
+    by_table: dict[str, Table] = {}
+    undecided: dict[str, list[Comparison]] = {"nodiff": [], "noci": [], "na": []}
+    for cmp in group.comparisons:
+        by_table[cmp.table.anchor()] = cmp.table
+        a, b = cmp.table.cell(*cmp.a), cmp.table.cell(*cmp.b)
+        if not (a.ok and b.ok):
+            undecided["na"].append(cmp)
+            continue
+        if not (a.has_ci and b.has_ci):
+            undecided["noci"].append(cmp)
+            continue
+        side = _winner(cmp, group)
+        if not side:
+            undecided["nodiff"].append(cmp)
+            continue
+        (wn, wc), (ln, lc) = ((cmp.a_name, a), (cmp.b_name, b)) if side == "a" else ((cmp.b_name, b), (cmp.a_name, a))
+        on = f" on {cmp.item}" if cmp.item else ""
+        text = (f"{wn} {group.verb} {ln}{on} by {fmt(abs(wc.value - lc.value))} "
+                f"({wc.text()} vs {lc.text()}; 95 % CIs do not overlap, {_n([a, b])}).")
+        out.append(Finding(text, cmp.table.anchor(), cmp.table.title, True))
+    for key, cmps in undecided.items():
+        if not cmps:
+            continue
+        what = _what(cmps)
+        cells = [c.table.cell(*x) for c in cmps for x in (c.a, c.b)]
+        if key == "nodiff":
+            text = f"{what}: no difference detected at this sample size ({_n(cells)})."
+        elif key == "noci":
+            values = "; ".join(f"{c.table.cell(*c.a).text(False)} vs {c.table.cell(*c.b).text(False)}" for c in cmps)
+            text = (f"{what}: no interval to compare ({_n(cells)}), so no difference is claimed"
+                    + (f" ({values})." if len(cmps) <= 2 else "."))
+        else:
+            text = f"{what}: not compared, a value is unavailable or not measured in this run."
+        anchor = cmps[0].table.anchor()
+        out.append(Finding(text, anchor, by_table[anchor].title, False))
+    return out
+
+
+def _what(cmps: list[Comparison]) -> str:
+    """"A vs B on X, Y" for comparisons of one group (B listed when it varies)."""
+    b_names = ", ".join(dict.fromkeys(c.b_name for c in cmps))
+    items = ", ".join(dict.fromkeys(c.item for c in cmps if c.item))
+    return f"{cmps[0].a_name} vs {b_names}" + (f" on {items}" if items else "")
+
+
+def _shot_pairs(ts: list[int]) -> list[tuple[int, int]]:
+    """Most shots against fewest: the comparison Table 1 is built for."""
+    return [(max(ts), min(ts))] if len(ts) > 1 else []
+
+
+def _metric_columns(table: Table) -> list[str]:
+    return [c for c in table.columns if not c.startswith("AUC ")]
+
+
+def realism_vs_shots(run: RunResults) -> list[Group]:
+    groups = []
+    for kind in ("self", "cross"):
+        table = table1(run, kind)
+        for mode in sorted({m for m, _ in run.settings}):
+            ts = sorted({t for m, t in run.settings if m == mode})
+            for hi, lo in _shot_pairs(ts):
+                cmps = [Comparison(table, (row_label(mode, hi), c), (row_label(mode, lo), c),
+                                   f"{mode} at T = {hi}", f"{mode} at T = {lo}", c) for c in _metric_columns(table)]
+                groups.append(Group(f"Realism vs shots ({kind}-reenactment)", cmps))
+    return groups
+
+
+def ff_vs_ft(run: RunResults) -> list[Group]:
+    table = table1(run, "self")
+    modes = {m for m, _ in run.settings}
+    if not {"FF", "FT"} <= modes:
+        return []
+    groups = []
+    for t in sorted({t for m, t in run.settings if m == "FT"} & {t for m, t in run.settings if m == "FF"}):
+        cmps = [Comparison(table, (row_label("FT", t), c), (row_label("FF", t), c), f"FT at T = {t}", f"FF at T = {t}", c)
+                for c in _metric_columns(table)]
+        groups.append(Group("Fine-tuning (FT) vs feed-forward (FF)", cmps))
+    return groups
+
+
+def detectability_vs_shots(run: RunResults) -> list[Group]:
+    table = table1(run, "self")
+    groups = []
+    for det in detectors(run):
+        for mode in sorted({m for m, _ in run.settings}):
+            ts = sorted({t for m, t in run.settings if m == mode})
+            for hi, lo in _shot_pairs(ts):
+                col = f"AUC {det}"
+                cmps = [Comparison(table, (row_label(mode, hi), col), (row_label(mode, lo), col),
+                                   f"{mode} at T = {hi}", f"{mode} at T = {lo}", f"{det} AUC")]
+                groups.append(Group("Detectability vs shots", cmps, verb="is harder to detect than", lower_wins=True))
+    return groups
+
+
+def cross_setting_generalisation(run: RunResults) -> list[Group]:
+    """A detector on its own setting against each other setting it is tested on."""
+    groups = []
+    for det in detectors(run):
+        table = cross_setting(run, det)
+        for train in table.rows:
+            cmps = [Comparison(table, (train, train), (train, test), f"{det} trained on {train}: its own setting",
+                               test, "") for test in table.columns if test != train]
+            if cmps:
+                groups.append(Group("Cross-setting generalisation", cmps, verb="is detected better than"))
+    return groups
+
+
+Finder = Callable[[RunResults], list[Group]]
+FINDERS: list[Finder] = [realism_vs_shots, ff_vs_ft, detectability_vs_shots, cross_setting_generalisation]
+
+
+def findings(run: RunResults, finders: list[Finder] | None = None) -> list[tuple[str, list[Finding]]]:
+    """(heading, findings) in the order of ``finders``; supported differences first."""
+    out: dict[str, list[Finding]] = {}
+    for finder in finders if finders is not None else FINDERS:
+        for group in finder(run):
+            out.setdefault(group.heading, []).extend(group_findings(group))
+    return [(h, sorted(fs, key=lambda f: not f.supported)) for h, fs in out.items() if fs]
