@@ -12,7 +12,7 @@ CI; people are the independent units):
 - ``ft_vs_nearest_shot``: FT against the nearest shot frame (per held-out frame, the shot
   whose landmarks are closest): the model must beat copying its input.
 
-Scores per person: SSIM and L1 against the held-out ground truth; identity similarity
+Scores per person: SSIM and L1 (mean absolute error, 0–255) against the held-out ground truth; identity similarity
 (cosine of face-recognition embeddings of each fake against the mean embedding of the
 person's real held-out frames) and the share of fakes where a face is found.
 """
@@ -103,7 +103,7 @@ def person_fakes(model, dataset, cases: Sequence, generated: dict[str, Callable]
 
 
 def score_people(people: Sequence[PersonFakes], embed: Callable[[np.ndarray], np.ndarray] | None) -> pd.DataFrame:
-    """Per (method, T, person): SSIM, L1 (on [0, 1]), identity similarity and face rate.
+    """Per (method, T, person): SSIM, L1 (0–255), identity similarity and face rate.
     ``embed`` maps uint8 images to L2-normalised identity embeddings (NaN rows: no face)."""
     from talkbench.faces.base import l2_normalise
     from talkbench.metrics.pixel import l1_batch

@@ -180,13 +180,16 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _train_config(args: argparse.Namespace):
-    overrides = list(args.overrides)
+    """The flags first, then the user's key=value overrides, so ``crop_size=128`` is not reset
+    by the flag's default (the flags' values are defaults for the overrides)."""
+    overrides = [f"crop_size={args.crop_size}", f"seed={args.seed}"]
     if args.detector:
         overrides.append(f"detector={args.detector}")
     if getattr(args, "pretrained", False):
         overrides.append("pretrained=true")
-    overrides += [f"crop_size={args.crop_size}", f"seed={args.seed}"]
-    return load_config(_train_cfg_cls(), getattr(args, "config", None), overrides)
+    cfg = load_config(_train_cfg_cls(), getattr(args, "config", None), overrides + list(args.overrides))
+    args.crop_size, args.seed = cfg.crop_size, cfg.seed  # the crops are loaded at the size the config says
+    return cfg
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -51,18 +51,18 @@ def _timm_logits(det) -> LogitFn:
 
 
 def _spectral_logits(det) -> LogitFn:
-    from sklearn.linear_model import LogisticRegression
-
     from talkbench.detector.spectral import _GREY, _radial_weights
 
-    if not det.fitted:
+    params = det.params  # the exported scaler and classifier arrays (set by fit or load)
+    if params is None:
         raise TalkbenchError(f"detector '{det.name}' is not trained yet")
-    scaler, clf = det.pipeline[0], det.pipeline[-1]
-    if not isinstance(clf, LogisticRegression):
+    if "coef" not in params:
         raise TalkbenchError(f"'{det.name}' ({det.classifier}) is not differentiable here; attack spectral_logreg")
     size = int(det.size)
+    sign = 1.0 if params["classes"][-1] == 1 else -1.0  # the logit of "fake" (label 1)
     consts = {"grey": np.asarray(_GREY, np.float64), "radial": _radial_weights(size).astype(np.float64),
-              "mean": scaler.mean_, "scale": scaler.scale_, "coef": clf.coef_[0], "bias": clf.intercept_}
+              "mean": params["scaler_mean"], "scale": params["scaler_scale"], "coef": sign * params["coef"],
+              "bias": sign * params["intercept"]}
     cache: dict[torch.device, dict[str, torch.Tensor]] = {}
 
     def f(x: torch.Tensor) -> torch.Tensor:

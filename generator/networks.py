@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from talkbench.errors import TalkbenchError
 from talkbench.generator.blocks import AdaIN, ResBlockAdaIN, ResBlockDown, SelfAttention, conv3x3, sn
 
 
@@ -23,11 +24,12 @@ def _widths(width: int, max_width: int, n: int) -> list[int]:
     return [min(width * 2**i, max_width) for i in range(n)]
 
 
-def _levels(image_size: int) -> int:
-    levels = int(math.log2(image_size)) - 2
-    if 2 ** (levels + 2) != image_size or levels < 3:
-        raise ValueError(f"image size must be a power of two ≥ 32, got {image_size}")
-    return levels
+def levels(image_size: int) -> int:
+    """Downsampling blocks S → 4 of E and D; the one check of the image sizes the networks take."""
+    n = int(math.log2(image_size)) - 2 if image_size > 0 else -1
+    if n < 3 or 2 ** (n + 2) != image_size:
+        raise TalkbenchError(f"model.image_size must be a power of two ≥ 32, got {image_size}")
+    return n
 
 
 class Trunk(nn.Module):
@@ -36,8 +38,7 @@ class Trunk(nn.Module):
 
     def __init__(self, image_size: int, width: int, max_width: int, emb_dim: int) -> None:
         super().__init__()
-        levels = _levels(image_size)
-        widths = _widths(width, max_width, levels - 1) + [emb_dim]
+        widths = _widths(width, max_width, levels(image_size) - 1) + [emb_dim]
         layers: list[nn.Module] = []
         cin, res = 6, image_size
         for i, cout in enumerate(widths):
@@ -89,7 +90,7 @@ class Generator(nn.Module):
     def __init__(self, image_size: int, width: int, max_width: int, emb_dim: int = 512,
                  n_res: int = 5) -> None:
         super().__init__()
-        _levels(image_size)
+        levels(image_size)
         widths = _widths(width, max_width, 4)
         enc: list[nn.Module] = []
         cin, res = 3, image_size

@@ -14,6 +14,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("src", type=Path, help="VoxCeleb-style tree (id/video/utt.mp4), a folder of videos "
                                                "(one person each) or folders of frames")
     parser.add_argument("out", type=Path, help="output folder (rerun the same command to resume)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="any PrepareConfig field, e.g. min_face_fraction=0.1 (docs/data.md lists them; "
+                             "the options below are the common ones)")
     parser.add_argument("--frames", type=int, default=d.frames, help="frames sampled evenly per clip (default %(default)s)")
     parser.add_argument("--size", type=int, default=d.size, help="crop side in pixels (default %(default)s; the paper uses 256)")
     parser.add_argument("--margin", type=float, default=d.margin,
@@ -29,13 +32,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from talkbench.config import from_dict
+    from talkbench.config import apply_overrides, from_dict
     from talkbench.generator.prepare import prepare
 
     cfg = from_dict(PrepareConfig, {"frames": args.frames, "size": args.size, "margin": args.margin,
                                     "backend": args.backend, "detect_size": args.detect_size,
                                     "min_frames": args.min_frames, "seed": args.seed,
                                     "test_fraction": args.test_fraction})  # checks each value's range
+    cfg = apply_overrides(cfg, args.overrides)
     s = prepare(args.src, args.out, cfg, workers=args.workers)
     print(f"{args.out}: {s['prepared']} of {s['clips']} clips prepared ({s['frames']} frames, backend "
           f"{', '.join(s['backend'])}), {s['skipped']} skipped (see skipped.csv)")

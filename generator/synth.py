@@ -349,8 +349,6 @@ def render_dataset(out: str | Path, cfg: SynthConfig, workers: int | None = None
     out = Path(out)
     if cfg.identities < 2 or cfg.videos < 1 or cfg.frames < 2 or cfg.size < 16 or cfg.supersample < 1:
         raise TalkbenchError("synth needs >= 2 identities, >= 1 video, >= 2 frames, size >= 16, supersample >= 1")
-    if not 0 <= cfg.occlusion <= 1:
-        raise TalkbenchError(f"synth occlusion is a share of frames in [0, 1], got {cfg.occlusion}")
     fp = fingerprint(cfg)
     marker = out / ".synth-config.json"
     if marker.is_file() and read_json(marker).get("fingerprint") != fp:

@@ -13,6 +13,9 @@ from talkbench.generator.synth import SynthConfig
 def configure(parser: argparse.ArgumentParser) -> None:
     d = SynthConfig()
     parser.add_argument("out", type=Path, help="output folder (the prepared-dataset format, docs/data.md)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="any SynthConfig field, e.g. occlusion=0.3 noise=5 glasses=0.3 clip_seconds=4 "
+                             "(docs/data.md lists them; the options below are the common ones)")
     parser.add_argument("--identities", type=int, default=d.identities, help="number of people (default %(default)s)")
     parser.add_argument("--videos", type=int, default=d.videos, help="videos per person (default %(default)s)")
     parser.add_argument("--frames", type=int, default=d.frames, help="frames per training video (default %(default)s)")
@@ -30,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from talkbench.config import from_dict
+    from talkbench.config import apply_overrides, from_dict
     from talkbench.generator.dataset import FaceDataset
     from talkbench.generator.synth import render_dataset
 
@@ -38,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
                                   "test_frames": args.test_frames, "size": args.size, "seed": args.seed,
                                   "test_fraction": args.test_fraction,
                                   "supersample": args.supersample})  # checks each value's range
+    cfg = apply_overrides(cfg, args.overrides)
     start = time.perf_counter()
     render_dataset(args.out, cfg, workers=args.workers)
     wall = time.perf_counter() - start

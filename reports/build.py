@@ -15,6 +15,7 @@ from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path, write_bytes, write_json, write_text
 from talkbench.reports import compare, html, latex, markdown, paper, plots, seeds
 from talkbench.reports.adversarial import adversarial_section
+from talkbench.reports.generator_checks import generator_checks_section
 from talkbench.reports.document import Document, Figure, Image, Section
 from talkbench.reports.findings import findings
 from talkbench.reports.methods import methods_section
@@ -100,6 +101,9 @@ def _run_sections(run: RunResults, prefix: str) -> list[Section]:
     if user is not None:
         first.tables.insert(1, user)
     secs = [first, more]
+    checks = generator_checks_section(run.path, title)
+    if checks is not None:
+        secs.append(checks)
     det = Section(f"Detectors{title}")
     det.figures += _figure(f"{prefix}auc_vs_shots", plots.auc_vs_shots([run]),
                            "Detector AUC vs shots (trained and tested per setting)")

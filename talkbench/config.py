@@ -73,7 +73,9 @@ LIMITS: dict[str, Range] = {
     "vgg19_weight": _AT_LEAST_0, "vggface_weight": _AT_LEAST_0, "fm_weight": _AT_LEAST_0,
     "mch_weight": _AT_LEAST_0, "adv_weight": _AT_LEAST_0, "pixel_l1": _AT_LEAST_0,
     "ft_steps": _AT_LEAST_1, "n_heldout": _AT_LEAST_1, "n_cross": _AT_LEAST_0, "max_people": _AT_LEAST_0,
-    "n_sample_grids": _AT_LEAST_0,
+    "n_sample_grids": _AT_LEAST_0, "occlusion": _UNIT, "inception_weight": _AT_LEAST_0,
+    "inception_size": Range(75, 1024), "ft_epochs": _POSITIVE, "ft_min_steps": _AT_LEAST_0,
+    "FineTuneConfig.epochs": _POSITIVE, "min_steps": _AT_LEAST_0,
 }
 
 
@@ -142,7 +144,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
                 return _coerce(value, arg, where)
             except (TalkbenchError, TypeError, ValueError) as exc:
                 errors.append(str(exc))
-        raise TalkbenchError(f"config key '{where}': {value!r} fits none of {tp}")
+        raise TalkbenchError(f"config key '{where}': {value!r} fits none of {tp} ({'; '.join(errors)})")
     if origin is typing.Literal:
         if value not in typing.get_args(tp):
             raise TalkbenchError(f"config key '{where}': {value!r} is not one of {typing.get_args(tp)}")

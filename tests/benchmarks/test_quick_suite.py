@@ -13,7 +13,7 @@ from talkbench.cli import main
 from talkbench.files import read_json
 from talkbench.media import read_png_provenance
 
-STAGES = ["data", "train", "generate", "realism", "detection", "adversarial", "report"]
+STAGES = ["data", "train", "generate", "checks", "realism", "detection", "adversarial", "report"]
 
 
 @pytest.mark.slow
@@ -37,6 +37,11 @@ def test_quick_suite_end_to_end_and_resume(tmp_path, capsys):
     ssim = realism[(realism["metric"] == "SSIM") & (realism["status"] == "ok")]
     assert len(ssim) == 4 and ssim["value"].astype(float).between(-1, 1).all()
     assert (realism.loc[realism["status"] == "unavailable", "reason"] != "").all()
+    checks = pd.read_csv(run / "results" / "generator_checks.csv")
+    assert set(checks["check"]) == {"own_vs_other", "own_vs_mean", "ft_vs_nearest_shot"}
+    assert set(checks["T"]) == {1, 4} and (checks["n_people"] == 3).all()
+    people = pd.read_csv(run / "results" / "generator_checks_people.csv")
+    assert set(people["method"]) == {"FF", "FT", "FF-other-ê", "FF-mean-ê", "nearest-shot"}
     detection = pd.read_csv(run / "results" / "detection.csv")
     assert set(detection["train_setting"]) == set(frames["setting"])
     assert detection["auc"].between(0, 1).all()
