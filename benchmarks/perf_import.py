@@ -31,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args(argv)
     files = sorted(args.videos.glob("*.mp4"))[:args.n]
-    if len(files) < 2:
-        raise SystemExit(f"need at least 2 videos in {args.videos}")
+    if len(files) < 3:  # one identity per video; the import splits identities train/val/test
+        raise SystemExit(f"need at least 3 videos in {args.videos}")
     cfg = ImportConfig(frames=args.frames, backend="dlib")
     work = Path(tempfile.mkdtemp(prefix="perf_import_"))
     for i, f in enumerate(files):  # a `folders` layout of links: half real, half "fake"

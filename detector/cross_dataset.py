@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from talkbench.detector.data import from_data, keep_or_split, load_crops, select
 from talkbench.detector.evaluate import merge_csv, score, video_scores
 from talkbench.detector.experiment import ALL, train_setting_detector
-from talkbench.detector.metrics import binary_metrics, bootstrap_auc_by_group
+from talkbench.detector.metrics import binary_metrics, grouped_bootstrap_auc
 from talkbench.detector.plots import plot_heatmap
 from talkbench.detector.train import DetectorTrainConfig
 from talkbench.errors import TalkbenchError
@@ -67,7 +67,7 @@ def dataset_rows(scored: pd.DataFrame, detector: str, train: str, test: str, pre
         m = binary_metrics(part.label.to_numpy(), part.prob.to_numpy(), n_boot=n_boot if level == "video" else 0,
                            seed=seed)
         if level == "frame":
-            m["auc_ci_low"], m["auc_ci_high"] = bootstrap_auc_by_group(
+            m["auc_ci_low"], m["auc_ci_high"] = grouped_bootstrap_auc(
                 part.label.to_numpy(), part.prob.to_numpy(), (part.label.astype(str) + "/" + part.video).to_numpy(),
                 n_boot, seed)
         rows.append({"detector": detector, "train_dataset": train, "test_dataset": test, "level": level, **m,

@@ -161,21 +161,3 @@ def binary_metrics(labels: np.ndarray, probs: np.ndarray, n_boot: int = 1000, se
             "eer": eer(y, p), "acc": acc, "balanced_acc": bacc, "tpr_at_1fpr": tpr_at_fpr(y, p, 0.01),
             "n_real": int((y == 0).sum()), "n_fake": int((y == 1).sum())}
 
-
-def bootstrap_auc_by_group(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray, n_boot: int = 1000,
-                           seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
-    """Percentile CI of the frame-level AUC resampling whole groups (videos), stratified by
-    class: frames of one video are not independent, so resampling frames understates the
-    uncertainty."""
-    y, s = _check(labels, scores)
-    groups = np.asarray(groups)
-    if n_boot <= 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    members = {c: [np.flatnonzero((y == c) & (groups == g)) for g in np.unique(groups[y == c])] for c in (0, 1)}
-    aucs = np.empty(n_boot)
-    for b in range(n_boot):
-        idx = np.concatenate([members[c][k] for c in (0, 1) for k in rng.integers(0, len(members[c]), len(members[c]))])
-        aucs[b] = auc(y[idx], s[idx])
-    lo, hi = np.quantile(aucs, [alpha / 2, 1 - alpha / 2])
-    return float(lo), float(hi)

@@ -12,6 +12,7 @@ metadata, evaluated here with numpy. Nothing in the file can run code when it is
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 
 import cv2
@@ -147,7 +148,7 @@ class SpectralDetector(Detector):
         path = Path(path).with_suffix(".safetensors")
         meta = {"format": FORMAT, "kind": self.kind, "name": self.name, "classifier": self.classifier,
                 "size": str(self.size), "crop_size": "" if self.crop_size is None else str(self.crop_size),
-                KEY: weights_sha256(self.params)}
+                "domain": json.dumps(self.domain), KEY: weights_sha256(self.params)}
         with atomic_path(path) as tmp:
             save_file(self.params, str(tmp), metadata=meta)
         return path
@@ -170,6 +171,7 @@ class SpectralDetector(Detector):
         try:
             det = cls(meta["name"], meta["classifier"], size=int(meta["size"]))
             det.crop_size = int(meta["crop_size"]) if meta.get("crop_size") else None
+            det.domain = json.loads(meta["domain"]) if meta.get("domain") else None
         except (KeyError, ValueError) as exc:
             raise TalkbenchError(f"{path}: bad spectral detector metadata ({exc})") from None
         det.params = params

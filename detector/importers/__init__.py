@@ -49,4 +49,4 @@ def get_importer(name: str) -> Discover:
 
 def importer_doc(name: str) -> str:
     """The first line of a layout's docstring (for `--help`)."""
-    return (get_importer(name).__doc__ or "").strip().splitlines()[0]
+    return (get_importer(name).__doc__ or "").strip().splitlines()[0].rstrip(".")

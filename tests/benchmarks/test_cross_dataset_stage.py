@@ -31,7 +31,7 @@ def _generated_run(run, rng) -> None:
         for f in range(4):
             d = f"FF_T1/self/p{p}__v0"
             real = _face(rng)
-            write_png(gen / d / f"{f:04d}_fake.png", _blurred(real), provenance("test", "0" * 16))
+            write_png(gen / d / f"{f:04d}_fake.png", _blurred(real), provenance("test", "0" * 16), watermark=False)
             write_png(gen / d / f"{f:04d}_real.png", real)
             rows.append({"setting": "FF_T1", "mode": "FF", "T": 1, "kind": "self", "identity": f"p{p}", "video": "v0",
                          "frame": f, "fake_path": f"{d}/{f:04d}_fake.png", "real_path": f"{d}/{f:04d}_real.png",
@@ -44,7 +44,7 @@ def _imported(root, out, rng) -> None:
         for f in range(4):
             real = _face(rng)
             write_png(root / "real" / f"q{p}" / "clip" / f"{f}.png", real)
-            write_png(root / "fake" / f"q{p}" / "clip" / f"{f}.png", _blurred(real), provenance("test", "0" * 16))
+            write_png(root / "fake" / f"q{p}" / "clip" / f"{f}.png", _blurred(real), provenance("test", "0" * 16), watermark=False)
     import_dataset("folders", root, out, ImportConfig(frames=4, size=48, backend="none"), workers=1, progress=False)
 
 

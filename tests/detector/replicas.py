@@ -60,7 +60,9 @@ def manipulate(frames: np.ndarray, box: np.ndarray, donor: np.ndarray | None = N
 
 
 def _write(path: Path, frames: np.ndarray, what: str) -> None:
-    write_video(path, frames, 25, provenance(generator=f"talkbench test replica ({what})", config_fingerprint="test"))
+    # no pixel watermark: the replicas are detector training data (a watermark would be a cue)
+    write_video(path, frames, 25, provenance(generator=f"talkbench test replica ({what})", config_fingerprint="test"),
+                watermark=False)
 
 
 def donor_face(source) -> np.ndarray:
@@ -147,7 +149,8 @@ def build_deepfakebench(root: Path, srcs) -> Path:
                 rels = []
                 for i, f in enumerate(clip_frames):
                     rel = f"FaceForensics++/{folder}/{video}/{i:03d}.png"
-                    write_png(root / rel, f, provenance(generator="talkbench test replica", config_fingerprint="test"))
+                    write_png(root / rel, f, provenance(generator="talkbench test replica", config_fingerprint="test"),
+                              watermark=False)
                     rels.append(rel)
                 data["FaceForensics++"][label].setdefault(split, {"c23": {}})["c23"][video] = {"label": label,
                                                                                                "frames": rels}

@@ -15,6 +15,7 @@ import pytest
 from talkbench.cli import main
 from talkbench.detector.data import from_data
 from talkbench.detector.importers.build import CROP_COLUMNS
+from talkbench.detector.train import detector_file
 from tests.detector import replicas
 
 N_SOURCES = 6
@@ -76,7 +77,7 @@ def test_ffpp_official_splits_and_learning(tmp_path, srcs, capsys):
     kept = pd.read_csv(det / "splits.csv", dtype={"video": str})
     assert _split_of(kept) == {v: s for v, s in split_of.items() if v in set(kept.video)}
     res = tmp_path / "res"
-    assert main(["detect", "eval", "--checkpoint", str(det / "detector.joblib"), "--results", str(res),
+    assert main(["detect", "eval", "--checkpoint", str(detector_file(det)), "--results", str(res),
                  "--bootstrap", "50"]) == 0
     rows = pd.read_csv(res / "detection.csv")
     frame = rows[rows.level == "frame"].iloc[0]
@@ -191,7 +192,7 @@ def test_cross_dataset_matrix_and_predict_domain(tmp_path, srcs, shared_videos, 
     (mixed / "fake.mp4").write_bytes((tmp_path / "folders" / "fake" / srcs[0][0] / "0.mp4").read_bytes())
     (mixed / "broken.mp4").write_bytes(b"garbage")
     capsys.readouterr()
-    det = tmp_path / "dets" / "spectral_logreg__folders" / "detector.joblib"
+    det = detector_file(tmp_path / "dets" / "spectral_logreg__folders")
     assert main(["detect", "predict", str(mixed), "--checkpoint", str(det), "--out", str(tmp_path / "pred")]) == 0
     printed = capsys.readouterr().out
     assert "trained on: datasets folders" in printed and "outside the training domain" in printed
@@ -214,21 +215,6 @@ def test_outside_domain_of_a_synthetic_only_detector(shared_videos, tmp_path):
     out = outside_domain(cartoon, [real, synth])
     assert "never seen real footage" in out[str(real)] and str(synth) not in out
     assert outside_domain(None, [real]) == {}
-
-
-def test_bootstrap_by_video_is_wider_than_by_frame():
-    from talkbench.detector.metrics import bootstrap_auc, bootstrap_auc_by_group
-
-    rng = np.random.default_rng(0)
-    y = np.repeat([0] * 10 + [1] * 10, 20)
-    video_score = rng.normal(size=20) + np.r_[np.zeros(10), np.ones(10)]
-    s = np.repeat(video_score, 20) + rng.normal(scale=0.01, size=400)  # frames of a video move together
-    groups = np.repeat(np.arange(20), 20)
-    lo_f, hi_f = bootstrap_auc(y, s, 500, 0)
-    lo_v, hi_v = bootstrap_auc_by_group(y, s, groups, 500, 0)
-    lo_1, hi_1 = bootstrap_auc(np.repeat([0, 1], 10), video_score, 500, 0)
-    assert hi_v - lo_v > 2 * (hi_f - lo_f)
-    assert abs((hi_v - lo_v) - (hi_1 - lo_1)) < 0.1  # like resampling the 20 videos themselves
 
 
 def test_generated_run_records_its_footage(tmp_path):
