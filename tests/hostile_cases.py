@@ -266,6 +266,31 @@ def cases(fx: Fixtures, tmp: Path, full: Path | None, ro: Path | None) -> list[t
         ("run train.batch_size=0", ["run", "quick", "--out", str(out("run2")), "train.batch_size=0"], "error", None, None),
         ("run detector epochs=0", ["run", "quick", "--out", str(out("run3")), "detector.options={epochs: 0}"], "error", None, None),
     ]
+    (tmp / "a_folder.pt").mkdir()
+    (tmp / "a_folder.json").mkdir()
+    c.append(("fewshot out is a folder", ["fewshot", ckpt, str(tmp / "a_folder.pt"), "--frames", data], "error", None, None))
+    c.append(("metrics --out is a folder", ["metrics", "--real", real, "--fake", fake, "--metrics", "psnr", "--out",
+                                            str(tmp / "a_folder.json")], "error", None, None))
+    from talkbench.detector.registry import load_detector
+
+    nan_det = load_detector(fx.detector)
+    nan_det.params["coef"][:] = np.nan
+    nan_path = nan_det.save(tmp / "nan" / "detector.safetensors")  # a valid file of a broken model
+    c.append(("detect predict NaN-output detector", ["detect", "predict", face, "--checkpoint", str(nan_path), "--out",
+                                                     str(out("p5")), "--face-backend", "none"], "error", None, None))
+    trunc_src = tmp / "trunc_videos"
+    trunc_src.mkdir()
+    from tests.generator.test_reliability_generator import _faststart_copy
+
+    _faststart_copy(sorted((SHARED / "data" / "videos").glob("*.mp4"))[0], tmp / "whole.mp4")
+    (trunc_src / "cut.mp4").write_bytes((tmp / "whole.mp4").read_bytes()[:int((tmp / "whole.mp4").stat().st_size * 0.4)])
+
+    def truncated_listed() -> bool:
+        skipped = out("prep_trunc") / "skipped.csv"
+        return skipped.is_file() and "truncated" in skipped.read_text()
+
+    c.append(("prepare a truncated video", ["prepare", str(trunc_src), str(out("prep_trunc")), "--backend", "dlib",
+                                            "--workers", "1"], "skip", truncated_listed, None))
     # stale frames: a second, shorter reenactment into the same folder
     c.append(("reenact over an earlier longer run", None, "fine", stale_frames_gone, None,
               [reenact_ok, ["reenact", person, str(stale), "--driver", npy("ok2", fx.marks[:2]), "--quiet"]]))
