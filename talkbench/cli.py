@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"talkbench {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except OSError as exc:  # read-only or full disk, a file where a folder must be, /proc, ...
-        print(f"talkbench {args.command}: error: {exc}", file=sys.stderr)
+        hint = " (a short write: is the disk full?)" if exc.errno is None and "written" in str(exc) else ""
+        print(f"talkbench {args.command}: error: {exc}{hint}", file=sys.stderr)
         return 2
     except MemoryError:
         print(f"talkbench {args.command}: error: out of memory; use smaller sizes or batches", file=sys.stderr)

@@ -216,6 +216,9 @@ def apply_overrides(cfg: T, overrides: list[str]) -> T:
             node = node[p]
         if parts[-1] not in node:
             raise TalkbenchError(f"override '{item}': unknown key '{key}'; known: {', '.join(sorted(node))}")
+        if isinstance(node[parts[-1]], str):  # a string key takes the text as is (YAML reads `off` as False)
+            node[parts[-1]] = raw
+            continue
         try:
             node[parts[-1]] = yaml.safe_load(raw) if raw != "" else ""
         except yaml.YAMLError:

@@ -100,9 +100,7 @@ def save_torch_file(obj: Any, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         try:
             torch.save(obj, tmp)
-        except RuntimeError as exc:
-            if "write" not in str(exc).lower():
-                raise
+        except RuntimeError as exc:  # torch's zip writer: short write, bad position, failed flush
             first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "write failed")
             raise OSError(f"cannot write {path} (disk full or failing?): {first}") from None
 

@@ -228,3 +228,25 @@ def test_checksum_detects_one_changed_value():
     with pytest.raises(TalkbenchError, match="checksum"):
         verify_weights(state, ["G", "psi"], "x.pt")
     assert weights_sha256({"a": np.zeros(3, np.float32)}) != weights_sha256({"a": np.zeros(3, np.float64)})
+
+
+def test_string_keys_take_the_text_as_is():
+    """`loss.vgg19=off` used to become False (YAML 1.1) and fail as "got 'False'"."""
+    from talkbench.generator.train import TrainConfig
+
+    cfg = load_config(TrainConfig, None, ["loss.vgg19=off", "device=on", "steps=3"])
+    assert cfg.loss.vgg19 == "off" and cfg.device == "on" and cfg.steps == 3
+
+
+def test_failed_torch_write_is_an_os_error(monkeypatch, tmp_path, capsys):
+    import torch
+
+    from talkbench.files import save_torch_file
+
+    def short_write(obj, f):
+        raise RuntimeError("[enforce fail at inline_container.cc:671] . unexpected pos 233920 vs 233808")
+
+    monkeypatch.setattr(torch, "save", short_write)
+    with pytest.raises(OSError, match="disk full"):
+        save_torch_file({"a": torch.zeros(2)}, tmp_path / "x.pt")
+    assert list(tmp_path.iterdir()) == []  # no temporary left behind
