@@ -42,6 +42,8 @@ class MetricResult:
     std: float | None = None  # spread (KID: std over subsets)
     note: str = ""  # caveats that do not invalidate the value (e.g. FID on < 2048 images)
     bounds: tuple[float, float] = (-math.inf, math.inf)  # values the metric can take; CIs are clipped to it
+    n_real: int = 0  # set metrics: real / fake samples the value was computed on
+    n_fake: int = 0
 
     @classmethod
     def unavailable(cls, name: str, reason: str, higher_is_better: bool, backend: str = "") -> "MetricResult":
