@@ -17,7 +17,7 @@ import torch
 
 from talkbench.errors import TalkbenchError
 from talkbench.faces import FaceBackend, create_backend
-from talkbench.metrics.base import Metric, MetricResult, PerImageMetric
+from talkbench.metrics.base import PIXEL_BUDGET, Metric, MetricResult, PerImageMetric
 from talkbench.metrics.csim import CSIM
 from talkbench.metrics.feature_metric import FeatureDistanceMetric
 from talkbench.metrics.fid import FID, KID, FIDInfinity
@@ -184,10 +184,14 @@ def _feed_pairs(metrics: list[Metric], real_set: ImageSet, fake_set: ImageSet,
                 pairs: list[tuple[int, int]], batch_size: int, progress: bool) -> None:
     from tqdm import tqdm
 
-    for start in tqdm(range(0, len(pairs), batch_size), desc="paired metrics", unit="batch",
-                      disable=not progress, leave=False):
-        chunk = pairs[start:start + batch_size]
-        real = [real_set.load(i) for i, _ in chunk]
-        fake = [fake_set.load(j) for _, j in chunk]
-        for m in metrics:
-            m.update(fake, real)
+    real: list = []
+    fake: list = []
+    pixels = 0
+    for n, (i, j) in enumerate(tqdm(pairs, desc="paired metrics", unit="pair", disable=not progress, leave=False)):
+        real.append(real_set.load(i))
+        fake.append(fake_set.load(j))
+        pixels += sum(im.shape[0] * im.shape[1] for im in (real[-1], fake[-1]) if im is not None)
+        if len(real) == batch_size or pixels >= PIXEL_BUDGET or n == len(pairs) - 1:
+            for m in metrics:  # a batch: batch_size pairs or PIXEL_BUDGET pixels, whichever comes first
+                m.update(fake, real)
+            real, fake, pixels = [], [], 0
