@@ -13,7 +13,7 @@ import numpy as np
 
 from talkbench.metrics.base import Image, MetricResult
 from talkbench.metrics.feature_metric import FeatureDistanceMetric
-from talkbench.metrics.frechet import frechet_distance_features, frechet_infinity
+from talkbench.metrics.frechet import MIN_INFINITY_SAMPLES, frechet_distance_features, frechet_infinity
 from talkbench.metrics.inception import FEATURE_DIM, InceptionFeatures
 from talkbench.metrics.kid import kid
 
@@ -56,7 +56,7 @@ class FIDInfinity(FID):
     """FID∞: FID extrapolated to infinitely many images (Chong & Forsyth 2020), on all samples."""
 
     name = "FID∞"
-    min_samples = 16
+    min_samples = MIN_INFINITY_SAMPLES
 
     def __init__(self, extractor: InceptionFeatures | None = None) -> None:
         super().__init__(extractor)

@@ -61,6 +61,9 @@ def frechet_distance_features(real: np.ndarray, fake: np.ndarray) -> float:
     return float(diff @ diff + (a * a).sum() + (b * b).sum() - 2 * nuclear)
 
 
+MIN_INFINITY_SAMPLES = 8  # subset sizes 4 … 8 at least: 5 points for the line (a rough fit; its SE says how rough)
+
+
 def frechet_infinity(real: np.ndarray, fake: np.ndarray, n_sizes: int = 8, draws: int = 5,
                      seed: int = 0) -> tuple[float, float, list[int]]:
     """FID∞ of two feature sets: (extrapolated value, standard error of the intercept, sizes).
@@ -71,8 +74,8 @@ def frechet_infinity(real: np.ndarray, fake: np.ndarray, n_sizes: int = 8, draws
     averaged, then a least-squares line FID(n) = FID∞ + k/n."""
     x, y = np.asarray(real, np.float64), np.asarray(fake, np.float64)
     n = min(len(x), len(y))
-    if n < 16:
-        raise ValueError(f"FID∞ needs at least 16 samples per set (got {len(x)} and {len(y)})")
+    if n < MIN_INFINITY_SAMPLES:
+        raise ValueError(f"FID∞ needs at least {MIN_INFINITY_SAMPLES} samples per set (got {len(x)} and {len(y)})")
     sizes = sorted({int(round(s)) for s in np.linspace(max(4, n // 4), n, n_sizes)})
     rng = np.random.default_rng(seed)
     means = [np.mean([frechet_distance_features(x[rng.choice(len(x), m, replace=False)],

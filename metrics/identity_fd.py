@@ -16,7 +16,7 @@ from talkbench.metrics.base import Image, MetricResult
 from talkbench.metrics.face_metric import FaceBackedMetric
 from talkbench.metrics.feature_metric import FeatureDistanceMetric
 from talkbench.metrics.fid import infinity_result, kid_result, small_set_note
-from talkbench.metrics.frechet import frechet_distance_features
+from talkbench.metrics.frechet import MIN_INFINITY_SAMPLES, frechet_distance_features
 
 EMBEDDING_NAMES = {"dlib": "dlib", "insightface": "arcface"}
 
@@ -55,7 +55,7 @@ class IdentityFDInfinity(IdentityFD):
     """IFD∞: the identity-space Fréchet distance extrapolated to n → ∞, as FID∞."""
 
     prefix, name = "IFD∞", "IFD∞"
-    min_samples = 16
+    min_samples = MIN_INFINITY_SAMPLES
 
     def __init__(self, backend: str | FaceBackend = "auto") -> None:
         super().__init__(backend)
