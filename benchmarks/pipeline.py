@@ -219,8 +219,9 @@ def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
 
 
 REALISM_COLUMNS = ["setting", "mode", "T", "kind", "metric", "backend", "value", "ci_low", "ci_high", "n", "n_failed",
-                   "status", "reason", "higher_is_better", "n_people"]
-SET_METRICS = ("fid", "kid", "ifd", "ikid")  # distribution distances: one value per set of frames
+                   "status", "reason", "higher_is_better", "n_people", "std", "n_real", "n_fake", "note"]
+SET_METRICS = ("fid", "fid-inf", "kid", "ifd", "ifd-inf", "ikid")  # distribution distances: one value per set of frames
+EXTRAPOLATED = {"fid": "fid-inf", "ifd": "ifd-inf"}  # reported beside each other (FID∞: Chong & Forsyth 2020)
 PAIRED_METRICS = ("ssim", "psnr", "l1", "lpips", "lpips-vgg", "landmarks")  # need the ground-truth frame
 
 
@@ -288,11 +289,22 @@ def _result_row(result) -> dict:
     return row
 
 
+def _real_paths(part: pd.DataFrame, truth: pd.DataFrame, setting: str, kind: str) -> list[str]:
+    """The real frames a group of fakes is compared with: its own ground truth (self), or
+    the real held-out frames of each person being faked (cross), person by person."""
+    if kind == "self":
+        return part["real_path"].tolist()
+    return [p for identity in sorted(part["identity"].unique())
+            for p in truth[(truth["setting"] == setting) & (truth["identity"] == identity)]["real_path"]]
+
+
 def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     """Realism per setting × kind: per-image metrics (SSIM, PSNR, L1, LPIPS, CSIM, NME ...)
     per person, then the mean and CI over people; set metrics (FID, KID and their identity-
-    space versions) on the pooled frames. Self-reenactment compares with the ground-truth
-    frame; cross-reenactment with the real frames of the person being faked (unpaired)."""
+    space versions) on the pooled frames, FID and IFD at one common n per set across all
+    settings (random subsets) beside their extrapolation FID∞ / IFD∞ on all frames.
+    Self-reenactment compares with the ground-truth frame; cross-reenactment with the real
+    frames of the person being faked (unpaired)."""
     api = require("talkbench.metrics.api")
     from talkbench.media import read_image
 
@@ -311,26 +323,28 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
 
     rows = []
     groups = list(frames.groupby(["setting", "kind"], sort=False))
+    # FID is biased by the sample size: every setting's FID/IFD at the same n per set.
+    common_n = min(min(len(part), len(_real_paths(part, truth, setting, kind)))
+                   for (setting, kind), part in groups) if groups else None
+    wanted = [n for n in names if n in SET_METRICS]
+    wanted += [EXTRAPOLATED[n] for n in wanted if n in EXTRAPOLATED and EXTRAPOLATED[n] not in wanted]
     for (setting, kind), part in ctx.progress(groups, total=len(groups), desc="metrics per setting"):
         mode, t = str(part["mode"].iloc[0]), int(part["T"].iloc[0])
         built, unavailable, _ = person_metrics[kind]
         per_metric: dict[str, list] = {}
-        reals_all = []
         for identity, person in part.groupby("identity"):
-            real_rel = (person["real_path"] if kind == "self" else
-                        truth[(truth["setting"] == setting) & (truth["identity"] == identity)]["real_path"]).tolist()
+            real_rel = _real_paths(person, truth, setting, kind)
             fakes, reals = [load(p) for p in person["fake_path"]], [load(p) for p in real_rel]
-            reals_all += real_rel
             for m in built:
                 m.reset()
                 m.update(fakes, reals)
                 for r in m.compute_all():
                     per_metric.setdefault(r.name, []).append(r)
         results = [_over_people(v) for v in per_metric.values()] + [_result_row(r) for r in unavailable]
-        wanted = [n for n in names if n in SET_METRICS]
         if wanted:
+            reals_all = _real_paths(part, truth, setting, kind)
             pooled = api.compute_metrics([str(gen / p) for p in reals_all], [str(gen / p) for p in part["fake_path"]],
-                                         wanted, pairs="none", backend=backend)
+                                         wanted, pairs="none", backend=backend, common_n=common_n)
             results += [{**_result_row(r), "n_people": part["identity"].nunique()} for r in pooled]
         for r in results:
             rows.append({"setting": setting, "mode": mode, "T": t, "kind": kind,
@@ -338,9 +352,12 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     df = pd.DataFrame(rows, columns=REALISM_COLUMNS)
     with atomic_path(ctx.run_dir / "results" / "realism.csv") as tmp:
         df.to_csv(tmp, index=False)
-    weights = sorted({w for _, _, faces in person_metrics.values() for f in faces.values() for w in f.weights_used()})
+    weights = {w for _, _, faces in person_metrics.values() for f in faces.values() for w in f.weights_used()}
+    if ((df["status"] == "ok") & df["backend"].astype(str).str.startswith("pytorch-fid")).any():
+        weights.add("inception-fid")  # the manifest records its file, sha256 and provenance
+    weights = sorted(weights)
     return {"rows": len(df), "unavailable": sorted(df.loc[df["status"] != "ok", "metric"].unique().tolist()),
-            "weights": weights}
+            "weights": weights, "common_n": common_n}
 
 
 def detection_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:

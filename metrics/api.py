@@ -17,11 +17,11 @@ import torch
 
 from talkbench.errors import TalkbenchError
 from talkbench.faces import FaceBackend, create_backend
-from talkbench.metrics.base import Metric, MetricResult, PerImageMetric
+from talkbench.metrics.base import PIXEL_BUDGET, Metric, MetricResult, PerImageMetric
 from talkbench.metrics.csim import CSIM
 from talkbench.metrics.feature_metric import FeatureDistanceMetric
-from talkbench.metrics.fid import FID, KID
-from talkbench.metrics.identity_fd import EMBEDDING_NAMES, IdentityFD, IdentityKID
+from talkbench.metrics.fid import FID, KID, FIDInfinity
+from talkbench.metrics.identity_fd import EMBEDDING_NAMES, IdentityFD, IdentityFDInfinity, IdentityKID
 from talkbench.metrics.inception import InceptionFeatures
 from talkbench.metrics.inputs import ImageSet, ImageSource, Pairing, make_pairs
 from talkbench.metrics.landmarks import LandmarkError
@@ -37,6 +37,7 @@ class _Context:
     inception: Callable[[], InceptionFeatures]
     faces: Callable[[str], FaceBackend]
     lpips_trunk: dict | None
+    common_n: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,11 @@ class MetricSpec:
 
 
 REGISTRY: dict[str, MetricSpec] = {
-    "fid": MetricSpec(lambda c: FID(c.inception()), lambda b: "FID", False),
+    "fid": MetricSpec(lambda c: FID(c.inception(), c.common_n), lambda b: "FID", False),
+    "fid-inf": MetricSpec(lambda c: FIDInfinity(c.inception()), lambda b: "FID∞", False),
     "kid": MetricSpec(lambda c: KID(c.inception()), lambda b: "KID", False),
-    "ifd": MetricSpec(lambda c: IdentityFD(c.faces("embed")), lambda b: f"IFD-{EMBEDDING_NAMES.get(b, b)}", False),
+    "ifd": MetricSpec(lambda c: IdentityFD(c.faces("embed"), c.common_n), lambda b: f"IFD-{EMBEDDING_NAMES.get(b, b)}", False),
+    "ifd-inf": MetricSpec(lambda c: IdentityFDInfinity(c.faces("embed")), lambda b: f"IFD∞-{EMBEDDING_NAMES.get(b, b)}", False),
     "ikid": MetricSpec(lambda c: IdentityKID(c.faces("embed")), lambda b: f"IKID-{EMBEDDING_NAMES.get(b, b)}", False),
     "csim": MetricSpec(lambda c: CSIM(c.faces("embed"), paired=c.paired), lambda b: f"CSIM-{EMBEDDING_NAMES.get(b, b)}", True),
     "ssim": MetricSpec(lambda c: SSIM(), lambda b: "SSIM", True, True),
@@ -62,21 +65,23 @@ REGISTRY: dict[str, MetricSpec] = {
     "lpips-vgg": MetricSpec(lambda c: LPIPS("vgg", c.lpips_trunk), lambda b: "LPIPS-vgg", False, True),
     "landmarks": MetricSpec(lambda c: LandmarkError(c.faces("landmarks")), lambda b: f"NME-{b}", False, True),
 }
-DEFAULT_PAIRED = ("fid", "kid", "ssim", "psnr", "l1", "lpips", "csim", "landmarks", "ifd", "ikid")
-DEFAULT_UNPAIRED = ("fid", "kid", "csim", "ifd", "ikid")
+DEFAULT_PAIRED = ("fid", "fid-inf", "kid", "ssim", "psnr", "l1", "lpips", "csim", "landmarks", "ifd", "ifd-inf", "ikid")
+DEFAULT_UNPAIRED = ("fid", "fid-inf", "kid", "csim", "ifd", "ifd-inf", "ikid")
 
 
 def compute_metrics(real: ImageSource, fake: ImageSource, metrics: Sequence[str] | None = None,
                     pairs: Pairing = "by-name", backend: str = "auto", strict: bool = False,
                     inception: InceptionFeatures | dict | None = None, lpips_trunk: dict | None = None,
-                    batch_size: int = 32, progress: bool = False) -> list[MetricResult]:
+                    batch_size: int = 32, progress: bool = False, common_n: int | None = None) -> list[MetricResult]:
     """Realism metrics of ``fake`` against ``real`` (folders, file lists or image arrays).
 
     ``pairs``: ``by-name`` (file stems, ignoring ``_fake``/``_real``), ``by-order`` or
     ``none`` (distribution metrics and unpaired CSIM only). ``backend``: face backend for
     CSIM, IFD/IKID and landmarks (``auto``, ``dlib``, ``insightface``, ``fan``).
     ``inception``: an extractor or an injected state dict (tests); ``lpips_trunk``:
-    torchvision-format trunk weights (tests). Example::
+    torchvision-format trunk weights (tests). ``common_n``: FID and IFD on that many random
+    samples per set, so that values from sets of different sizes compare (FID∞, KID and
+    IKID always use every sample). Example::
 
         compute_metrics("runs/x/real", "runs/x/fake", ["ssim", "fid"], pairs="by-name")
     """
@@ -93,7 +98,7 @@ def compute_metrics(real: ImageSource, fake: ImageSource, metrics: Sequence[str]
         raise TalkbenchError(f"{', '.join(needs)} compare fake[i] with real[i]: use --pairs by-name or by-order")
     index_pairs = make_pairs(real_set, fake_set, pairs) if paired else []
 
-    built, results = _build(names, _context(backend, paired, inception, lpips_trunk), backend, strict)
+    built, results = _build(names, _context(backend, paired, inception, lpips_trunk, common_n), backend, strict)
     inception_metrics = [m for m in built if isinstance(m, (FID, KID))]
     identity_metrics = [m for m in built if isinstance(m, (IdentityFD, IdentityKID, CSIM))]
     pixel_metrics = [m for m in built if isinstance(m, (PerImageMetric, LandmarkError))]
@@ -114,7 +119,7 @@ def compute_metrics(real: ImageSource, fake: ImageSource, metrics: Sequence[str]
     return results
 
 
-def _context(backend: str, paired: bool, inception, lpips_trunk) -> _Context:
+def _context(backend: str, paired: bool, inception, lpips_trunk, common_n: int | None = None) -> _Context:
     cache: dict = {}
 
     def get_inception() -> InceptionFeatures:
@@ -127,7 +132,7 @@ def _context(backend: str, paired: bool, inception, lpips_trunk) -> _Context:
             cache[capability] = create_backend(backend, capability=capability)
         return cache[capability]
 
-    return _Context(backend, paired, get_inception, get_faces, lpips_trunk)
+    return _Context(backend, paired, get_inception, get_faces, lpips_trunk, common_n)
 
 
 def _build(names: Sequence[str], ctx: _Context, backend: str, strict: bool) -> tuple[list[Metric], list[MetricResult]]:
@@ -181,10 +186,14 @@ def _feed_pairs(metrics: list[Metric], real_set: ImageSet, fake_set: ImageSet,
                 pairs: list[tuple[int, int]], batch_size: int, progress: bool) -> None:
     from tqdm import tqdm
 
-    for start in tqdm(range(0, len(pairs), batch_size), desc="paired metrics", unit="batch",
-                      disable=not progress, leave=False):
-        chunk = pairs[start:start + batch_size]
-        real = [real_set.load(i) for i, _ in chunk]
-        fake = [fake_set.load(j) for _, j in chunk]
-        for m in metrics:
-            m.update(fake, real)
+    real: list = []
+    fake: list = []
+    pixels = 0
+    for n, (i, j) in enumerate(tqdm(pairs, desc="paired metrics", unit="pair", disable=not progress, leave=False)):
+        real.append(real_set.load(i))
+        fake.append(fake_set.load(j))
+        pixels += sum(im.shape[0] * im.shape[1] for im in (real[-1], fake[-1]) if im is not None)
+        if len(real) == batch_size or pixels >= PIXEL_BUDGET or n == len(pairs) - 1:
+            for m in metrics:  # a batch: batch_size pairs or PIXEL_BUDGET pixels, whichever comes first
+                m.update(fake, real)
+            real, fake, pixels = [], [], 0

@@ -18,6 +18,11 @@ import numpy as np
 from talkbench.errors import TalkbenchError
 
 Image = np.ndarray  # H×W×3 uint8 RGB
+# Memory is bounded by pixels, not by image counts: a batch of pairs holds at most this many
+# pixels (at least one pair), and pixel metrics work through an image in row blocks of
+# ``BLOCK_VALUES`` values. An 8000×8000 pair is then scored like many small ones.
+PIXEL_BUDGET = 1 << 24
+BLOCK_VALUES = 1 << 20
 Status = Literal["ok", "unavailable"]
 
 
@@ -42,6 +47,8 @@ class MetricResult:
     std: float | None = None  # spread (KID: std over subsets)
     note: str = ""  # caveats that do not invalidate the value (e.g. FID on < 2048 images)
     bounds: tuple[float, float] = (-math.inf, math.inf)  # values the metric can take; CIs are clipped to it
+    n_real: int = 0  # set metrics: real / fake samples the value was computed on
+    n_fake: int = 0
 
     @classmethod
     def unavailable(cls, name: str, reason: str, higher_is_better: bool, backend: str = "") -> "MetricResult":
@@ -140,6 +147,11 @@ def resize_to(image: Image, shape: tuple[int, ...]) -> Image:
     return np.asarray(PILImage.fromarray(image).resize((shape[1], shape[0]), PILImage.BILINEAR))
 
 
+def _stack(images: list[Image]) -> np.ndarray:
+    """N×H×W×C from same-size images; one image becomes a view (no copy of a huge image)."""
+    return images[0][None] if len(images) == 1 else np.stack(images)
+
+
 class PerImageMetric(Metric):
     """A paired metric that scores each pair; reports the mean with a t-based 95 % CI.
     Subclasses implement ``score(fake, real) -> (n,) float`` on same-size uint8 batches."""
@@ -162,11 +174,14 @@ class PerImageMetric(Metric):
                 self.n_failed += 1
                 continue
             groups.setdefault(r.shape, []).append((resize_to(f, r.shape), r))
-        for pairs in groups.values():
-            scores = self.score(np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]))
-            ok = np.isfinite(scores)
-            self.n_failed += int((~ok).sum())
-            self.values.extend(scores[ok].tolist())
+        for shape, pairs in groups.items():
+            step = max(1, PIXEL_BUDGET // (shape[0] * shape[1]))
+            for s in range(0, len(pairs), step):
+                chunk = pairs[s:s + step]
+                scores = self.score(_stack([p[0] for p in chunk]), _stack([p[1] for p in chunk]))
+                ok = np.isfinite(scores)
+                self.n_failed += int((~ok).sum())
+                self.values.extend(scores[ok].tolist())
 
     def compute(self) -> MetricResult:
         if not self.values:

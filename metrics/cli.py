@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from talkbench.config import bounded
@@ -46,7 +47,9 @@ def _write(path: Path, rows: list[dict]) -> None:
     from talkbench.files import atomic_path, write_json
 
     if path.suffix == ".json":
-        write_json(path, rows)
+        # NaN (a missing value in the numeric CSV columns) is not JSON: strict parsers reject it
+        write_json(path, [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+                          for row in rows])
     else:
         import pandas as pd
 

@@ -20,6 +20,8 @@ class FeatureDistanceMetric(Metric):
 
     paired = False
     min_samples = 2
+    common_n: int | None = None  # compare at this many samples per set (random subsets), when set
+    seed = 0
 
     def reset(self) -> None:
         self.real: list[np.ndarray] = []
@@ -55,6 +57,21 @@ class FeatureDistanceMetric(Metric):
             return self._result(None, status="unavailable", n_failed=self.n_failed,
                                 reason=f"needs at least {self.min_samples} usable images per set "
                                        f"(got {len(real)} real, {len(fake)} fake, {self.n_failed} failed)")
+        real, fake, note = self._at_common_n(real, fake)
         result = self.distance(real, fake)
         result.n, result.n_failed = len(real) + len(fake), self.n_failed
+        result.n_real, result.n_fake = len(real), len(fake)
+        result.note = "; ".join(t for t in (note, result.note) if t)
         return result
+
+    def _at_common_n(self, real: np.ndarray, fake: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+        """Both sets cut to ``common_n`` random samples (fixed seed), so that values biased by
+        the sample size (FID) compare across settings; fewer usable samples are kept and said."""
+        if self.common_n is None:
+            return real, fake, ""
+        k = min(self.common_n, len(real), len(fake))
+        rng = np.random.default_rng(self.seed)
+        real = real[np.sort(rng.choice(len(real), k, replace=False))]
+        fake = fake[np.sort(rng.choice(len(fake), k, replace=False))]
+        short = "" if k == self.common_n else f", fewer usable samples than the common n = {self.common_n}"
+        return real, fake, f"at n = {k} per set (random subsets){short}"

@@ -13,7 +13,7 @@ import numpy as np
 
 from talkbench.metrics.base import Image, MetricResult
 from talkbench.metrics.feature_metric import FeatureDistanceMetric
-from talkbench.metrics.frechet import frechet_distance_features
+from talkbench.metrics.frechet import MIN_INFINITY_SAMPLES, frechet_distance_features, frechet_infinity
 from talkbench.metrics.inception import FEATURE_DIM, InceptionFeatures
 from talkbench.metrics.kid import kid
 
@@ -28,8 +28,9 @@ def small_set_note(n_real: int, n_fake: int, dim: int) -> str:
 
 
 class _InceptionMetric(FeatureDistanceMetric):
-    def __init__(self, extractor: InceptionFeatures | None = None) -> None:
+    def __init__(self, extractor: InceptionFeatures | None = None, common_n: int | None = None) -> None:
         self.extractor = extractor or InceptionFeatures()  # raises WeightsMissing without weights
+        self.common_n = common_n
         super().__init__()
 
     @property
@@ -51,6 +52,28 @@ class FID(_InceptionMetric):
                             note=small_set_note(len(real), len(fake), FEATURE_DIM))
 
 
+class FIDInfinity(FID):
+    """FID∞: FID extrapolated to infinitely many images (Chong & Forsyth 2020), on all samples."""
+
+    name = "FID∞"
+    min_samples = MIN_INFINITY_SAMPLES
+
+    def __init__(self, extractor: InceptionFeatures | None = None) -> None:
+        super().__init__(extractor)
+
+    def distance(self, real: np.ndarray, fake: np.ndarray) -> MetricResult:
+        return infinity_result(self, real, fake)
+
+
+def infinity_result(metric: FeatureDistanceMetric, real: np.ndarray, fake: np.ndarray) -> MetricResult:
+    """The FID∞ (or IFD∞) result with its fit's standard error and how it was fitted."""
+    value, se, sizes = frechet_infinity(real, fake, seed=metric.seed)
+    return metric._result(value, std=se, note=f"{metric.name.rstrip('∞')} at n = {sizes[0]}…{sizes[-1]} per set "
+                                              f"({len(sizes)} sizes), "
+                                              f"linear in 1/n, extrapolated to 1/n → 0 (Chong & Forsyth 2020); "
+                                              f"± standard error of the intercept")
+
+
 class KID(_InceptionMetric):
     """Kernel Inception Distance: mean ± std of unbiased MMD² over random subsets."""
 
@@ -63,5 +86,15 @@ class KID(_InceptionMetric):
         super().__init__(extractor)
 
     def distance(self, real: np.ndarray, fake: np.ndarray) -> MetricResult:
-        mean, std, size = kid(real, fake, self.n_subsets, self.subset_size, self.seed)
-        return self._result(mean, std=std, note=f"{self.n_subsets} subsets of {size}")
+        return kid_result(self, real, fake, self.n_subsets, self.subset_size)
+
+
+def kid_result(metric: FeatureDistanceMetric, real: np.ndarray, fake: np.ndarray, n_subsets: int,
+               subset_size: int) -> MetricResult:
+    """KID (or IKID) as mean ± std over random subsets. A set no larger than ``subset_size``
+    gets subsets of half its size: whole-set "subsets" would all be the same draw, with a
+    spread of 0 that says nothing; half-sets differ, and KID stays unbiased at any size."""
+    smaller = min(len(real), len(fake))
+    size = subset_size if smaller > subset_size else max(2, smaller // 2)
+    mean, std, size = kid(real, fake, n_subsets, size, metric.seed)
+    return metric._result(mean, std=std, note=f"± std over {n_subsets} random subsets of {size}")

@@ -15,9 +15,8 @@ from talkbench.faces import FaceBackend
 from talkbench.metrics.base import Image, MetricResult
 from talkbench.metrics.face_metric import FaceBackedMetric
 from talkbench.metrics.feature_metric import FeatureDistanceMetric
-from talkbench.metrics.fid import small_set_note
-from talkbench.metrics.frechet import frechet_distance_features
-from talkbench.metrics.kid import kid
+from talkbench.metrics.fid import infinity_result, kid_result, small_set_note
+from talkbench.metrics.frechet import MIN_INFINITY_SAMPLES, frechet_distance_features
 
 EMBEDDING_NAMES = {"dlib": "dlib", "insightface": "arcface"}
 
@@ -29,8 +28,9 @@ def embedding_space(backend: FaceBackend) -> str:
 class _IdentityMetric(FaceBackedMetric, FeatureDistanceMetric):
     prefix: str
 
-    def __init__(self, backend: str | FaceBackend = "auto") -> None:
+    def __init__(self, backend: str | FaceBackend = "auto", common_n: int | None = None) -> None:
         self._use_face(backend, "embed")
+        self.common_n = common_n
         super().__init__()
 
     @property
@@ -51,11 +51,23 @@ class IdentityFD(_IdentityMetric):
                             note=small_set_note(len(real), len(fake), real.shape[1]))
 
 
+class IdentityFDInfinity(IdentityFD):
+    """IFD∞: the identity-space Fréchet distance extrapolated to n → ∞, as FID∞."""
+
+    prefix, name = "IFD∞", "IFD∞"
+    min_samples = MIN_INFINITY_SAMPLES
+
+    def __init__(self, backend: str | FaceBackend = "auto") -> None:
+        super().__init__(backend)
+
+    def distance(self, real: np.ndarray, fake: np.ndarray) -> MetricResult:
+        return infinity_result(self, real, fake)
+
+
 class IdentityKID(_IdentityMetric):
     """KID between identity-embedding distributions (IKID)."""
 
     prefix, name, higher_is_better = "IKID", "IKID", False
 
     def distance(self, real: np.ndarray, fake: np.ndarray) -> MetricResult:
-        mean, std, size = kid(real, fake, n_subsets=100, subset_size=1000)
-        return self._result(mean, std=std, note=f"100 subsets of {size}")
+        return kid_result(self, real, fake, n_subsets=100, subset_size=1000)

@@ -1,55 +1,55 @@
-"""SSIM (Wang et al. 2004) batched in torch, matching ``skimage.metrics.structural_similarity``
-with ``gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255``:
-11×11 Gaussian window (σ = 1.5), K1 = 0.01, K2 = 0.03, data range 255 (uint8 input);
-the SSIM map is averaged over the valid region (5 px border excluded, as skimage crops it)
-and over the RGB channels. MS-SSIM is not implemented.
+"""SSIM (Wang et al. 2004) matching ``skimage.metrics.structural_similarity`` with
+``gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255``:
+11×11 Gaussian window (σ = 1.5), K1 = 0.01, K2 = 0.03, data range 255 (uint8 input); the
+SSIM map is averaged over the valid region (5 px border excluded, as skimage crops it) and
+over the RGB channels. MS-SSIM is not implemented.
+
+Why it is fast: skimage's valid region only depends on pixels of the same image, so many
+images (or row strips of one huge image, with a 5-row halo) are stacked into one tall image
+and each filtered map is one OpenCV ``sepFilter2D`` call. In the sum/difference form
+u = x + y, v = x − y the SSIM of a pixel is
+
+    (U − V + 2C1)(σu − σv + 2C2) / ((U + V + 2C1)(σu + σv + 2C2)),  U = μu², V = μv²,
+
+four filtered maps instead of five. float32 throughout, made accurate by centring u near
+its values (σ is shift-invariant; μu gets the shift back) — v of near-identical images is
+already near 0, where skimage's float64 matters most; map sums accumulate in float64. Memory is bounded by pixels per
+chunk (``CHUNK_VALUES``), not by images: an 8000×8000 pair is scored strip by strip.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from talkbench.metrics.base import PerImageMetric
 
 DATA_RANGE = 255.0
 K1, K2, SIGMA, RADIUS = 0.01, 0.03, 1.5, 5
+CHUNK_VALUES = 1 << 18  # pixel × channel values per chunk (1 MiB per float32 map): cache-sized
 
 
-def gaussian_window(sigma: float = SIGMA, radius: int = RADIUS, dtype=torch.float64) -> torch.Tensor:
-    x = torch.arange(-radius, radius + 1, dtype=dtype)
-    g = torch.exp(-x ** 2 / (2 * sigma ** 2))
+def gaussian_window(sigma: float = SIGMA, radius: int = RADIUS) -> np.ndarray:
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    g = np.exp(-x ** 2 / (2 * sigma ** 2))
     return g / g.sum()
 
 
-TILE = 64  # output columns per banded-matrix tile
+_KERNEL = gaussian_window().astype(np.float32)
 
 
-def _band(g: torch.Tensor) -> torch.Tensor:
-    """(TILE + 2R) × TILE matrix whose column j holds the window at rows j … j + 2R."""
-    band = torch.zeros(TILE + 2 * RADIUS, TILE, dtype=g.dtype)
-    for j in range(TILE):
-        band[j:j + 2 * RADIUS + 1, j] = g
-    return band
+def _blur(a: np.ndarray) -> np.ndarray:
+    return cv2.sepFilter2D(a, -1, _KERNEL, _KERNEL, borderType=cv2.BORDER_REFLECT)
 
 
-def _blur_last(x: torch.Tensor, band: torch.Tensor) -> torch.Tensor:
-    """Valid-mode 1-D filter along the last axis as tiled banded matmuls: BLAS-fast on CPU,
-    where depthwise convolutions with 1×11 kernels are slow; cost independent of width."""
-    n_out = x.shape[-1] - 2 * RADIUS
-    tiles = -(-n_out // TILE)
-    x = F.pad(x, (0, tiles * TILE + 2 * RADIUS - x.shape[-1]))
-    windows = x.unfold(-1, TILE + 2 * RADIUS, TILE).contiguous()  # (..., tiles, TILE + 2R); a strided view makes matmul crawl
-    return (windows @ band).flatten(-2)[..., :n_out]
-
-
-def _blur(x: torch.Tensor, band: torch.Tensor) -> torch.Tensor:
-    """Separable valid-mode Gaussian filter over the last two axes."""
-    return _blur_last(_blur_last(x, band).transpose(-1, -2), band).transpose(-1, -2)
-
-
-CHUNK_BYTES = 8 << 20  # working set per step: cache-sized chunks beat one huge batch on CPU
+def _strips(n: int, h: int, w: int, c: int) -> list[tuple[int, int, int]]:
+    """(image, first row, end row) pieces of ≤ ``CHUNK_VALUES`` values, halo included: whole
+    images when they fit, else row strips whose valid rows tile the image's valid rows."""
+    valid = max(4 * RADIUS, CHUNK_VALUES // (w * c) - 2 * RADIUS)  # the halo stays a minor cost
+    if valid >= h - 2 * RADIUS:
+        return [(i, 0, h) for i in range(n)]
+    return [(i, r - RADIUS, min(r + valid, h - RADIUS) + RADIUS)
+            for i in range(n) for r in range(RADIUS, h - RADIUS, valid)]
 
 
 def ssim_batch(fake: np.ndarray, real: np.ndarray, data_range: float = DATA_RANGE) -> np.ndarray:
@@ -57,29 +57,66 @@ def ssim_batch(fake: np.ndarray, real: np.ndarray, data_range: float = DATA_RANG
     fake, real = np.asarray(fake), np.asarray(real)
     if fake.shape != real.shape:
         raise ValueError(f"shape mismatch {fake.shape} vs {real.shape}")
-    if min(fake.shape[1:3]) < 2 * RADIUS + 1:
-        raise ValueError(f"SSIM needs images of at least {2 * RADIUS + 1} px, got {fake.shape[1:3]}")
-    chunk = max(1, CHUNK_BYTES // (5 * 4 * int(np.prod(fake.shape[1:]))))
-    return np.concatenate([_ssim_chunk(fake[s:s + chunk], real[s:s + chunk], data_range)
-                           for s in range(0, len(fake), chunk)])
+    if fake.ndim == 3:
+        fake, real = fake[..., None], real[..., None]
+    n, h, w, c = fake.shape
+    if min(h, w) < 2 * RADIUS + 1:
+        raise ValueError(f"SSIM needs images of at least {2 * RADIUS + 1} px, got {(h, w)}")
+    if c > 4:
+        raise ValueError(f"SSIM takes at most 4 channels, got {c}")
+    sums = np.zeros(n, np.float64)
+    chunk: list[tuple[int, int, int]] = []
+    used = 0
+    for strip in _strips(n, h, w, c) + [None]:
+        size = 0 if strip is None else (strip[2] - strip[1]) * w * c
+        if chunk and (strip is None or used + size > CHUNK_VALUES):
+            _ssim_chunk(fake, real, chunk, sums, data_range)
+            chunk, used = [], 0
+        if strip is not None:
+            chunk.append(strip)
+            used += size
+    return sums / ((h - 2 * RADIUS) * (w - 2 * RADIUS) * c)
 
 
-@torch.inference_mode()
-def _ssim_chunk(fake: np.ndarray, real: np.ndarray, data_range: float) -> np.ndarray:
-    """Float32 on centred inputs (each image's mean removed first; SSIM's variances and
-    covariance are shift-invariant and the means enter only through their difference and
-    sum, which we restore) keeps the result within ~1e-6 of skimage's float64."""
-    x = torch.from_numpy(np.asarray(fake, np.float32)).permute(0, 3, 1, 2)
-    y = torch.from_numpy(np.asarray(real, np.float32)).permute(0, 3, 1, 2)
-    shift = ((x.double().mean(dim=(2, 3), keepdim=True) + y.double().mean(dim=(2, 3), keepdim=True)) / 2).float()
-    xc, yc = x - shift, y - shift
-    blurred = _blur(torch.stack([xc, yc, xc * xc, yc * yc, xc * yc]), _band(gaussian_window(dtype=torch.float32)))
-    mx, my, exx, eyy, exy = blurred.unbind(0)
-    sxx, syy, sxy = exx - mx * mx, eyy - my * my, exy - mx * my
-    mx, my = mx + shift, my + shift
-    c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
-    smap = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
-    return smap.double().mean(dim=(1, 2, 3)).numpy()
+def _ssim_chunk(fake: np.ndarray, real: np.ndarray, strips: list[tuple[int, int, int]],
+                sums: np.ndarray, data_range: float) -> None:
+    """Add the SSIM-map sums over the valid pixels of ``strips`` (stacked into one tall
+    image) to ``sums``."""
+    x = np.concatenate([fake[i, a:b] for i, a, b in strips]).astype(np.float32)
+    y = np.concatenate([real[i, a:b] for i, a, b in strips]).astype(np.float32)
+    u = x + y
+    # centre u per strip and channel (on a subsample: any shift near the values will do,
+    # σ does not depend on it and μu gets it back exactly)
+    shift = np.empty((len(u), 1, u.shape[2]), np.float32)
+    row = 0
+    for _, a, b in strips:
+        shift[row:row + b - a] = u[row:row + b - a:4, ::4].mean(axis=(0, 1))
+        row += b - a
+    u -= shift
+    v = np.subtract(x, y, out=x)
+    mu, mv = _blur(u), _blur(v)
+    su, sv = _blur(np.multiply(u, u, out=y)), _blur(np.multiply(v, v, out=u))
+    su -= np.multiply(mu, mu, out=x)
+    sv -= np.multiply(mv, mv, out=mv)  # mv now holds V = μv²
+    mu += shift
+    big_u = np.multiply(mu, mu, out=mu)
+    c1, c2 = 2 * (K1 * data_range) ** 2, 2 * (K2 * data_range) ** 2
+    num = np.subtract(big_u, mv, out=x)
+    num += c1
+    den = np.add(big_u, mv, out=big_u)
+    den += c1
+    num2 = np.subtract(su, sv, out=mv)
+    num2 += c2
+    den2 = np.add(su, sv, out=su)
+    den2 += c2
+    num *= num2
+    den *= den2
+    smap = np.divide(num, den, out=num)
+    w = smap.shape[1]
+    row = 0
+    for i, a, b in strips:  # cv2.sum accumulates in float64
+        sums[i] += sum(cv2.sumElems(smap[row + RADIUS:row + b - a - RADIUS, RADIUS:w - RADIUS]))
+        row += b - a
 
 
 class SSIM(PerImageMetric):

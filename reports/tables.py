@@ -15,9 +15,9 @@ from talkbench.reports.results import RunResults, split_setting
 
 # Canonical realism columns of Table 1, keyed by the metric name's first token, lower case
 # (metric names carry their backend after a dash, e.g. "CSIM-dlib").
-TABLE1_METRICS = {"fid": "FID", "kid": "KID", "ssim": "SSIM", "psnr": "PSNR", "lpips": "LPIPS", "csim": "CSIM",
-                  "nme": "NME"}
-LOWER_IS_BETTER = {"FID", "KID", "LPIPS", "NME"}
+TABLE1_METRICS = {"fid": "FID", "fid∞": "FID∞", "kid": "KID", "ssim": "SSIM", "psnr": "PSNR", "lpips": "LPIPS",
+                  "csim": "CSIM", "nme": "NME"}
+LOWER_IS_BETTER = {"FID", "FID∞", "KID", "LPIPS", "NME"}
 # A value resting on fewer independent units (people, test people, seeds) than this is marked
 # in every table; below two units no interval is shown at all (a CI from one unit is no CI).
 LOW_N = 5
@@ -42,6 +42,8 @@ class Cell:
     units: int | None = None  # independent units the CI is over (people, seeds); None: not known
     unit: str = ""  # what a unit is ("people", "test people", "seeds")
     detail: str = ""  # a second line, e.g. the within-run CI beside an across-seed one
+    std: float | None = None  # spread where there is no CI (KID: std over subsets)
+    n_set: int = 0  # set metrics (FID, KID, ...): samples per set the value rests on
 
     @property
     def ok(self) -> bool:
@@ -73,8 +75,11 @@ class Cell:
     def text(self, with_ci: bool = True) -> str:
         if not self.ok:
             return "n/a" if self.status == "unavailable" else "—"
+        n = f" (n={self.n_set})" if self.n_set else ""
         ci = self.ci_text() if with_ci else ""
-        return fmt(self.value) + (f" {ci}" if ci else "") + self.mark()
+        if with_ci and not ci and self.std is not None:
+            ci = f"± {fmt(self.std)}"
+        return fmt(self.value) + (f" {ci}" if ci else "") + n + self.mark()
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -174,10 +179,12 @@ def _units(r: pd.Series, default_unit: str) -> tuple[int | None, str]:
 def _realism_cell(r: pd.Series) -> Cell:
     status = "ok" if r["status"] == "ok" else "unavailable"
     units, unit = _units(r, "people")
+    n_set = min(int(_num(r.get("n_real")) or 0), int(_num(r.get("n_fake")) or 0))
     return Cell(_num(r["value"]), _num(r["ci_low"]), _num(r["ci_high"]), status, str(r["reason"]),
                 str(r["backend"]), int(_num(r["n"]) or 0), int(_num(r["n_failed"]) or 0),
                 bool(r["higher_is_better"]) if str(r["higher_is_better"]) not in ("", "nan") else None,
-                units=units, unit=unit, detail=str(r.get("within") or "") if status == "ok" else "")
+                units=units, unit=unit, detail=str(r.get("within") or "") if status == "ok" else "",
+                std=_num(r.get("std")), n_set=n_set)
 
 
 def detectors(run: RunResults) -> list[str]:
@@ -223,10 +230,16 @@ def table1(run: RunResults, kind: str = "self", level: str = "frame") -> Table:
         for _, r in same.iterrows():
             mode, t = split_setting(r["test_setting"])
             cells[(row_label(mode, t), f"AUC {r['detector']}")] = _auc_cell(r, detector_test_people(run))
+    if not any(col == "FID∞" for _, col in cells):  # runs from before FID∞ was measured
+        columns.remove("FID∞")
     what = "self-reenactment (held-out frames of the same video)" if kind == "self" else \
         "cross-reenactment (driven by other people's landmarks)"
-    caption = (f"{what}; value [95 % CI over people; FID/KID: on the pooled frames]; "
-               "↓ lower is better for FID, KID, LPIPS, NME; "
+    fid_n = sorted({c.n_set for (_, col), c in cells.items() if col == "FID" and c.ok})
+    sample = (f"FID of every setting at a common n = {', '.join(map(str, fid_n))} frames per set (random subsets), "
+              "FID∞ extrapolated to n → ∞ from all frames (Chong & Forsyth 2020), KID ± std over subsets; "
+              if fid_n else "")
+    caption = (f"{what}; value [95 % CI over people; FID/KID: on the pooled frames, n per set]; {sample}"
+               "↓ lower is better for FID, FID∞, KID, LPIPS, NME; "
                f"AUC: detector trained and tested on that setting ({level} level; 0.5 = undetectable)")
     table = Table(f"Realism and detectability vs shots — {kind}", rows, columns, cells, caption)
     return table if kind == "self" else table.without_empty_columns()
