@@ -251,12 +251,12 @@ def _realism_cost(run_dir: Path, cfg: SuiteConfig, bank: _Bank, attacks: list[di
     """Per attack, its self-reenactment fakes against the ground truth: SSIM, CSIM and the
     face-detection rate per person (mean, CI over people), FID/KID pooled; each beside the
     same numbers of plain FT (attack 'none') on the same people."""
-    api = require("talkbench.metrics.api")
     data = require("talkbench.detector.data")
     from talkbench.faces import create_backend
     from talkbench.metrics.base import MetricResult
 
     backend = str(cfg.metrics.options.get("backend", "auto"))
+    pooled = _Pooled()
     built, unavailable, faces = pipeline._person_metrics(["ssim", "csim"], backend, "self")
     try:
         detector = faces.setdefault("detect", create_backend(backend, capability="detect"))
@@ -290,10 +290,9 @@ def _realism_cost(run_dir: Path, cfg: SuiteConfig, bank: _Bank, attacks: list[di
         rows += [pipeline._result_row(r) for r in unavailable]
         if detector is None:
             rows.append(pipeline._result_row(MetricResult.unavailable("face-detection rate", no_detect, True)))
-        real_all = np.stack([truth[(v, f)] for v, f in zip(fakes.video, fakes.frame)])
-        pooled = api.compute_metrics(real_all, bank.images[fakes.index.to_numpy()], ["fid", "kid"], pairs="none",
-                                     backend=backend)
-        rows += [pipeline._result_row(r) for r in pooled]
+        key = tuple(sorted(zip(fakes.video, fakes.frame)))
+        reals = [truth[k] for k in key]
+        rows += [pipeline._result_row(r) for r in pooled(key, reals, bank.images[fakes.index.to_numpy()])]
         for row in rows:
             row["n_people"] = int(fakes.identity.nunique())
         return rows
@@ -315,6 +314,37 @@ def _realism_cost(run_dir: Path, cfg: SuiteConfig, bank: _Bank, attacks: list[di
                         "reference": ref, "delta": value - ref if ok else None})
     weights = sorted({w for f in faces.values() for w in f.weights_used()})
     return out, weights
+
+
+class _Pooled:
+    """FID and KID of fake sets against real sets, sharing one Inception network; each real
+    set is embedded once however many attacks are compared with it."""
+
+    def __init__(self, extractor=None) -> None:
+        from talkbench.metrics.fid import FID, KID
+
+        try:
+            fid = FID(extractor)
+            self.metrics, self.reason = [fid, KID(fid.extractor)], ""
+        except (TalkbenchError, ImportError) as exc:  # no Inception weights here: say so in the rows
+            self.metrics, self.reason = [], str(exc)
+        self.real: dict[tuple, np.ndarray] = {}
+
+    def __call__(self, key: tuple, reals: list[np.ndarray], fakes: np.ndarray) -> list:
+        from talkbench.metrics.base import MetricResult
+
+        if not self.metrics:
+            return [MetricResult.unavailable(name, self.reason, False) for name in ("FID", "KID")]
+        if key not in self.real:
+            self.real[key] = self.metrics[0].embed(reals)
+        feats = self.metrics[0].embed(list(fakes))
+        out = []
+        for m in self.metrics:
+            m.reset()
+            m.update_features(self.real[key], real=True)
+            m.update_features(feats, real=False)
+            out.append(m.compute())
+        return out
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
