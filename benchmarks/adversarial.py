@@ -307,11 +307,12 @@ def _realism_cost(run_dir: Path, cfg: SuiteConfig, bank: _Bank, attacks: list[di
         for r in rows:
             ref = refs[key].get(r["metric"], {}).get("value")
             value = r.get("value")
-            ok = value is not None and ref is not None and np.isfinite(value) and np.isfinite(ref)
+            delta = (value - ref if value is not None and ref is not None and np.isfinite(value) and np.isfinite(ref)
+                     else None)
             out.append({**{k: attack[k] for k in ("round", "attack", "eps", "weight", "setting", "target")},
                         **{k: r.get(k) for k in ("metric", "value", "ci_low", "ci_high", "n_people", "status",
                                                  "reason")},
-                        "reference": ref, "delta": value - ref if ok else None})
+                        "reference": ref, "delta": delta})
     weights = sorted({w for f in faces.values() for w in f.weights_used()})
     return out, weights
 

@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from talkbench.detector.timm_models import TimmDetector
 
 
 def _rate(fn: Callable[[], int], repeats: int) -> float:
@@ -45,10 +48,19 @@ def _line(what: str, ours: float, anchor_name: str, anchor: float, unit: str = "
     print(f"{what:44s} {ours:9.1f} {unit}   {anchor_name:34s} {anchor:9.1f} {unit}   ratio {ours / anchor:5.2f}")
 
 
-def bench_inference(name: str, n: int, batch: int, repeats: int) -> None:
+def _timm_detector(name: str) -> TimmDetector:
+    """The registered detector ``name``, which these benchmarks need to be a timm network."""
     from talkbench.detector.registry import create_detector
+    from talkbench.detector.timm_models import TimmDetector
 
     det = create_detector(name)
+    if not isinstance(det, TimmDetector):
+        raise SystemExit(f"detector '{name}' is a {det.kind} detector; this benchmark times timm networks")
+    return det
+
+
+def bench_inference(name: str, n: int, batch: int, repeats: int) -> None:
+    det = _timm_detector(name)
     det.model.eval()
     crops = np.random.default_rng(0).integers(0, 255, (n, 64, 64, 3), np.uint8)
     tensors = [det.preprocess(crops[i:i + batch]) for i in range(0, n, batch)]
@@ -97,9 +109,8 @@ def bench_face_front_end(name: str, video: str | None, frames: int = 16) -> None
 
 def bench_training(name: str, n: int, batch: int, repeats: int) -> None:
     from talkbench.detector.augment import WangAugment
-    from talkbench.detector.registry import create_detector
 
-    det = create_detector(name)
+    det = _timm_detector(name)
     det.model.train()
     opt = torch.optim.AdamW(det.model.parameters(), lr=1e-4)
     crops = np.random.default_rng(0).integers(0, 255, (n, 64, 64, 3), np.uint8)

@@ -25,10 +25,10 @@ from torch.utils.flop_counter import FlopCounterMode
 from talkbench.device import configure_threads
 from talkbench.generator.fewshot import FineTuneConfig, build_fewshot
 from talkbench.generator.losses import ContentLoss, LossConfig
-from talkbench.generator.model import ModelConfig, build_model
+from talkbench.generator.model import ModelConfig, Preset, build_model
 from talkbench.generator.train import TrainConfig, make_optimizers, meta_step, save_checkpoint
 
-PRESET = {64: "cpu64", 128: "cpu128", 256: "paper"}
+PRESET: dict[int, Preset] = {64: "cpu64", 128: "cpu128", 256: "paper"}
 
 
 def conv_anchor(repeats: int = 3) -> float:

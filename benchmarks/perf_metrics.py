@@ -43,7 +43,7 @@ def sample_images(n: int, size: int, seed: int = 0) -> list[np.ndarray]:
         im = photos[k % len(photos)]
         s = int(min(im.shape[:2]) * rng.uniform(0.4, 0.9))
         y, x = rng.integers(0, im.shape[0] - s + 1), rng.integers(0, im.shape[1] - s + 1)
-        out.append(np.asarray(Image.fromarray(im[y:y + s, x:x + s]).resize((size, size), Image.BILINEAR)))
+        out.append(np.asarray(Image.fromarray(im[y:y + s, x:x + s]).resize((size, size), Image.Resampling.BILINEAR)))
     return out
 
 
@@ -89,7 +89,10 @@ def bench_fid(n: int, size: int) -> None:
         t_ours, out_ours = _run(ours_cmd + ["--no-cache"], env)
         _run(ours_cmd + ["--only-real"], env)  # fills the cache with the real set's features
         t_cached, out_cached = _run(ours_cmd, env)
-        fid_ref = float(re.search(r"FID:\s+([-\d.eE+]+)", out_ref).group(1))
+        found = re.search(r"FID:\s+([-\d.eE+]+)", out_ref)
+        if found is None:
+            raise SystemExit(f"pytorch_fid printed no FID:\n{out_ref}")
+        fid_ref = float(found.group(1))
         fid_ours, fid_cached = (float(o.strip().splitlines()[-1]) for o in (out_ours, out_cached))
         print(f"FID end to end, {n}+{n} images of {size}px, weights: {weights}, torch threads {torch.get_num_threads()}:")
         print(f"  pytorch-fid            {t_ref:7.1f} s  ({2 * n / t_ref:5.2f} img/s)  FID {fid_ref:.6f}")
@@ -156,9 +159,9 @@ def bench_faces(n: int) -> None:
         return
     faces = []
     for p in sorted(SHARED_IMAGES.glob("*")):
-        im = Image.open(p).convert("RGB")
-        im.thumbnail((256, 256))
-        faces.append(np.asarray(im))
+        photo = Image.open(p).convert("RGB")
+        photo.thumbnail((256, 256))
+        faces.append(np.asarray(photo))
     images = (faces * (n // len(faces) + 1))[:n]
     backend = create_backend("dlib", capability="embed")
     t = time.perf_counter()
@@ -196,7 +199,8 @@ def main() -> None:
     parser.add_argument("--only-real", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_fid:
-        child_fid(*args.child_fid, use_cache=not args.no_cache, only_real=args.only_real)
+        real, fake, ckpt = args.child_fid
+        child_fid(real, fake, ckpt, use_cache=not args.no_cache, only_real=args.only_real)
         return
     for size in args.ssim_sizes:
         bench_ssim(args.ssim_pairs, size)

@@ -7,6 +7,7 @@ later stages read (dataset path, checkpoint path, counts).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -148,7 +149,7 @@ def _write_case(out: Path, setting: str, mode: str, case, model, samples: Path |
         for j, (img, frame) in enumerate(zip(fake, numbers)):
             fake_rel = folder / f"{int(frame):04d}_fake.png"
             write_png(out / fake_rel, img, meta, watermark=False)  # detectors train on these: no mark
-            real_rel = ""
+            real_rel: str | Path = ""
             if kind == "self":
                 real_rel = folder / f"{int(frame):04d}_real.png"
                 write_png(out / real_rel, case.heldout_frames[j], {**real_meta, "role": "ground truth"})
@@ -206,7 +207,8 @@ def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
                              seed=cfg.seed)
     try:
         face = create_backend(str(cfg.metrics.options.get("backend", "auto")), capability="embed")
-        embed, weights = face.embed, face.weights_used()
+        embed: Callable[[np.ndarray], np.ndarray] | None = lambda images: face.embed(list(images))
+        weights = face.weights_used()
     except TalkbenchError:  # no embedding backend here: SSIM and L1 checks still run
         embed, weights = None, []
     per_person = gc.score_people(people, embed)
@@ -231,7 +233,7 @@ def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, li
     so the run manifest can record their weights). A metric that cannot be built here comes
     back as an unavailable result."""
     api = require("talkbench.metrics.api")
-    from talkbench.faces import create_backend
+    from talkbench.faces import Capability, FaceBackend, create_backend
     from talkbench.metrics.base import MetricResult
     from talkbench.metrics.csim import CSIM
     from talkbench.metrics.landmarks import LandmarkError
@@ -239,9 +241,9 @@ def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, li
     from talkbench.metrics.pixel import L1, PSNR
     from talkbench.metrics.ssim import SSIM
 
-    faces: dict[str, object] = {}
+    faces: dict[str, FaceBackend] = {}
 
-    def face(cap: str):
+    def face(cap: Capability) -> FaceBackend:
         if cap not in faces:
             faces[cap] = create_backend(backend, capability=cap)
         return faces[cap]
@@ -355,9 +357,8 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     weights = {w for _, _, faces in person_metrics.values() for f in faces.values() for w in f.weights_used()}
     if ((df["status"] == "ok") & df["backend"].astype(str).str.startswith("pytorch-fid")).any():
         weights.add("inception-fid")  # the manifest records its file, sha256 and provenance
-    weights = sorted(weights)
     return {"rows": len(df), "unavailable": sorted(df.loc[df["status"] != "ok", "metric"].unique().tolist()),
-            "weights": weights, "common_n": common_n}
+            "weights": sorted(weights), "common_n": common_n}
 
 
 def detection_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:

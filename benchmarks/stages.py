@@ -176,7 +176,7 @@ class StageRunner:
 def summary_table(reports: list[StageReport], run_dir: str | Path | None = None) -> str:
     """Wall time per stage as a fixed-width table. Skipped stages show the time they took
     when they last ran (from their record), marked as such."""
-    rows = []
+    rows: list[tuple[str, str, str, str]] = []
     total = 0.0
     for r in reports:
         wall = r.wall_s

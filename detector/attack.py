@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from talkbench.detector.base import Detector
-from talkbench.detector.differentiable import logit_function, to_unit
+from talkbench.detector.differentiable import logit_function, tensor_sum, to_unit
 from talkbench.errors import TalkbenchError
 
 
@@ -45,7 +45,7 @@ def pgd(images: np.ndarray, detectors: Sequence[Detector], eps: int, steps: int 
         x = x0.clone()
         for _ in range(steps):
             x.requires_grad_(True)
-            loss = sum(F.softplus(fn(x)).sum() for fn in fns)
+            loss = tensor_sum(F.softplus(fn(x)).sum() for fn in fns)
             (grad,) = torch.autograd.grad(loss, x)
             with torch.no_grad():
                 x = torch.minimum(torch.maximum(x - alpha * grad.sign(), x0 - e), x0 + e).clamp(0, 1)

@@ -30,7 +30,7 @@ def _folder_rows(root: Path, label: int, setting: str) -> list[dict]:
     one video per file, the safe assumption when nothing says two files share a person)."""
     if not root.is_dir():
         raise TalkbenchError(f"{root} is not a folder")
-    rows = []
+    rows: list[dict] = []
     for p in sorted(root.rglob("*")):
         if p.suffix.lower() not in IMAGE_SUFFIXES or not p.is_file():
             continue

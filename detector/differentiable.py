@@ -14,7 +14,9 @@ parameters get no gradient.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import functools
+import operator
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -88,6 +90,11 @@ def to_unit(images: np.ndarray, device: torch.device | str = "cpu") -> torch.Ten
     return torch.from_numpy(np.require(images, requirements=["C", "W"])).to(device).permute(0, 3, 1, 2).float().div(255)
 
 
+def tensor_sum(terms: Iterable[torch.Tensor]) -> torch.Tensor:
+    """t1 + t2 + ... of at least one tensor (``sum()`` would start from the int 0)."""
+    return functools.reduce(operator.add, terms)
+
+
 class EvasionLoss:
     """λ · Σ_d mean_batch softplus(logit_d(fake)) over frozen detectors; ``fake`` in [-1, 1]
     (the generator's range). softplus(l) = −log(1 − sigmoid(l)): pushes P(fake) towards 0."""
@@ -103,7 +110,7 @@ class EvasionLoss:
 
     def __call__(self, fake: torch.Tensor) -> torch.Tensor:
         x = (fake.float().clamp(-1, 1) + 1) / 2
-        return self.weight * sum(F.softplus(fn(x)).mean() for fn in self._fns)
+        return self.weight * tensor_sum(F.softplus(fn(x)).mean() for fn in self._fns)
 
     def describe(self) -> str:
         """One line for model info and provenance: what the fakes were trained to evade."""

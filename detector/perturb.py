@@ -15,9 +15,10 @@ from talkbench.errors import TalkbenchError
 def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     """Encode and decode with libjpeg (OpenCV) at ``quality`` (1–100)."""
     ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
+    out = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+    if out is None:
         raise TalkbenchError(f"JPEG encoding failed at quality {quality}")
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+    return out[..., ::-1].copy()
 
 
 def blur(img: np.ndarray, sigma: float) -> np.ndarray:

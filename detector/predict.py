@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -18,6 +18,9 @@ from talkbench.detector.base import Detector
 from talkbench.detector.data import face_crop, to_square
 from talkbench.errors import TalkbenchError
 from talkbench.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_video, read_image
+
+if TYPE_CHECKING:
+    from talkbench.faces.base import FaceBackend
 
 FILE_COLUMNS = ["file", "type", "status", "prob_fake", "n_frames", "n_faces"]
 FRAME_COLUMNS = ["file", "frame", "face_found", "prob_fake"]
@@ -55,8 +58,11 @@ class Predictor:
     def __init__(self, detector: Detector, options: PredictOptions | None = None) -> None:
         self.detector = detector
         self.opt = options or PredictOptions()
-        self.size = detector.crop_size or getattr(detector, "input_size", None) or getattr(detector, "size", 64)
-        self.backend = None
+        size: int | None = detector.crop_size or getattr(detector, "input_size", None) or getattr(detector, "size", 64)
+        if not size:
+            raise TalkbenchError(f"detector '{detector.name}' declares no input size")
+        self.size = size
+        self.backend: FaceBackend | None = None
         if self.opt.face_backend != "none":
             from talkbench.faces import create_backend
 
@@ -76,6 +82,7 @@ class Predictor:
     def _largest_faces(self, images: Sequence[np.ndarray]) -> list[np.ndarray | None]:
         """Largest face box per image, searched on a copy shrunk to ``detect_size`` (detection
         cost grows with pixels; talking-head faces are large), in full-size coordinates."""
+        assert self.backend is not None  # only called when a backend was made
         small, scales = [], []
         for im in images:
             s = min(1.0, self.opt.detect_size / max(im.shape[:2]))
@@ -130,11 +137,13 @@ class Predictor:
             chunk.append(frame)
             if len(chunk) == self.opt.batch_size:
                 c, f = self.crops(chunk)
-                crops.append(c), found.append(f)
+                crops.append(c)
+                found.append(f)
                 chunk = []
         if chunk:
             c, f = self.crops(chunk)
-            crops.append(c), found.append(f)
+            crops.append(c)
+            found.append(f)
         if not crops:
             raise TalkbenchError(f"video {path} has no decodable frames")
         c, f = np.concatenate(crops), np.concatenate(found)

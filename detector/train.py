@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -93,7 +94,7 @@ def _train_timm(cfg: DetectorTrainConfig, det: TimmDetector, xtr: np.ndarray, yt
     steps_per_epoch = max(1, len(xtr) // cfg.batch_size)  # drop the ragged last batch
     opt = torch.optim.AdamW(det.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs * steps_per_epoch)
-    state = {"epoch": 0, "best_auc": -1.0, "best_epoch": -1, "bad_epochs": 0, "history": []}
+    state: dict[str, Any] = {"epoch": 0, "best_auc": -1.0, "best_epoch": -1, "bad_epochs": 0, "history": []}  # resumable: read back from last.pt
     last = out_dir / "last.pt"
     if resume and last.is_file():
         ckpt = load_torch_file(last, "resume checkpoint")

@@ -55,7 +55,7 @@ def evaluate(checkpoint: Path, dataset: Path, shots: tuple[int, ...] = (1, 8, 32
     """One row per (method, T): SSIM and L1 means over the held-out frames of every case,
     one video per test identity (the first ``max_videos`` identities)."""
     cases = few_shot_cases(FaceDataset(dataset), "test", shots=shots)
-    first = {}
+    first: dict[str, str] = {}
     for c in cases:
         first.setdefault(c.identity, c.video)
     keep = set(list(first.values())[:max_videos])

@@ -12,6 +12,7 @@ import numpy as np
 
 from talkbench.faces import create_backend
 from talkbench.generator.dataset import FaceDataset
+from talkbench.metrics.landmarks import nme
 
 
 @dataclasses.dataclass
@@ -30,11 +31,6 @@ class FaceCheck:
     def summary(self) -> str:
         return (f"{self.backend} on {self.n_frames} frames (×{self.upscale}): detected {self.detection_rate:.1%}, "
                 f"landmark NME mean {self.nme_mean:.3f} median {self.nme_median:.3f} (outer-eye-corner distance)")
-
-
-def nme(predicted: np.ndarray, truth: np.ndarray) -> float:
-    """Mean point-to-point error of 68 landmarks over the outer-eye-corner (36–45) distance."""
-    return float(np.linalg.norm(predicted - truth, axis=1).mean() / max(np.linalg.norm(truth[36] - truth[45]), 1e-6))
 
 
 def check_faces(dataset: FaceDataset, n_frames: int = 200, backend: str = "dlib", upscale: int = 1,
@@ -58,7 +54,8 @@ def check_faces(dataset: FaceDataset, n_frames: int = 200, backend: str = "dlib"
             continue
         detected += 1
         pred = be.landmarks([img], [box])[0]
-        errors.append(nme(pred, (marks[j] + 0.5) * upscale - 0.5))
+        if pred is not None:  # a box whose landmarks failed has no error to add
+            errors.append(float(nme(pred[None], ((marks[j] + 0.5) * upscale - 0.5)[None])[0]))
     return FaceCheck(be.name, upscale, len(picks), detected,
                      float(np.mean(errors)) if errors else float("nan"),
                      float(np.median(errors)) if errors else float("nan"))

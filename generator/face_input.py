@@ -29,7 +29,7 @@ def crop_faces(frames: list[np.ndarray], size: int, backend: str = "auto",
     keep = [i for i, m in enumerate(marks) if m is not None]
     if not keep:
         raise TalkbenchError(f"no face found in any of the {len(frames)} frames (backend {be.name})")
-    pts = np.stack([marks[i] for i in keep]).astype(np.float64)
+    pts = np.stack([m for m in marks if m is not None]).astype(np.float64)
     cx, cy, side = np.median([crop_box(m, margin) for m in pts], axis=0)
     side = max(int(round(side)), 8)
     x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
@@ -96,10 +96,9 @@ def driver_landmarks(path: Path, size: int, video: str | None = None, backend: s
         return marks[:max_frames].astype(np.float32), 25.0, None
     if is_dataset(path):
         frames, marks, _ = dataset_video(path, video)
-        if frames.shape[1] != size:
-            marks = marks * (size / frames.shape[1])
-            frames = None
-        return marks[:max_frames], 25.0, None if frames is None else frames[:max_frames]
+        if frames.shape[1] != size:  # the frames are no ground truth at another size
+            return (marks * (size / frames.shape[1]))[:max_frames], 25.0, None
+        return marks[:max_frames], 25.0, frames[:max_frames]
     if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
         frames, fps = read_video(path, max_frames)
         crops, marks, _ = crop_faces(list(frames), size, backend)

@@ -41,11 +41,27 @@ class ModelConfig:
     emb_dim: int | None = None
 
     def resolved(self) -> "ModelConfig":
+        shape = self.shape()
+        return dataclasses.replace(self, image_size=shape.image_size, width=shape.width, max_width=shape.max_width,
+                                   n_res=shape.n_res, emb_dim=shape.emb_dim)
+
+    def shape(self) -> "ModelShape":
+        """Every field filled in from the preset where ``None``; raises for sizes the networks cannot take."""
         base = PRESETS[self.preset]
-        out = dataclasses.replace(self, **{k: (getattr(self, k) if getattr(self, k) is not None else v)
-                                           for k, v in base.items()})
-        levels(out.image_size)  # raises for sizes the networks cannot take
-        return out
+        shape = ModelShape(**{k: (getattr(self, k) if getattr(self, k) is not None else v) for k, v in base.items()})
+        levels(shape.image_size)
+        return shape
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelShape:
+    """A resolved :class:`ModelConfig`'s numbers, none missing (what the networks are built from)."""
+
+    image_size: int
+    width: int
+    max_width: int
+    n_res: int
+    emb_dim: int
 
 
 class TalkingHead(nn.Module):
@@ -53,12 +69,12 @@ class TalkingHead(nn.Module):
 
     def __init__(self, cfg: ModelConfig, n_videos: int) -> None:
         super().__init__()
-        cfg = cfg.resolved()
-        self.cfg = cfg
+        self.cfg = cfg.resolved()
         self.n_videos = n_videos
-        self.E = Embedder(cfg.image_size, cfg.width, cfg.max_width, cfg.emb_dim)
-        self.G = Generator(cfg.image_size, cfg.width, cfg.max_width, cfg.emb_dim, cfg.n_res)
-        self.D = Discriminator(cfg.image_size, cfg.width, cfg.max_width, n_videos, cfg.emb_dim)
+        s = cfg.shape()
+        self.E = Embedder(s.image_size, s.width, s.max_width, s.emb_dim)
+        self.G = Generator(s.image_size, s.width, s.max_width, s.emb_dim, s.n_res)
+        self.D = Discriminator(s.image_size, s.width, s.max_width, n_videos, s.emb_dim)
 
     @property
     def fingerprint(self) -> str:

@@ -37,10 +37,10 @@ def run(args: argparse.Namespace) -> int:
     marks, fps, real = driver_landmarks(args.driver, model.size, args.video, args.backend, args.max_frames)
     meta = provenance(model.generator_name, model.config_fingerprint, driver=str(args.driver),
                       fewshot_model=args.model.name)
-    frames = []
+    batches = []
     for i in tqdm(range(0, len(marks), 16), desc="reenact", unit="batch", disable=args.quiet):
-        frames.append(model.generate(marks[i:i + 16]))
-    frames = np.concatenate(frames)
+        batches.append(model.generate(marks[i:i + 16]))
+    frames = np.concatenate(batches)
     written = set()
     for i, f in enumerate(frames):
         write_png(args.out / "frames" / f"{i:04d}.png", f, {**meta, "frame": str(i)})

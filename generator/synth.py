@@ -192,7 +192,7 @@ def _scaled(points: np.ndarray, factor: float) -> np.ndarray:
 def palette(ident: Identity, shirt: np.ndarray) -> dict[str, tuple]:
     """The colours one identity (in one video's shirt) is drawn with, as cv2 colour tuples."""
     sk = ident.skin
-    cols = {"skin": sk, "rim": sk * 0.80, "mid": sk * 0.90, "neck": sk * 0.78, "ear": sk * 0.85,
+    cols: dict[str, np.ndarray | tuple[int, int, int]] = {"skin": sk, "rim": sk * 0.80, "mid": sk * 0.90, "neck": sk * 0.78, "ear": sk * 0.85,
             "socket": sk * 0.80, "lid": sk * 0.55, "bridge": sk * 0.80, "nose_base": sk * 0.55,
             "tip": np.minimum(sk * 1.08, 255), "stubble": sk * (1 - 0.18 * ident.stubble),
             "hair": ident.hair, "hair_back": ident.hair * 0.85, "brows": ident.brows, "iris": ident.iris,

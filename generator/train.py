@@ -120,8 +120,10 @@ class StepBatches(torch.utils.data.IterableDataset):
 
 
 def _rng_state() -> dict[str, Any]:
-    np_state = np.random.get_state()
-    state = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
+    np_state = np.random.get_state(legacy=True)
+    if not isinstance(np_state, tuple):
+        raise RuntimeError("numpy's legacy RNG state should be a tuple")
+    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
              "python_pos": random.getstate()[2] if random.getstate()[2] is not None else -1,
              "numpy": torch.from_numpy(np_state[1].astype(np.int64)), "numpy_pos": int(np_state[2])}
     if torch.cuda.is_available():
@@ -133,7 +135,8 @@ def _set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     pos = state["python_pos"]
     random.setstate((3, tuple(state["python"]), None if pos == -1 else pos))
-    np.random.set_state(("MT19937", state["numpy"].numpy().astype(np.uint32), state["numpy_pos"]))
+    # has_gauss = 0, cached_gaussian = 0.0: what numpy fills in for a 3-tuple state
+    np.random.set_state(("MT19937", state["numpy"].numpy().astype(np.uint32), int(state["numpy_pos"]), 0, 0.0))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
@@ -307,7 +310,9 @@ def train(cfg: TrainConfig, dataset_root: str | Path, out_dir: str | Path, resum
     _move_optimizer_state(opt_g, device)
     _move_optimizer_state(opt_d, device)
     content = ContentLoss(cfg.loss).to(device)
-    E, G, D = model.E, model.G, model.D
+    E: nn.Module = model.E  # DDP-wrapped below on several processes
+    G: nn.Module = model.G
+    D: nn.Module = model.D
     if world > 1:
         ids = [device.index] if device.type == "cuda" else None
         E, G, D = (nn.parallel.DistributedDataParallel(m, device_ids=ids) for m in (E, G, D))

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from talkbench.errors import TalkbenchError
-from talkbench.faces import FaceBackend, create_backend
+from talkbench.faces import Capability, FaceBackend, create_backend
 from talkbench.metrics.base import PIXEL_BUDGET, Metric, MetricResult, PerImageMetric
 from talkbench.metrics.csim import CSIM
 from talkbench.metrics.feature_metric import FeatureDistanceMetric
@@ -35,7 +35,7 @@ class _Context:
     backend: str
     paired: bool
     inception: Callable[[], InceptionFeatures]
-    faces: Callable[[str], FaceBackend]
+    faces: Callable[[Capability], FaceBackend]
     lpips_trunk: dict | None
     common_n: int | None = None
 
@@ -114,8 +114,8 @@ def compute_metrics(real: ImageSource, fake: ImageSource, metrics: Sequence[str]
         _feed_identity(identity_metrics, real_set, fake_set, index_pairs, batch_size, progress)
     if pixel_metrics:
         _feed_pairs(pixel_metrics, real_set, fake_set, index_pairs, batch_size, progress)
-    for m in built:
-        results.extend(m.compute_all())
+    for metric in built:
+        results.extend(metric.compute_all())
     return results
 
 
@@ -127,7 +127,7 @@ def _context(backend: str, paired: bool, inception, lpips_trunk, common_n: int |
             cache["inception"] = inception if isinstance(inception, InceptionFeatures) else InceptionFeatures(inception)
         return cache["inception"]
 
-    def get_faces(capability: str) -> FaceBackend:
+    def get_faces(capability: Capability) -> FaceBackend:
         if capability not in cache:
             cache[capability] = create_backend(backend, capability=capability)
         return cache[capability]
@@ -165,7 +165,7 @@ def _embed_set(face: FaceBackend, image_set: ImageSet, batch_size: int, progress
     return np.concatenate(out)
 
 
-def _feed_identity(metrics: list[Metric], real_set: ImageSet, fake_set: ImageSet,
+def _feed_identity(metrics: Sequence[IdentityFD | IdentityKID | CSIM], real_set: ImageSet, fake_set: ImageSet,
                    pairs: list[tuple[int, int]], batch_size: int, progress: bool) -> None:
     face = metrics[0].face  # all share the context's one embedding backend
     real, fake = (_embed_set(face, s, batch_size, progress) for s in (real_set, fake_set))
@@ -182,7 +182,7 @@ def _feed_identity(metrics: list[Metric], real_set: ImageSet, fake_set: ImageSet
 
 
 @torch.inference_mode()
-def _feed_pairs(metrics: list[Metric], real_set: ImageSet, fake_set: ImageSet,
+def _feed_pairs(metrics: Sequence[Metric], real_set: ImageSet, fake_set: ImageSet,
                 pairs: list[tuple[int, int]], batch_size: int, progress: bool) -> None:
     from tqdm import tqdm
 

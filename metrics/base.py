@@ -94,7 +94,7 @@ class Metric(abc.ABC):
 
     name: ClassVar[str]
     higher_is_better: ClassVar[bool]
-    paired: ClassVar[bool]
+    paired: bool  # a class constant for most; CSIM sets it per instance
     bounds: ClassVar[tuple[float, float]] = (-math.inf, math.inf)  # the values it can take
 
     def __init__(self) -> None:
@@ -144,7 +144,7 @@ def resize_to(image: Image, shape: tuple[int, ...]) -> Image:
         return image
     from PIL import Image as PILImage
 
-    return np.asarray(PILImage.fromarray(image).resize((shape[1], shape[0]), PILImage.BILINEAR))
+    return np.asarray(PILImage.fromarray(image).resize((shape[1], shape[0]), PILImage.Resampling.BILINEAR))
 
 
 def _stack(images: list[Image]) -> np.ndarray:

@@ -44,7 +44,7 @@ class CSIM(FaceBackedMetric, Metric):
         out = np.full((len(images), self.face.embedding_dim or 1), np.nan, np.float32)
         idx = [i for i, im in enumerate(images) if im is not None]
         if idx:
-            out[idx] = self.face.embed([images[i] for i in idx])
+            out[idx] = self.face.embed([im for im in images if im is not None])
         return out
 
     def update(self, fake: Sequence[Image | None], real: Sequence[Image | None] | None = None) -> None:

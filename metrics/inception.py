@@ -134,10 +134,12 @@ class InceptionFeatures:
             self.weights_id, self.weights_source = "injected-" + state_dict_id(state_dict), "injected"
         self.device = torch.device(device)
         self.model = fold_batchnorm(pytorch_fid_inception(state_dict, resize_input=False))
-        self.model = self.model.to(self.device, memory_format=torch.channels_last)
+        # Module.to takes memory_format at run time; torch's type stubs do not list it.
+        self.model = self.model.to(self.device, memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.batch_size = batch_size
         self.num_workers = min(2, os.cpu_count() or 1) if num_workers is None else num_workers
-        self.cache_dir = default_cache_dir() if cache_dir in (None, True) else (None if cache_dir is False else Path(cache_dir))
+        self.cache_dir = (default_cache_dir() if cache_dir is None or cache_dir is True
+                          else None if cache_dir is False else Path(cache_dir))
 
     @torch.inference_mode()
     def forward(self, batch: torch.Tensor) -> torch.Tensor:

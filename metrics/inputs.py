@@ -128,10 +128,14 @@ def make_pairs(real: ImageSet, fake: ImageSet, pairing: Pairing) -> list[tuple[i
         if key in real_index:
             raise TalkbenchError(f"two real images pair as '{key}': {real.names[real_index[key]]} and {name}")
         real_index[key] = i
-    pairs, missing = [], []
+    pairs: list[tuple[int, int]] = []
+    missing: list[str] = []
     for j, name in enumerate(fake.names):
-        i = real_index.get(pair_key(name))
-        (missing.append(name) if i is None else pairs.append((i, j)))
+        match = real_index.get(pair_key(name))
+        if match is None:
+            missing.append(name)
+        else:
+            pairs.append((match, j))
     if missing:
         raise TalkbenchError(f"{len(missing)} of {len(fake)} fake images have no real image of the same name "
                              f"(e.g. {missing[0]}); use --pairs none for unpaired metrics")

@@ -68,7 +68,7 @@ class LandmarkError(FaceBackedMetric, Metric):
 
     def _detect(self, images: Sequence[Image | None]) -> list[np.ndarray | None]:
         idx = [i for i, im in enumerate(images) if im is not None]
-        found = self.face.landmarks_auto([images[i] for i in idx]) if idx else []
+        found = self.face.landmarks_auto([im for im in images if im is not None]) if idx else []
         out: list[np.ndarray | None] = [None] * len(images)
         for i, lm in zip(idx, found):
             out[i] = lm
@@ -87,11 +87,11 @@ class LandmarkError(FaceBackedMetric, Metric):
         pred = self._detect(fake)
         self.n_fakes += sum(f is not None for f in fake)
         self.n_no_face += sum(f is not None and p is None for f, p in zip(fake, pred))
-        ok = [i for i, (p, t) in enumerate(zip(pred, target)) if p is not None and t is not None]
+        ok = [(p, t) for p, t in zip(pred, target) if p is not None and t is not None]
         self.n_failed += len(fake) - len(ok)
         if ok:
-            p = np.stack([pred[i] for i in ok])
-            t = np.stack([np.asarray(target[i]) for i in ok])
+            p = np.stack([p for p, _ in ok])
+            t = np.stack([np.asarray(t) for _, t in ok])
             self.nme.extend(nme(p, t).tolist())
             self.akd.extend(akd(p, t).tolist())
 

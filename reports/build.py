@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
@@ -183,7 +184,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60]
 
 
-def expand_seed_runs(run_paths: list[str | Path]) -> list[Path]:
+def expand_seed_runs(run_paths: Sequence[str | Path]) -> list[Path]:
     """A ``--seeds`` run folder (``OUT/seed-*/`` inside, no results of its own) stands for its seeds."""
     out: list[Path] = []
     for p in map(Path, run_paths):
@@ -192,14 +193,14 @@ def expand_seed_runs(run_paths: list[str | Path]) -> list[Path]:
     return out
 
 
-def build_report(run_paths: list[str | Path], out: str | Path, vector: bool = True) -> dict[str, Path]:
+def build_report(run_paths: Sequence[str | Path], out: str | Path, vector: bool = True) -> dict[str, Path]:
     """Write the report of ``run_paths`` into ``out``; returns the paths written. ``vector``:
     also every plot as PDF and SVG at paper size (and in ``latex/report.tex``)."""
     if not run_paths:
         raise TalkbenchError("no run given")
-    run_paths = expand_seed_runs(run_paths)
-    labels = unique_labels([Path(p) for p in run_paths])
-    runs = [load_run(p, label) for p, label in zip(run_paths, labels)]
+    paths = expand_seed_runs(run_paths)
+    labels = unique_labels(paths)
+    runs = [load_run(p, label) for p, label in zip(paths, labels)]
     out = Path(out)
     doc = build_document(runs)
     for sec in doc.sections:  # samples next to the Markdown, named uniquely across runs

@@ -19,9 +19,9 @@ def clear_difference(base: Cell, other: Cell, higher_is_better: bool) -> str:
     """"better"/"worse" when ``other``'s CI lies wholly above/below ``base``'s, else ""."""
     if not (base.ok and other.ok and base.has_ci and other.has_ci):  # no interval from one unit
         return ""
-    if other.ci_low > base.ci_high:
+    if other.interval[0] > base.interval[1]:
         return "better" if higher_is_better else "worse"
-    if other.ci_high < base.ci_low:
+    if other.interval[1] < base.interval[0]:
         return "worse" if higher_is_better else "better"
     return ""
 

@@ -54,10 +54,9 @@ class Finding:
 
 def _n(cells: list[Cell]) -> str:
     """The smallest sample the compared values rest on, in units where known."""
-    known = [c for c in cells if c.units is not None]
+    known = [(c.units, c) for c in cells if c.units is not None]
     if known:
-        c = min(known, key=lambda c: c.units)
-        return c.n_text()
+        return min(known, key=lambda uc: uc[0])[1].n_text()
     return f"n = {min(c.n for c in cells)} frames"
 
 
@@ -92,7 +91,7 @@ def group_findings(group: Group) -> list[Finding]:
             continue
         (wn, wc), (ln, lc) = ((cmp.a_name, a), (cmp.b_name, b)) if side == "a" else ((cmp.b_name, b), (cmp.a_name, a))
         on = f" on {cmp.item}" if cmp.item else ""
-        text = (f"{wn} {group.verb} {ln}{on} by {fmt(abs(wc.value - lc.value))} "
+        text = (f"{wn} {group.verb} {ln}{on} by {fmt(abs(wc.number - lc.number))} "
                 f"({wc.text()} vs {lc.text()}; 95 % CIs do not overlap, {_n([a, b])}).")
         out.append(Finding(text, cmp.table.anchor(), cmp.table.title, True))
     for key, cmps in undecided.items():

@@ -12,7 +12,7 @@ import functools
 import io
 import math
 import textwrap
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import matplotlib
 
@@ -23,11 +23,14 @@ import numpy as np  # noqa: E402
 from talkbench.reports.results import RunResults, split_setting  # noqa: E402
 from talkbench.reports.tables import TABLE1_METRICS, LOWER_IS_BETTER, cross_setting, detectors, table1  # noqa: E402
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 MODE_COLORS = {"FF": "#1f77b4", "FT": "#d62728"}
 RUN_STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
 DPI = 100
 COLUMN_WIDTH_IN = {1: 3.5, 2: 7.16}  # one and two columns of a two-column paper (IEEE/ACM)
-PAPER_RC = {"font.size": 7, "axes.titlesize": 7, "axes.labelsize": 7, "xtick.labelsize": 6, "ytick.labelsize": 6,
+PAPER_RC: dict[RcKeyType, Any] = {"font.size": 7, "axes.titlesize": 7, "axes.labelsize": 7, "xtick.labelsize": 6, "ytick.labelsize": 6,
             "legend.fontsize": 6, "figure.titlesize": 8, "lines.markersize": 3, "pdf.fonttype": 42,
             "svg.fonttype": "path"}
 METADATA = {"pdf": {"Creator": "talkbench report", "Subject": "plot of benchmark results on synthetic faces"},
@@ -41,12 +44,14 @@ class Plot:
 
     png: bytes  # screen size, for the HTML page
     columns: int  # 1 or 2: the paper width the vector versions are drawn for
-    redraw: Callable[[], "plt.Figure"]  # the same plot again, for the vector versions
+    redraw: Callable[[], "plt.Figure | None"]  # the same plot again, for the vector versions
 
     @functools.cached_property
     def _vector(self) -> tuple[bytes, bytes]:
         with plt.rc_context(PAPER_RC):
             fig = self.redraw()
+            if fig is None:
+                raise RuntimeError("a plot drawn once drew nothing the second time")
             w, h = fig.get_size_inches()
             width = COLUMN_WIDTH_IN[self.columns]
             fig.set_size_inches(width, min(width * h / w * (1.15 if self.columns == 2 else 1.0), 9.0))

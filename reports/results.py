@@ -87,11 +87,11 @@ def load_run(path: str | Path, label: str | None = None) -> RunResults:
     manifest = read_json(path / "manifest.json") if (path / "manifest.json").is_file() else {}
     stages = {p.stem: read_json(p) for p in sorted((path / "stages").glob("*.json"))}
     res = path / "results"
-    roc = {}
+    roc: dict[tuple[str, str, str], pd.DataFrame] = {}
     for p in sorted((res / "roc").glob("*.csv")):
         parts = p.stem.split("__")
         if len(parts) == 3:
-            roc[tuple(parts)] = pd.read_csv(p)
+            roc[(parts[0], parts[1], parts[2])] = pd.read_csv(p)
     return RunResults(
         path=path, label=label or path.name, config=config or {}, manifest=manifest, stages=stages,
         realism=_csv(res / "realism.csv", REALISM_COLUMNS),

@@ -50,6 +50,20 @@ class Cell:
         return self.status == "ok" and self.value is not None and not math.isnan(self.value)
 
     @property
+    def number(self) -> float:
+        """``value`` of a cell known to be ``ok``."""
+        if self.value is None:
+            raise ValueError("cell has no value (check .ok first)")
+        return self.value
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """(ci_low, ci_high) of a cell known to have ``has_ci``."""
+        if self.ci_low is None or self.ci_high is None:
+            raise ValueError("cell has no interval (check .has_ci first)")
+        return self.ci_low, self.ci_high
+
+    @property
     def has_ci(self) -> bool:
         """An interval exists and rests on at least two units."""
         return (self.ci_low is not None and not math.isnan(self.ci_low) and self.ci_high is not None
@@ -177,7 +191,7 @@ def _units(r: pd.Series, default_unit: str) -> tuple[int | None, str]:
 
 
 def _realism_cell(r: pd.Series) -> Cell:
-    status = "ok" if r["status"] == "ok" else "unavailable"
+    status: Status = "ok" if r["status"] == "ok" else "unavailable"
     units, unit = _units(r, "people")
     n_set = min(int(_num(r.get("n_real")) or 0), int(_num(r.get("n_fake")) or 0))
     return Cell(_num(r["value"]), _num(r["ci_low"]), _num(r["ci_high"]), status, str(r["reason"]),
@@ -309,7 +323,8 @@ def best_row(table: Table, col: str) -> str | None:
     if len(cells) < 2 or not all(c.has_ci and c.higher_is_better is not None for _, c in cells):
         return None
     higher = bool(cells[0][1].higher_is_better)
-    row, best = max(cells, key=lambda rc: rc[1].value if higher else -rc[1].value)
+    row, best = max(cells, key=lambda rc: rc[1].number if higher else -rc[1].number)
     others = [c for r, c in cells if r != row]
-    clear = all(best.ci_low > o.ci_high for o in others) if higher else all(best.ci_high < o.ci_low for o in others)
+    clear = (all(best.interval[0] > o.interval[1] for o in others) if higher
+             else all(best.interval[1] < o.interval[0] for o in others))
     return row if clear else None

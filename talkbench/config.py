@@ -16,13 +16,16 @@ import math
 import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from talkbench.errors import TalkbenchError
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")  # a config dataclass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +152,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         if value not in typing.get_args(tp):
             raise TalkbenchError(f"config key '{where}': {value!r} is not one of {typing.get_args(tp)}")
         return value
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):  # a type hint is a class, never an instance
         if isinstance(value, tp):
             return value
         if not isinstance(value, dict):

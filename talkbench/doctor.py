@@ -25,7 +25,7 @@ def device_report() -> dict:
     from talkbench.device import describe_device, select_device
 
     dev = select_device("auto")
-    info = {"selected": describe_device(dev), "torch_cuda_build": torch.version.cuda,
+    info: dict[str, object] = {"selected": describe_device(dev), "torch_cuda_build": torch.version.cuda,
             "cuda_available": torch.cuda.is_available(),
             "mps_available": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())}
     if dev.type == "cuda":

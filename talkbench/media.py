@@ -89,6 +89,8 @@ def _mark(image: np.ndarray, watermark: bool) -> tuple[np.ndarray, str]:
 
 def read_png_provenance(path: str | Path) -> dict[str, str]:
     with Image.open(path) as im:
+        if not isinstance(im, PngImagePlugin.PngImageFile):
+            raise TalkbenchError(f"{path}: not a PNG file (provenance is read from PNG text chunks)")
         return from_tags(dict(im.text))
 
 

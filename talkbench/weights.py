@@ -64,7 +64,10 @@ _HUB_HASH = re.compile(r"-([a-f0-9]*)\.")
 
 
 def _torch_hub(name: str, lib: str, file: str, url: str, needed_by: str, licence: str, mb: float) -> WeightAsset:
-    digest = _HUB_HASH.search(file).group(1)
+    found = _HUB_HASH.search(file)
+    if found is None:
+        raise ValueError(f"torch-hub file name {file!r} carries no hash ('<stem>-<sha256 prefix>.<ext>')")
+    digest = found.group(1)
     return WeightAsset(name, lib, "torch-hub", (file,), needed_by, licence, mb, url, (digest,))
 
 

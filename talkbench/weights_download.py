@@ -46,9 +46,10 @@ def _fetch_timm(asset: WeightAsset) -> None:
 
     model = asset.files[0].split("/")[0]
     cfg = timm.models.get_pretrained_cfg(model)
-    if cfg is None or not getattr(cfg, "hf_hub_id", None):
+    hub_id = getattr(cfg, "hf_hub_id", None) if cfg is not None else None
+    if not hub_id:
         raise RuntimeError(f"timm {timm.__version__} has no Hugging Face weights for '{model}'")
-    download_from_hf(cfg.hf_hub_id, "model.safetensors")
+    download_from_hf(hub_id, "model.safetensors")
 
 
 def _host(asset: WeightAsset) -> str:

@@ -3,7 +3,7 @@ the 128-D face-recognition ResNet, all shipped inside the `face_recognition_mode
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class DlibBackend(FaceBackend):
         else:
             raise ValueError(f"dlib detector must be 'hog' or 'cnn', not {detector!r}")
         self._predictor = dlib.shape_predictor(str(resolve("dlib-landmarks68").paths[0]))
-        self._recogniser = None
+        self._recogniser: Any = None  # dlib.face_recognition_model_v1 once loaded (dlib is untyped)
 
     @classmethod
     def availability(cls, capability: Capability | None = None) -> tuple[bool, str]:

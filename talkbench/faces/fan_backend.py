@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -77,8 +77,8 @@ class FanBackend(FaceBackend):
             "detect": Path(detector_model) if detector_model else None,
             "landmarks": Path(landmarks_model) if landmarks_model else None,
         }
-        self._detector = None
-        self._net = None
+        self._detector: Any = None  # face-alignment's SFDDetector once loaded (untyped)
+        self._net: Any = None  # the FAN network, loaded on first use
         self._weights: list[str] = []
 
     @classmethod

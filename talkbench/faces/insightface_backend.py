@@ -153,6 +153,7 @@ class InsightFaceBackend(FaceBackend):
         rows, crops = [], []
         for i, img in enumerate(images):
             lm = landmarks[i] if landmarks is not None else None
+            kps: np.ndarray | None
             if lm is not None:
                 kps = five_points(lm)
             else:

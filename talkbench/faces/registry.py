@@ -14,7 +14,7 @@ _MODULES = {
     "dlib": "talkbench.faces.dlib_backend",
 }
 # `auto` preference per capability, strongest / paper-faithful first.
-PREFERENCE: dict[str, tuple[str, ...]] = {
+PREFERENCE: dict[Capability, tuple[str, ...]] = {
     "landmarks": ("fan", "dlib"),
     "embed": ("insightface", "dlib"),
     "detect": ("insightface", "fan", "dlib"),

@@ -168,16 +168,16 @@ def register(run: Path, seed: int = 0) -> Registry:
             _inside(gen, r["fake_path"], where), _inside(gen, r["real_path"], where))
 
     clips, skipped = [], []
-    for (setting, identity, video), frames in sorted(grouped.items()):
+    for (setting_name, identity, video), frames in sorted(grouped.items()):
         if len(frames) < MIN_FRAMES:
-            skipped.append(f"{setting}/{identity}/{video}: {len(frames)} frame(s), needs {MIN_FRAMES}")
+            skipped.append(f"{setting_name}/{identity}/{video}: {len(frames)} frame(s), needs {MIN_FRAMES}")
             continue
-        clips.append(Clip(setting, identity, video,
+        clips.append(Clip(setting_name, identity, video,
                           [(f, new_id(fake), new_id(real)) for f, (fake, real) in sorted(frames.items())]))
     if not clips:
         raise TalkbenchError(f"no clip in {gen / 'frames.csv'} has the {MIN_FRAMES} self-reenacted frames a trial needs")
 
-    attention = []
+    attention: list[AttentionImage] = []
     meta = provenance(generator="talkbench.study.attention", config_fingerprint=fp,
                       corruption="tiles shuffled, colours inverted, gaussian noise sigma 60")
     first_clip: dict[tuple[str, str], tuple[Clip, dict[int, tuple[Path, Path]]]] = {}
