@@ -2,8 +2,9 @@
 accuracy, with stratified bootstrap confidence intervals.
 
 Labels: 1 = fake (the positive class), 0 = real. Scores: higher = more likely fake.
-Own implementation (checked against scikit-learn in the tests) because the bootstrap needs
-AUC for a thousand resamples at once, which a rank formula does in one vectorised call.
+Curves, AUC and AP come from scikit-learn; EER interpolates between its ROC points. The
+stratified bootstrap is scipy's, with the AUC of all resamples from ranks in one call; the
+bootstrap over videos stays here (scipy resamples observations, not groups of them).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy.stats import rankdata
+from scipy.stats import bootstrap, rankdata
+from sklearn import metrics as skm
 
 from talkbench.errors import TalkbenchError
 
@@ -43,38 +45,26 @@ def roc_curve(labels: np.ndarray, scores: np.ndarray) -> Curve:
     """ROC with one point per distinct score (ties form one step), starting at (0, 0)
     with threshold +inf, like ``sklearn.metrics.roc_curve(drop_intermediate=False)``."""
     y, s = _check(labels, scores)
-    order = np.argsort(-s, kind="mergesort")
-    s, y = s[order], y[order]
-    last = np.r_[np.flatnonzero(np.diff(s)), y.size - 1]  # last index of each distinct score
-    tps = np.cumsum(y)[last]
-    fps = (last + 1) - tps
-    fpr = np.r_[0.0, fps / fps[-1]]
-    tpr = np.r_[0.0, tps / tps[-1]]
-    return Curve(fpr, tpr, np.r_[np.inf, s[last]])
+    fpr, tpr, thresholds = skm.roc_curve(y, s, drop_intermediate=False)
+    return Curve(fpr, tpr, thresholds)
 
 
 def pr_curve(labels: np.ndarray, scores: np.ndarray) -> Curve:
-    """Precision-recall points by decreasing threshold (recall increasing)."""
+    """Precision-recall points by decreasing threshold (recall increasing), one per distinct
+    score: scikit-learn's curve reversed, without its closing (recall 0, precision 1) point."""
     y, s = _check(labels, scores)
-    order = np.argsort(-s, kind="mergesort")
-    s, y = s[order], y[order]
-    last = np.r_[np.flatnonzero(np.diff(s)), y.size - 1]
-    tps = np.cumsum(y)[last]
-    precision = tps / (last + 1)
-    recall = tps / tps[-1]
-    return Curve(recall, precision, s[last])
+    precision, recall, thresholds = skm.precision_recall_curve(y, s, drop_intermediate=False)
+    return Curve(recall[-2::-1], precision[-2::-1], thresholds[::-1])
 
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """Area under the ROC curve (ties count one half)."""
-    c = roc_curve(labels, scores)
-    return float(np.trapezoid(c.y, c.x))
+    return float(skm.roc_auc_score(*_check(labels, scores)))
 
 
 def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
-    """AP = Σ (R_n − R_{n−1}) P_n over thresholds (no interpolation), as scikit-learn."""
-    c = pr_curve(labels, scores)
-    return float(np.sum(np.diff(np.r_[0.0, c.x]) * c.y))
+    """AP = Σ (R_n − R_{n−1}) P_n over thresholds (no interpolation)."""
+    return float(skm.average_precision_score(*_check(labels, scores)))
 
 
 def eer(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -107,19 +97,24 @@ def accuracy(labels: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> t
 def bootstrap_auc(labels: np.ndarray, scores: np.ndarray, n_boot: int = 1000, seed: int = 0,
                   alpha: float = 0.05) -> tuple[float, float]:
     """Percentile (1−alpha) CI of the AUC from stratified resamples (each class resampled
-    with replacement at its own size), computed for all resamples at once from ranks."""
+    with replacement at its own size: scipy's bootstrap of two independent samples), the
+    AUC of all resamples at once from ranks."""
     y, s = _check(labels, scores)
     if n_boot <= 0:
         return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    pos, neg = s[y == 1], s[y == 0]
-    bp = pos[rng.integers(0, pos.size, (n_boot, pos.size))]
-    bn = neg[rng.integers(0, neg.size, (n_boot, neg.size))]
-    ranks = rankdata(np.concatenate([bp, bn], axis=1), axis=1)  # average ranks handle ties
-    r1 = ranks[:, :pos.size].sum(axis=1)
-    aucs = (r1 - pos.size * (pos.size + 1) / 2) / (pos.size * neg.size)
-    lo, hi = np.quantile(aucs, [alpha / 2, 1 - alpha / 2])
-    return float(lo), float(hi)
+    # scipy wants two observations per sample: a class of one resamples to itself, and two
+    # copies of it have the same AUC against any resample of the other class.
+    pos, neg = (x if x.size > 1 else np.repeat(x, 2) for x in (s[y == 1], s[y == 0]))
+    res = bootstrap((pos, neg), _rank_auc, n_resamples=n_boot, confidence_level=1 - alpha,
+                    vectorized=True, paired=False, method="percentile", random_state=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def _rank_auc(pos: np.ndarray, neg: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Mann-Whitney AUC along ``axis`` (average ranks: ties count one half)."""
+    n_pos, n_neg = pos.shape[axis], neg.shape[axis]
+    r1 = np.take(rankdata(np.concatenate([pos, neg], axis=axis), axis=axis), range(n_pos), axis=axis).sum(axis=axis)
+    return (r1 - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
 def grouped_bootstrap_auc(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray, n_boot: int = 1000,

@@ -15,6 +15,7 @@ import math
 from typing import Sequence
 
 import numpy as np
+from scipy.stats import binomtest
 
 from talkbench.faces import FaceBackend
 from talkbench.metrics.base import Image, Metric, MetricResult, check_pairs, mean_ci, resize_to
@@ -36,12 +37,10 @@ def akd(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.linalg.norm(np.asarray(pred, np.float64) - np.asarray(target, np.float64), axis=-1).mean(axis=1)
 
 
-def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95 % Wilson score interval of a proportion k/n."""
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+def wilson_interval(k: int, n: int) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion k/n (scipy's binomtest)."""
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 class LandmarkError(FaceBackedMetric, Metric):

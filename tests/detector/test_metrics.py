@@ -68,3 +68,21 @@ def test_binary_metrics_keys_and_bad_input():
         M.auc([0, 1], [0.2, np.nan])
     with pytest.raises(TalkbenchError):
         M.auc([0, 2], [0.2, 0.3])
+
+
+def test_pr_curve_points_and_ap_from_them():
+    y = np.array([0, 1, 1, 0, 1, 0, 0, 1])
+    s = np.array([0.1, 0.9, 0.4, 0.4, 0.8, 0.2, 0.7, 0.4])  # a tie of two fakes and a real at 0.4
+    c = M.pr_curve(y, s)
+    np.testing.assert_allclose(c.thresholds, [0.9, 0.8, 0.7, 0.4, 0.2, 0.1])  # one point per distinct score
+    np.testing.assert_allclose(c.x, [0.25, 0.5, 0.5, 1.0, 1.0, 1.0])  # recall, increasing
+    np.testing.assert_allclose(c.y, [1.0, 1.0, 2 / 3, 4 / 6, 4 / 7, 4 / 8])
+    assert M.average_precision(y, s) == pytest.approx(np.sum(np.diff(np.r_[0.0, c.x]) * c.y), abs=1e-12)
+
+
+def test_bootstrap_with_one_fake_resamples_only_the_reals():
+    y = np.array([0, 0, 0, 0, 1])
+    s = np.array([0.1, 0.2, 0.6, 0.8, 0.5])
+    lo, hi = M.bootstrap_auc(y, s, n_boot=2000, seed=1)
+    # AUC = share of resampled reals below 0.5: a binomial(4, 1/2) / 4, so the 95 % range is [0, 1]
+    assert (lo, hi) == (0.0, 1.0)
