@@ -4,6 +4,7 @@ boxes are x1, y1, x2, y2 in pixels; landmarks are 68×2 (x, y) in pixels."""
 from __future__ import annotations
 
 import abc
+import importlib
 import dataclasses
 from typing import ClassVar, Literal, Sequence
 
@@ -36,12 +37,26 @@ class FaceBackend(abc.ABC):
     name: ClassVar[str]
     capabilities: ClassVar[tuple[Capability, ...]]
     embedding_dim: ClassVar[int | None] = None
+    requires: ClassVar[tuple[str, ...]] = ()  # modules it imports (checked by availability)
+    install_hint: ClassVar[str] = ""  # how to install them
+
+    @classmethod
+    def availability(cls, capability: Capability | None = None) -> tuple[bool, str]:
+        """(usable here?, reason): imports succeed, the backend does ``capability`` and the
+        weights it needs (all capabilities' when None) are present."""
+        try:
+            for module in cls.requires:
+                importlib.import_module(module)
+        except ImportError as exc:
+            return False, f"{'/'.join(cls.requires)} not installed ({exc}); {cls.install_hint}"
+        if capability is not None and capability not in cls.capabilities:
+            return False, f"'{cls.name}' does not do '{capability}'"
+        return cls.weights_availability(capability)
 
     @classmethod
     @abc.abstractmethod
-    def availability(cls, capability: Capability | None = None) -> tuple[bool, str]:
-        """(usable here?, reason): imports succeed and the weights that ``capability`` (all
-        capabilities when None) needs are present."""
+    def weights_availability(cls, capability: Capability | None) -> tuple[bool, str]:
+        """(present?, reason) for the weights ``capability`` needs (all capabilities' when None)."""
 
     @abc.abstractmethod
     def weights_used(self) -> list[str]:

@@ -39,12 +39,11 @@ class DlibBackend(FaceBackend):
         self._predictor = dlib.shape_predictor(str(resolve("dlib-landmarks68").paths[0]))
         self._recogniser: Any = None  # dlib.face_recognition_model_v1 once loaded (dlib is untyped)
 
+    requires = ("dlib",)
+    install_hint = "pip install dlib-bin"
+
     @classmethod
-    def availability(cls, capability: Capability | None = None) -> tuple[bool, str]:
-        try:
-            import dlib  # noqa: F401
-        except ImportError as exc:
-            return False, f"dlib is not installed ({exc}); pip install dlib-bin"
+    def weights_availability(cls, capability: Capability | None) -> tuple[bool, str]:
         res = locate("dlib-landmarks68")
         if res.status != "present":
             return False, f"{res.status}: pip install face_recognition_models"

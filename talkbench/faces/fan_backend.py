@@ -81,14 +81,11 @@ class FanBackend(FaceBackend):
         self._net: Any = None  # the FAN network, loaded on first use
         self._weights: list[str] = []
 
+    requires = ("face_alignment",)
+    install_hint = "pip install face-alignment"
+
     @classmethod
-    def availability(cls, capability: Capability | None = None) -> tuple[bool, str]:
-        try:
-            import face_alignment  # noqa: F401
-        except ImportError as exc:
-            return False, f"face-alignment is not installed ({exc}); pip install face-alignment"
-        if capability is not None and capability not in cls.capabilities:
-            return False, f"'fan' does not do '{capability}'"
+    def weights_availability(cls, capability: Capability | None) -> tuple[bool, str]:
         needed = [_ASSETS[c] for c in ((capability,) if capability else cls.capabilities)]
         for name in needed:
             res = locate(name)

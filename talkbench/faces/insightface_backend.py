@@ -76,15 +76,11 @@ class InsightFaceBackend(FaceBackend):
         self._models: dict[str, object] = {}
         self._weights: list[str] = []
 
+    requires = ("insightface", "onnxruntime")
+    install_hint = "pip install insightface onnxruntime"
+
     @classmethod
-    def availability(cls, capability: Capability | None = None) -> tuple[bool, str]:
-        try:
-            import insightface  # noqa: F401
-            import onnxruntime  # noqa: F401
-        except ImportError as exc:
-            return False, f"insightface/onnxruntime not installed ({exc}); pip install insightface onnxruntime"
-        if capability is not None and capability not in cls.capabilities:
-            return False, f"'insightface' does not do '{capability}'"
+    def weights_availability(cls, capability: Capability | None) -> tuple[bool, str]:
         # Embedding an image without given landmarks detects first, so it needs both models.
         roles = ("detect",) if capability == "detect" else ("detect", "embed")
         found = []
