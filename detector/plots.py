@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 
 from talkbench.detector.metrics import Curve  # noqa: E402
 from talkbench.files import atomic_path  # noqa: E402
+from talkbench.plotting import auc_heatmap, roc_frame, robustness_frame  # noqa: E402
 
 
 def _save(fig, path: Path) -> Path:
@@ -27,8 +28,8 @@ def plot_curves(roc: Curve, pr: Curve, title: str, path: Path, auc: float, ap: f
     """ROC (left) and precision-recall (right) of one detector on one test set."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.6))
     a.plot(roc.x, roc.y, lw=1.5, label=f"AUC {auc:.3f}")
-    a.plot([0, 1], [0, 1], "k:", lw=0.8)
-    a.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC", xlim=(0, 1), ylim=(0, 1.01))
+    roc_frame(a)
+    a.set(xlim=(0, 1), ylim=(0, 1.01))
     b.step(np.r_[0, pr.x], np.r_[pr.y[0], pr.y], where="pre", lw=1.5, label=f"AP {ap:.3f}")
     b.set(xlabel="recall (fakes found)", ylabel="precision", title="precision-recall", xlim=(0, 1), ylim=(0, 1.01))
     for ax in (a, b):
@@ -48,12 +49,8 @@ def plot_robustness(table: pd.DataFrame, path: Path) -> Path:
         for (det, train), g in part.groupby(["detector", "train_setting"], sort=False):
             g = g.sort_values("level")
             ax.plot(g.level, g.auc, marker="o", label=f"{det} ({train})")
-        ax.axhline(0.5, color="k", ls=":", lw=0.8)
-        ax.set(title=kind, xlabel={"jpeg": "JPEG quality", "blur": "blur σ (px)", "downscale": "scale factor",
-                                   "noise": "noise σ (/255)"}.get(kind, "level"), ylabel="AUC", ylim=(0.3, 1.02))
-        if kind == "jpeg":
-            ax.invert_xaxis()
-        ax.grid(alpha=0.3)
+        robustness_frame(ax, kind)
+        ax.set(ylim=(0.3, 1.02))
     axes[0][0].legend(fontsize=7, loc="lower left")
     return _save(fig, path)
 
@@ -61,12 +58,7 @@ def plot_robustness(table: pd.DataFrame, path: Path) -> Path:
 def plot_heatmap(matrix: pd.DataFrame, title: str, path: Path) -> Path:
     """Train setting (rows) × test setting (columns) AUC matrix with the values written in."""
     fig, ax = plt.subplots(figsize=(1.1 * matrix.shape[1] + 2, 0.8 * matrix.shape[0] + 1.5))
-    im = ax.imshow(matrix.to_numpy(dtype=float), vmin=0.5, vmax=1.0, cmap="viridis")
-    ax.set_xticks(range(matrix.shape[1]), matrix.columns, rotation=45, ha="right")
-    ax.set_yticks(range(matrix.shape[0]), matrix.index)
-    ax.set(xlabel="test setting", ylabel="train setting", title=title)
-    for (i, j), v in np.ndenumerate(matrix.to_numpy(dtype=float)):
-        if np.isfinite(v):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", color="w" if v < 0.8 else "k", fontsize=8)
-    fig.colorbar(im, ax=ax, label="AUC")
+    auc_heatmap(ax, matrix.to_numpy(dtype=float), [str(r) for r in matrix.index], [str(c) for c in matrix.columns],
+                "test setting", "train setting")
+    ax.set_title(title)
     return _save(fig, path)

@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from talkbench.plotting import auc_heatmap, roc_frame, robustness_frame  # noqa: E402
 from talkbench.reports.results import RunResults, split_setting  # noqa: E402
 from talkbench.reports.tables import TABLE1_METRICS, LOWER_IS_BETTER, cross_setting, detectors, table1  # noqa: E402
 
@@ -207,10 +208,7 @@ def roc_curves(run: RunResults) -> "plt.Figure | None":
                 continue
             color, ls = _setting_style(te, [t for _, t in run.settings])
             ax.plot(df["fpr"], df["tpr"], color=color, ls=ls, label=te)
-        ax.plot([0, 1], [0, 1], color="#999", lw=0.8, ls=":")
-        ax.set_xlabel("false positive rate")
-        ax.set_ylabel("true positive rate")
-        ax.set_title(f"ROC — {det}")
+        roc_frame(ax, f"ROC — {det}")
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -226,17 +224,7 @@ def cross_heatmap(run: RunResults, detector: str) -> "plt.Figure | None":
                   for r in table.rows], dtype=float)
     n = len(table.rows)
     fig, ax = plt.subplots(figsize=(1.0 * n + 2.4, 0.8 * n + 1.6))
-    im = ax.imshow(m, vmin=0.5, vmax=1.0, cmap="viridis")
-    ax.set_xticks(range(n), table.columns, rotation=45, ha="right")
-    ax.set_yticks(range(n), table.rows)
-    ax.set_xlabel("tested on")
-    ax.set_ylabel("trained on")
-    for i in range(n):
-        for j in range(n):
-            if not np.isnan(m[i, j]):
-                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
-                        color="white" if m[i, j] < 0.8 else "black")
-    fig.colorbar(im, ax=ax, label="AUC")
+    auc_heatmap(ax, m, table.rows, table.columns, "tested on", "trained on")
     ax.set_title(f"Cross-setting AUC — {detector}")
     fig.tight_layout()
     return fig
@@ -257,11 +245,7 @@ def robustness_curves(run: RunResults, detector: str) -> "plt.Figure | None":
             color, ls = _setting_style(setting, [t for _, t in run.settings])
             ax.plot(g["level"].astype(float), g["auc"].astype(float), marker="o", ms=3, color=color, ls=ls,
                     label=setting)
-        ax.axhline(0.5, color="#999", lw=0.8, ls=":")
-        ax.set_title(fam)
-        ax.set_xlabel("strength")
-        ax.set_ylabel("AUC")
-        ax.grid(alpha=0.3)
+        robustness_frame(ax, fam)
         ax.legend(fontsize=6)
     fig.suptitle(f"Robustness — {detector}")
     fig.tight_layout()
