@@ -6,7 +6,7 @@ measured side by side on the same machine:
 - a resumed run's skip check, the input fingerprint of a dataset folder, vs a bare
   ``os.scandir`` + ``stat`` walk of the same folder (the file-system floor).
 
-Usage: ``python -m talkbench.benchmarks.perf_reports RUN`` (any finished run directory).
+Usage: ``python -m talkbench.benchmarks.perf.reports RUN`` (any finished run directory).
 """
 
 from __future__ import annotations

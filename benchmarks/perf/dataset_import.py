@@ -4,7 +4,7 @@ frames, face detection + landmarks, one crop per video, PNG writes, markers) vs 
 face backend (``largest_faces`` + ``landmarks``) on the same already-decoded frames — the
 part no importer can avoid. The ratio is the import's overhead (decode, crop, write).
 
-    python -m talkbench.benchmarks.perf_import VIDEOS_DIR [--videos 4] [--frames 16] [--repeats 3]
+    python -m talkbench.benchmarks.perf.dataset_import VIDEOS_DIR [--videos 4] [--frames 16] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import cv2
 
-from talkbench.benchmarks.perf_detector import _interleaved, _line
+from talkbench.benchmarks.perf.detector import _interleaved, _line
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(files) < 3:  # one identity per video; the import splits identities train/val/test
         raise SystemExit(f"need at least 3 videos in {args.videos}")
     cfg = ImportConfig(frames=args.frames, backend="dlib")
-    work = Path(tempfile.mkdtemp(prefix="perf_import_"))
+    work = Path(tempfile.mkdtemp(prefix="perf-import-"))
     for i, f in enumerate(files):  # a `folders` layout of links: half real, half "fake"
         cls = work / "src" / ("real" if i % 2 == 0 else "fake")
         cls.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@
 - the training loader (`MetaEpisodes` through a torch DataLoader, 0 and 2 workers) vs raw
   `np.load` (memory-mapped) of the same frames.
 
-    python -m talkbench.benchmarks.perf_data [--quick]
+    python -m talkbench.benchmarks.perf.data [--quick]
 """
 
 from __future__ import annotations

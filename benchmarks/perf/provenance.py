@@ -8,7 +8,7 @@ manifest + watermark (exported files), as ratios to the anchor; and the reading 
 (talkbench.provenance_cli.inspect). Repetitions are interleaved, so load on a shared CPU
 hits all alike.
 
-    python -m talkbench.benchmarks.perf_provenance [--reps 40]
+    python -m talkbench.benchmarks.perf.provenance [--reps 40]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def measure(size: int, reps: int, folder: Path) -> dict[str, float]:
     y, x = np.mgrid[0:size, 0:size] / size
     img = np.clip(np.stack([128 + 80 * np.sin(5 * x + c) * np.cos(3 * y) for c in range(3)], -1)
                   + rng.normal(0, 10, (size, size, 3)), 0, 255).astype(np.uint8)
-    meta = provenance("talkbench.benchmarks.perf_provenance", "0" * 16, setting="FT_T8", mode="FT", T=8)
+    meta = provenance("talkbench.benchmarks.perf.provenance", "0" * 16, setting="FT_T8", mode="FT", T=8)
     ways = {"anchor": lambda p: _anchor(p, img, meta),
             "manifest": lambda p: write_png(p, img, meta, watermark=False),
             "manifest+mark": lambda p: write_png(p, img, meta),

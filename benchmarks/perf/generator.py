@@ -7,7 +7,7 @@
 - few-shot FT time for T = 1, 8, 32 (per step, and for the default 40-epoch schedule);
 - generation frames/s of a few-shot model.
 
-    python -m talkbench.benchmarks.perf_generator [--sizes 64,128] [--batch 4] [--threads N]
+    python -m talkbench.benchmarks.perf.generator [--sizes 64,128] [--batch 4] [--threads N]
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ on the same disk, the machine's limit for a click that is saved before the reply
 is the share of that limit the app reaches; image serving (re-encoded once, then cached) is
 reported beside a bare Flask route returning the same bytes.
 
-    python -m talkbench.benchmarks.perf_study [--clicks 400]
+    python -m talkbench.benchmarks.perf.study [--clicks 400]
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@
   blurred and on near-identical (±1) pairs, 1 thread each;
 - landmark (NME) and CSIM throughput with dlib vs the bare dlib calls.
 
-Run: ``python -m talkbench.benchmarks.perf_metrics [--n 50] [--size 128] [--ssim-sizes 64 128 256]``.
+Run: ``python -m talkbench.benchmarks.perf.metrics [--images DIR] [--n 50] [--size 128] [--ssim-sizes 64 128 256]``.
+The photos come from ``--images`` (default ``$TALKBENCH_SHARED/data/images``); without them
+FID and SSIM use noise images and the face benchmarks are skipped.
 """
 
 from __future__ import annotations
@@ -26,15 +28,19 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
-SHARED_IMAGES = Path(os.environ.get("TALKBENCH_SHARED", Path(__file__).resolve().parents[1].parent / "shared")) \
-    / "data" / "images"
 
 
-def sample_images(n: int, size: int, seed: int = 0) -> list[np.ndarray]:
-    """Random square crops of the shared photos (random noise images where they are absent)."""
+def default_images() -> Path | None:
+    """The shared test photos, where ``$TALKBENCH_SHARED`` says the shared assets are."""
+    shared = os.environ.get("TALKBENCH_SHARED")
+    return Path(shared) / "data" / "images" if shared else None
+
+
+def sample_images(n: int, size: int, photos_dir: Path | None, seed: int = 0) -> list[np.ndarray]:
+    """Random square crops of the photos in ``photos_dir`` (random noise images without them)."""
     rng = np.random.default_rng(seed)
-    photos = [np.asarray(Image.open(p).convert("RGB")) for p in sorted(SHARED_IMAGES.glob("*"))] \
-        if SHARED_IMAGES.is_dir() else []
+    photos = [np.asarray(Image.open(p).convert("RGB")) for p in sorted(photos_dir.glob("*"))] \
+        if photos_dir is not None else []
     out = []
     for k in range(n):
         if not photos:
@@ -56,13 +62,13 @@ def _run(cmd: list[str], env: dict) -> tuple[float, str]:
     return wall, proc.stdout
 
 
-def bench_fid(n: int, size: int) -> None:
+def bench_fid(n: int, size: int, photos_dir: Path | None) -> None:
     from talkbench.errors import WeightsMissing
     from talkbench.weights import resolve
 
     with tempfile.TemporaryDirectory() as tmp_:
         tmp = Path(tmp_)
-        real = sample_images(n, size, seed=0)
+        real = sample_images(n, size, photos_dir, seed=0)
         for sub, images in (("real", real), ("fake", [np.asarray(Image.fromarray(im).filter(ImageFilter.GaussianBlur(2)))
                                                       for im in real])):
             (tmp / sub).mkdir()
@@ -82,7 +88,7 @@ def bench_fid(n: int, size: int) -> None:
             torch.save(random_fid_state_dict(seed=0), ckpt)
             weights = "random"
         env = dict(os.environ, TORCH_HOME=str(tmp / "torch"), TALKBENCH_CACHE=str(tmp / "cache"))
-        ours_cmd = [sys.executable, "-m", "talkbench.benchmarks.perf_metrics", "--child-fid", str(tmp / "real"),
+        ours_cmd = [sys.executable, "-m", "talkbench.benchmarks.perf.metrics", "--child-fid", str(tmp / "real"),
                     str(tmp / "fake"), str(ckpt)]
         ref_cmd = [sys.executable, "-m", "pytorch_fid", "--device", "cpu", str(tmp / "real"), str(tmp / "fake")]
         t_ref, out_ref = _run(ref_cmd, env)
@@ -117,13 +123,13 @@ def child_fid(real: str, fake: str, ckpt: str, use_cache: bool, only_real: bool)
     print(compute_metrics(real, fake, ["fid"], pairs="none", inception=extractor)[0].value)
 
 
-def bench_ssim(n: int, size: int, batch: int = 20) -> None:
+def bench_ssim(n: int, size: int, photos_dir: Path | None, batch: int = 20) -> None:
     import cv2
     from skimage.metrics import structural_similarity
 
     from talkbench.metrics.ssim import ssim_batch
 
-    real = np.stack(sample_images(n, size, seed=1))
+    real = np.stack(sample_images(n, size, photos_dir, seed=1))
     blurred = np.stack([np.asarray(Image.fromarray(im).filter(ImageFilter.GaussianBlur(1))) for im in real])
     near = np.clip(real.astype(np.int16) + np.random.default_rng(2).integers(-1, 2, real.shape), 0, 255).astype(np.uint8)
     threads, cv_threads = torch.get_num_threads(), cv2.getNumThreads()
@@ -149,16 +155,16 @@ def bench_ssim(n: int, size: int, batch: int = 20) -> None:
     cv2.setNumThreads(cv_threads)
 
 
-def bench_faces(n: int) -> None:
+def bench_faces(n: int, photos_dir: Path | None) -> None:
     from talkbench.faces import create_backend
     from talkbench.metrics.csim import CSIM
     from talkbench.metrics.landmarks import LandmarkError
 
-    if not SHARED_IMAGES.is_dir():
-        print("faces: ../shared/data/images absent; skipped")
+    if photos_dir is None:
+        print("faces: no photos (give --images DIR or set TALKBENCH_SHARED); skipped")
         return
     faces = []
-    for p in sorted(SHARED_IMAGES.glob("*")):
+    for p in sorted(photos_dir.glob("*")):
         photo = Image.open(p).convert("RGB")
         photo.thumbnail((256, 256))
         faces.append(np.asarray(photo))
@@ -188,6 +194,8 @@ def bench_faces(n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=Path, default=default_images(),
+                        help="folder of face photos (default: $TALKBENCH_SHARED/data/images)")
     parser.add_argument("--n", type=int, default=50, help="images per set for FID (default 50)")
     parser.add_argument("--size", type=int, default=128, help="image size in px (default 128)")
     parser.add_argument("--ssim-pairs", type=int, default=200)
@@ -202,11 +210,14 @@ def main() -> None:
         real, fake, ckpt = args.child_fid
         child_fid(real, fake, ckpt, use_cache=not args.no_cache, only_real=args.only_real)
         return
+    photos = args.images
+    if photos is not None and not photos.is_dir():
+        parser.error(f"--images {photos}: not a folder (set TALKBENCH_SHARED or give a folder of photos)")
     for size in args.ssim_sizes:
-        bench_ssim(args.ssim_pairs, size)
-    bench_faces(args.face_images)
+        bench_ssim(args.ssim_pairs, size, photos)
+    bench_faces(args.face_images, photos)
     if not args.skip_fid:
-        bench_fid(args.n, args.size)
+        bench_fid(args.n, args.size, photos)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@
    bare forward/backward/AdamW step on the same tensors;
 3. spectral baseline: features/s vs the raw batched numpy FFT of the same images.
 
-    python -m talkbench.benchmarks.perf_detector [--detector resnet10t_64] [--threads 1] [--video clip.mp4]
+    python -m talkbench.benchmarks.perf.detector [--detector resnet10t_64] [--threads 1] [--video clip.mp4]
 """
 
 from __future__ import annotations
