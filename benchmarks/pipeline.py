@@ -222,9 +222,9 @@ def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
 
 REALISM_COLUMNS = ["setting", "mode", "T", "kind", "metric", "backend", "value", "ci_low", "ci_high", "n", "n_failed",
                    "status", "reason", "higher_is_better", "n_people", "std", "n_real", "n_fake", "note"]
-SET_METRICS = ("fid", "fid-inf", "kid", "ifd", "ifd-inf", "ikid")  # distribution distances: one value per set of frames
 EXTRAPOLATED = {"fid": "fid-inf", "ifd": "ifd-inf"}  # reported beside each other (FID∞: Chong & Forsyth 2020)
-PAIRED_METRICS = ("ssim", "psnr", "l1", "lpips", "lpips-vgg", "landmarks")  # need the ground-truth frame
+# Which metrics are set distances (one value per set of frames) and which need the ground-truth
+# frame: the metrics registry says (MetricSpec.set_metric / .needs_pairs, from the classes).
 
 
 def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, list, dict]:
@@ -251,17 +251,19 @@ def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, li
     builders = {"ssim": SSIM, "psnr": PSNR, "l1": L1, "lpips": lambda: LPIPS("alex"), "lpips-vgg": lambda: LPIPS("vgg"),
                 "csim": lambda: CSIM(face("embed"), paired=kind == "self"),
                 "landmarks": lambda: LandmarkError(face("landmarks"))}
+    set_metrics = {n for n, spec in api.REGISTRY.items() if spec.set_metric}
     built, unavailable = [], []
     for name in names:
-        if name in SET_METRICS or (kind == "cross" and name in PAIRED_METRICS):
+        spec = api.REGISTRY.get(name)
+        if spec is not None and (spec.set_metric or (kind == "cross" and spec.needs_pairs)):
             continue
         if name not in builders:
             raise TalkbenchError(f"metrics.names: unknown metric '{name}'; known: "
-                                 f"{', '.join(sorted(set(builders) | set(SET_METRICS)))}")
+                                 f"{', '.join(sorted(set(builders) | set_metrics))}")
         try:
             built.append(builders[name]())
         except (TalkbenchError, ImportError) as exc:
-            spec = api.REGISTRY[name]
+            spec = api.REGISTRY[name]  # every builder's name is registered
             unavailable.append(MetricResult.unavailable(spec.fallback_name(backend), str(exc), spec.higher_is_better))
     return built, unavailable, faces
 
@@ -328,7 +330,7 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     # FID is biased by the sample size: every setting's FID/IFD at the same n per set.
     common_n = min(min(len(part), len(_real_paths(part, truth, setting, kind)))
                    for (setting, kind), part in groups) if groups else None
-    wanted = [n for n in names if n in SET_METRICS]
+    wanted = [n for n in names if n in api.REGISTRY and api.REGISTRY[n].set_metric]
     wanted += [EXTRAPOLATED[n] for n in wanted if n in EXTRAPOLATED and EXTRAPOLATED[n] not in wanted]
     for (setting, kind), part in ctx.progress(groups, total=len(groups), desc="metrics per setting"):
         mode, t = str(part["mode"].iloc[0]), int(part["T"].iloc[0])

@@ -42,28 +42,42 @@ class _Context:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A metric users pick by name: how to build it, and its name when it cannot be built."""
+    """A metric users pick by name: its class (the source of its direction, pairing and
+    bounds), how to build it, and its name when it cannot be built."""
 
+    cls: type[Metric]
     build: Callable[[_Context], Metric]
     fallback_name: Callable[[str], str]
-    higher_is_better: bool
-    needs_pairs: bool = False
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.cls.higher_is_better
+
+    @property
+    def needs_pairs(self) -> bool:
+        """Compares fake[i] with real[i] only (CSIM, paired per instance, also runs unpaired)."""
+        return bool(getattr(self.cls, "paired", False))
+
+    @property
+    def set_metric(self) -> bool:
+        """A distance between the two sets' feature distributions: one value per set."""
+        return issubclass(self.cls, FeatureDistanceMetric)
 
 
 REGISTRY: dict[str, MetricSpec] = {
-    "fid": MetricSpec(lambda c: FID(c.inception(), c.common_n), lambda b: "FID", False),
-    "fid-inf": MetricSpec(lambda c: FIDInfinity(c.inception()), lambda b: "FID∞", False),
-    "kid": MetricSpec(lambda c: KID(c.inception()), lambda b: "KID", False),
-    "ifd": MetricSpec(lambda c: IdentityFD(c.faces("embed"), c.common_n), lambda b: f"IFD-{EMBEDDING_NAMES.get(b, b)}", False),
-    "ifd-inf": MetricSpec(lambda c: IdentityFDInfinity(c.faces("embed")), lambda b: f"IFD∞-{EMBEDDING_NAMES.get(b, b)}", False),
-    "ikid": MetricSpec(lambda c: IdentityKID(c.faces("embed")), lambda b: f"IKID-{EMBEDDING_NAMES.get(b, b)}", False),
-    "csim": MetricSpec(lambda c: CSIM(c.faces("embed"), paired=c.paired), lambda b: f"CSIM-{EMBEDDING_NAMES.get(b, b)}", True),
-    "ssim": MetricSpec(lambda c: SSIM(), lambda b: "SSIM", True, True),
-    "psnr": MetricSpec(lambda c: PSNR(), lambda b: "PSNR", True, True),
-    "l1": MetricSpec(lambda c: L1(), lambda b: "L1", False, True),
-    "lpips": MetricSpec(lambda c: LPIPS("alex", c.lpips_trunk), lambda b: "LPIPS", False, True),
-    "lpips-vgg": MetricSpec(lambda c: LPIPS("vgg", c.lpips_trunk), lambda b: "LPIPS-vgg", False, True),
-    "landmarks": MetricSpec(lambda c: LandmarkError(c.faces("landmarks")), lambda b: f"NME-{b}", False, True),
+    "fid": MetricSpec(FID, lambda c: FID(c.inception(), c.common_n), lambda b: "FID"),
+    "fid-inf": MetricSpec(FIDInfinity, lambda c: FIDInfinity(c.inception()), lambda b: "FID∞"),
+    "kid": MetricSpec(KID, lambda c: KID(c.inception()), lambda b: "KID"),
+    "ifd": MetricSpec(IdentityFD, lambda c: IdentityFD(c.faces("embed"), c.common_n), lambda b: f"IFD-{EMBEDDING_NAMES.get(b, b)}"),
+    "ifd-inf": MetricSpec(IdentityFDInfinity, lambda c: IdentityFDInfinity(c.faces("embed")), lambda b: f"IFD∞-{EMBEDDING_NAMES.get(b, b)}"),
+    "ikid": MetricSpec(IdentityKID, lambda c: IdentityKID(c.faces("embed")), lambda b: f"IKID-{EMBEDDING_NAMES.get(b, b)}"),
+    "csim": MetricSpec(CSIM, lambda c: CSIM(c.faces("embed"), paired=c.paired), lambda b: f"CSIM-{EMBEDDING_NAMES.get(b, b)}"),
+    "ssim": MetricSpec(SSIM, lambda c: SSIM(), lambda b: "SSIM"),
+    "psnr": MetricSpec(PSNR, lambda c: PSNR(), lambda b: "PSNR"),
+    "l1": MetricSpec(L1, lambda c: L1(), lambda b: "L1"),
+    "lpips": MetricSpec(LPIPS, lambda c: LPIPS("alex", c.lpips_trunk), lambda b: "LPIPS"),
+    "lpips-vgg": MetricSpec(LPIPS, lambda c: LPIPS("vgg", c.lpips_trunk), lambda b: "LPIPS-vgg"),
+    "landmarks": MetricSpec(LandmarkError, lambda c: LandmarkError(c.faces("landmarks")), lambda b: f"NME-{b}"),
 }
 DEFAULT_PAIRED = ("fid", "fid-inf", "kid", "ssim", "psnr", "l1", "lpips", "csim", "landmarks", "ifd", "ifd-inf", "ikid")
 DEFAULT_UNPAIRED = ("fid", "fid-inf", "kid", "csim", "ifd", "ifd-inf", "ikid")
