@@ -38,6 +38,7 @@ from talkbench.benchmarks.runner import require, result_of
 from talkbench.benchmarks.stages import StageContext
 from talkbench.benchmarks.suite import SuiteConfig
 from talkbench.config import from_dict
+from talkbench.contracts import split_setting
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path
 
@@ -203,7 +204,7 @@ def _evasive_fakes(ctx: StageContext, cfg: SuiteConfig, setting: str, label: str
     from talkbench.detector.differentiable import EvasionLoss
     from talkbench.device import select_device
 
-    t = int(setting.split("_T")[1])
+    t = split_setting(setting)[1]
     cases = [c for c in pipeline.fewshot_test_cases(ctx.run_dir, cfg)
              if c.T == t and (identities is None or c.identity in identities)]
     checkpoint = Path(result_of(ctx.run_dir, "train")["checkpoint"])

@@ -18,8 +18,7 @@ from talkbench.benchmarks.suite import SuiteConfig, section_config
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path, read_json
 
-FRAME_COLUMNS = ["setting", "mode", "T", "kind", "identity", "video", "frame", "fake_path", "real_path",
-                 "driver_identity"]
+from talkbench.contracts import FRAME_COLUMNS, REALISM_COLUMNS, setting_name
 
 
 def data_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
@@ -54,10 +53,6 @@ def train_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     done = read_json(out / "manifest.json")  # the training run's own record: steps reached, cap hit
     return {"checkpoint": str(Path(ckpt).resolve()), "source": "trained", "final_step": done.get("final_step"),
             "stopped_by_time_limit": done.get("stopped_by_time_limit", False)}
-
-
-def setting_name(mode: str, t: int) -> str:
-    return f"{mode}_T{t}"
 
 
 def select_cases(cases: list, max_people: int) -> list:
@@ -220,8 +215,6 @@ def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     return {"rows": len(checks), "holds": int(checks["holds"].sum()), "weights": weights}
 
 
-REALISM_COLUMNS = ["setting", "mode", "T", "kind", "metric", "backend", "value", "ci_low", "ci_high", "n", "n_failed",
-                   "status", "reason", "higher_is_better", "n_people", "std", "n_real", "n_fake", "note"]
 EXTRAPOLATED = {"fid": "fid-inf", "ifd": "ifd-inf"}  # reported beside each other (FID∞: Chong & Forsyth 2020)
 # Which metrics are set distances (one value per set of frames) and which need the ground-truth
 # frame: the metrics registry says (MetricSpec.set_metric / .needs_pairs, from the classes).

@@ -22,11 +22,10 @@ from talkbench.detector.experiment import ALL, train_setting_detector
 from talkbench.detector.metrics import binary_metrics, grouped_bootstrap_auc
 from talkbench.detector.plots import plot_heatmap
 from talkbench.detector.train import DetectorTrainConfig
+from talkbench.contracts import CROSS_DATASET_COLUMNS
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path
 
-CROSS_DATASET_COLUMNS = ["detector", "train_dataset", "test_dataset", "level", "auc", "auc_ci_low", "auc_ci_high",
-                         "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "n_videos", "pretrained"]
 RESULTS_FILE = "cross_dataset.csv"
 
 

@@ -8,7 +8,6 @@ of the table describes ``images[i]``; tables keep a 0..N−1 index.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from talkbench.contracts import DETECTION_COLUMNS, ROBUSTNESS_COLUMNS, SETTING_PATTERN
 from talkbench.detector.base import Detector
 from talkbench.detector.data import select
 from talkbench.detector.metrics import auc as auc_score
@@ -24,15 +24,12 @@ from talkbench.detector.perturb import ROBUSTNESS_CONDITIONS, Condition
 from talkbench.detector.plots import plot_curves, plot_heatmap, plot_robustness
 from talkbench.files import atomic_path
 
-DETECTION_COLUMNS = ["detector", "train_setting", "test_setting", "level", "auc", "auc_ci_low", "auc_ci_high",
-                     "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "pretrained"]
-ROBUSTNESS_COLUMNS = ["detector", "train_setting", "perturbation", "level", "auc"]
 VIDEO_KEYS = ["label", "setting", "kind", "video"]  # a video's real and fake frames are two units
 
 
 def setting_order(name: str) -> tuple:
     """Sort key: FF_T1 < FF_T8 < FF_T32 < FT_T1 ...; other names alphabetically after."""
-    m = re.fullmatch(r"(\w+?)_T(\d+)", name)
+    m = SETTING_PATTERN.fullmatch(name)
     return (0, m.group(1), int(m.group(2))) if m else (1, name, 0)
 
 

@@ -10,17 +10,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from talkbench.contracts import (CROSS_DATASET_COLUMNS, DETECTION_COLUMNS, ROBUSTNESS_COLUMNS, USER_COLUMNS,
+                                 split_setting)
+from talkbench.contracts import REALISM_REQUIRED as REALISM_COLUMNS  # what a report needs of realism.csv
 from talkbench.errors import TalkbenchError
 from talkbench.files import read_json
 
-REALISM_COLUMNS = ["setting", "mode", "T", "kind", "metric", "backend", "value", "ci_low", "ci_high", "n",
-                   "n_failed", "status", "reason", "higher_is_better"]
-DETECTION_COLUMNS = ["detector", "train_setting", "test_setting", "level", "auc", "auc_ci_low", "auc_ci_high",
-                     "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "pretrained"]
-ROBUSTNESS_COLUMNS = ["detector", "train_setting", "perturbation", "level", "auc"]
-CROSS_DATASET_COLUMNS = ["detector", "train_dataset", "test_dataset", "level", "auc", "auc_ci_low", "auc_ci_high",
-                         "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "n_videos", "pretrained"]
-USER_COLUMNS = ["setting", "mode", "T", "user", "ci_low", "ci_high", "n_trials", "n_participants", "n_excluded"]
+__all__ = ["CROSS_DATASET_COLUMNS", "DETECTION_COLUMNS", "REALISM_COLUMNS", "ROBUSTNESS_COLUMNS", "USER_COLUMNS",
+           "RunResults", "load_run", "split_setting"]
 
 
 @dataclasses.dataclass
@@ -51,15 +48,6 @@ class RunResults:
         for name in self.detection.get("test_setting", []):
             pairs.add(split_setting(name))
         return sorted(pairs, key=lambda p: (p[0], p[1]))
-
-
-def split_setting(name: str) -> tuple[str, int]:
-    """``FT_T8`` -> ("FT", 8)."""
-    try:
-        mode, t = str(name).split("_T")
-        return mode, int(t)
-    except ValueError:
-        raise TalkbenchError(f"setting name {name!r} is not of the form MODE_T<shots> (e.g. FF_T8)") from None
 
 
 def _csv(path: Path, columns: list[str]) -> pd.DataFrame:

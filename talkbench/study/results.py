@@ -14,13 +14,14 @@ from pathlib import Path
 import pandas as pd
 from scipy.stats import binomtest
 
+from talkbench.contracts import USER_COLUMNS
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path
 from talkbench.study.app import db_path
 from talkbench.study.store import Store
 from talkbench.study.trials import Registry, load_or_register
 
-COLUMNS = ["setting", "mode", "T", "user", "ci_low", "ci_high", "n_trials", "n_participants", "n_excluded"]
+COLUMNS = USER_COLUMNS  # results/user.csv (talkbench.contracts)
 CI_METHODS = {"wilson": "wilson", "exact": "exact"}  # exact = Clopper-Pearson
 
 

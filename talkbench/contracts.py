@@ -1,0 +1,43 @@
+"""The result files' schema in code; docs/CONTRACTS.md ("Results") is the prose. Producers
+(benchmarks, detector, study) write with these names and reports read with them, so a
+column or the setting-name format changes in one place. Plain data and two functions: it
+imports nothing else of talkbench but its error type."""
+
+from __future__ import annotations
+
+import re
+
+from talkbench.errors import TalkbenchError
+
+# A setting is a fine-tuning mode and a shot count: FF_T8 = feed-forward from 8 shots.
+SETTING_PATTERN = re.compile(r"(\w+?)_T(\d+)")
+
+
+def setting_name(mode: str, t: int) -> str:
+    """("FT", 8) -> ``FT_T8``."""
+    return f"{mode}_T{t}"
+
+
+def split_setting(name: str) -> tuple[str, int]:
+    """``FT_T8`` -> ("FT", 8); any other name is a one-line error."""
+    m = SETTING_PATTERN.fullmatch(str(name))
+    if m is None:
+        raise TalkbenchError(f"setting name {name!r} is not of the form MODE_T<shots> (e.g. FF_T8)")
+    return m.group(1), int(m.group(2))
+
+
+# generated/frames.csv: one row per generated frame (study/trials.py reads the first nine).
+FRAME_COLUMNS = ["setting", "mode", "T", "kind", "identity", "video", "frame", "fake_path", "real_path",
+                 "driver_identity"]
+# results/realism.csv: a reader needs these; runs written since also carry REALISM_EXTRA.
+REALISM_REQUIRED = ["setting", "mode", "T", "kind", "metric", "backend", "value", "ci_low", "ci_high", "n",
+                    "n_failed", "status", "reason", "higher_is_better"]
+REALISM_EXTRA = ["n_people", "std", "n_real", "n_fake", "note"]
+REALISM_COLUMNS = REALISM_REQUIRED + REALISM_EXTRA
+# results/detection.csv, robustness.csv, cross_dataset.csv and user.csv.
+DETECTION_COLUMNS = ["detector", "train_setting", "test_setting", "level", "auc", "auc_ci_low", "auc_ci_high",
+                     "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "pretrained"]
+ROBUSTNESS_COLUMNS = ["detector", "train_setting", "perturbation", "level", "auc"]
+CROSS_DATASET_COLUMNS = ["detector", "train_dataset", "test_dataset", "level", "auc", "auc_ci_low", "auc_ci_high",
+                         "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "n_videos", "pretrained"]
+USER_COLUMNS = ["setting", "mode", "T", "user", "ci_low", "ci_high", "n_trials", "n_participants", "n_excluded"]
