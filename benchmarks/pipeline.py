@@ -7,7 +7,7 @@ later stages read (dataset path, checkpoint path, counts).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -228,11 +228,6 @@ def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, li
     api = require("talkbench.metrics.api")
     from talkbench.faces import Capability, FaceBackend, create_backend
     from talkbench.metrics.base import MetricResult
-    from talkbench.metrics.csim import CSIM
-    from talkbench.metrics.landmarks import LandmarkError
-    from talkbench.metrics.lpips_metric import LPIPS
-    from talkbench.metrics.pixel import L1, PSNR
-    from talkbench.metrics.ssim import SSIM
 
     faces: dict[str, FaceBackend] = {}
 
@@ -241,22 +236,20 @@ def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, li
             faces[cap] = create_backend(backend, capability=cap)
         return faces[cap]
 
-    builders = {"ssim": SSIM, "psnr": PSNR, "l1": L1, "lpips": lambda: LPIPS("alex"), "lpips-vgg": lambda: LPIPS("vgg"),
-                "csim": lambda: CSIM(face("embed"), paired=kind == "self"),
-                "landmarks": lambda: LandmarkError(face("landmarks"))}
-    set_metrics = {n for n, spec in api.REGISTRY.items() if spec.set_metric}
+    def no_inception() -> NoReturn:
+        raise AssertionError("set metrics are computed on the pooled frames, not per person")
+
+    ctx = api.BuildContext(backend, paired=kind == "self", inception=no_inception, faces=face, lpips_trunk=None)
     built, unavailable = [], []
     for name in names:
         spec = api.REGISTRY.get(name)
-        if spec is not None and (spec.set_metric or (kind == "cross" and spec.needs_pairs)):
+        if spec is None:
+            raise TalkbenchError(f"metrics.names: unknown metric '{name}'; known: {', '.join(sorted(api.REGISTRY))}")
+        if spec.set_metric or (kind == "cross" and spec.needs_pairs):
             continue
-        if name not in builders:
-            raise TalkbenchError(f"metrics.names: unknown metric '{name}'; known: "
-                                 f"{', '.join(sorted(set(builders) | set_metrics))}")
         try:
-            built.append(builders[name]())
+            built.append(spec.build(ctx))
         except (TalkbenchError, ImportError) as exc:
-            spec = api.REGISTRY[name]  # every builder's name is registered
             unavailable.append(MetricResult.unavailable(spec.fallback_name(backend), str(exc), spec.higher_is_better))
     return built, unavailable, faces
 

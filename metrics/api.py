@@ -31,7 +31,10 @@ from talkbench.metrics.ssim import SSIM
 
 
 @dataclass
-class _Context:
+class BuildContext:
+    """What a registered metric is built from: shared, lazily made feature extractors and
+    face backends (callers that build several metrics load each once)."""
+
     backend: str
     paired: bool
     inception: Callable[[], InceptionFeatures]
@@ -46,7 +49,7 @@ class MetricSpec:
     bounds), how to build it, and its name when it cannot be built."""
 
     cls: type[Metric]
-    build: Callable[[_Context], Metric]
+    build: Callable[[BuildContext], Metric]
     fallback_name: Callable[[str], str]
 
     @property
@@ -133,7 +136,7 @@ def compute_metrics(real: ImageSource, fake: ImageSource, metrics: Sequence[str]
     return results
 
 
-def _context(backend: str, paired: bool, inception, lpips_trunk, common_n: int | None = None) -> _Context:
+def _context(backend: str, paired: bool, inception, lpips_trunk, common_n: int | None = None) -> BuildContext:
     cache: dict = {}
 
     def get_inception() -> InceptionFeatures:
@@ -146,10 +149,10 @@ def _context(backend: str, paired: bool, inception, lpips_trunk, common_n: int |
             cache[capability] = create_backend(backend, capability=capability)
         return cache[capability]
 
-    return _Context(backend, paired, get_inception, get_faces, lpips_trunk, common_n)
+    return BuildContext(backend, paired, get_inception, get_faces, lpips_trunk, common_n)
 
 
-def _build(names: Sequence[str], ctx: _Context, backend: str, strict: bool) -> tuple[list[Metric], list[MetricResult]]:
+def _build(names: Sequence[str], ctx: BuildContext, backend: str, strict: bool) -> tuple[list[Metric], list[MetricResult]]:
     built, unavailable = [], []
     for name in names:
         spec = REGISTRY[name]
