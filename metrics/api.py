@@ -119,6 +119,12 @@ def compute_metrics(real: ImageSource, fake: ImageSource, metrics: Sequence[str]
     inception_metrics = [m for m in built if isinstance(m, (FID, KID))]
     identity_metrics = [m for m in built if isinstance(m, (IdentityFD, IdentityKID, CSIM))]
     pixel_metrics = [m for m in built if isinstance(m, (PerImageMetric, LandmarkError))]
+    fed = {id(m) for m in (*inception_metrics, *identity_metrics, *pixel_metrics)}
+    own_features = [m for m in built if isinstance(m, FeatureDistanceMetric) and id(m) not in fed]
+    unfed = [m.name for m in built if id(m) not in fed and not isinstance(m, FeatureDistanceMetric)]
+    if unfed:  # a new kind of metric must say how it is fed here, not come back empty
+        raise TalkbenchError(f"compute_metrics has no way to feed {', '.join(unfed)}: it is neither a "
+                             "FeatureDistanceMetric nor a paired per-image metric")
 
     if inception_metrics:
         extractor = inception_metrics[0].extractor
@@ -131,6 +137,8 @@ def compute_metrics(real: ImageSource, fake: ImageSource, metrics: Sequence[str]
         _feed_identity(identity_metrics, real_set, fake_set, index_pairs, batch_size, progress)
     if pixel_metrics:
         _feed_pairs(pixel_metrics, real_set, fake_set, index_pairs, batch_size, progress)
+    if own_features:
+        _feed_own_features(own_features, real_set, fake_set, batch_size, progress)
     for metric in built:
         results.extend(metric.compute_all())
     return results
@@ -196,6 +204,23 @@ def _feed_identity(metrics: Sequence[IdentityFD | IdentityKID | CSIM], real_set:
         elif isinstance(m, FeatureDistanceMetric):
             m.update_features(real, real=True)
             m.update_features(fake, real=False)
+
+
+def _feed_own_features(metrics: Sequence[FeatureDistanceMetric], real_set: ImageSet, fake_set: ImageSet,
+                       batch_size: int, progress: bool) -> None:
+    """Set metrics on features of their own (neither Inception nor a face backend's): each
+    embeds every batch itself; unreadable files count as failed."""
+    from tqdm import tqdm
+
+    for image_set, is_real in ((real_set, True), (fake_set, False)):
+        order = list(range(len(image_set)))
+        for batch in tqdm(image_set.batches(order, batch_size), total=-(-len(order) // batch_size),
+                          desc=f"features ({image_set.label})", disable=not progress, leave=False):
+            for m in metrics:
+                if is_real:
+                    m.update(real=batch)
+                else:
+                    m.update(fake=batch)
 
 
 @torch.inference_mode()

@@ -84,3 +84,28 @@ def test_cli_writes_json_and_csv_and_prints_a_table(folders, tmp_path, capsys, e
     assert main(["metrics", "--real", str(folders[0]), "--fake", str(folders[1]), "--metrics", "lpips",
                  "--strict"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_a_registered_set_metric_with_its_own_features_is_fed(monkeypatch):
+    """Adding a metric is a class and a registry entry: compute_metrics feeds a new
+    FeatureDistanceMetric through its own embed(), with nothing else to edit."""
+    from talkbench.metrics import api
+    from talkbench.metrics.feature_metric import FeatureDistanceMetric
+
+    class MeanColourGap(FeatureDistanceMetric):
+        name = "MCG"
+        higher_is_better = False
+
+        def embed(self, images):
+            return np.stack([im.reshape(-1, 3).mean(0) for im in images])
+
+        def distance(self, real, fake):
+            return self._result(float(np.abs(real.mean(0) - fake.mean(0)).sum()))
+
+    monkeypatch.setitem(api.REGISTRY, "mcg", api.MetricSpec(MeanColourGap, lambda c: MeanColourGap(), lambda b: "MCG"))
+    rng = np.random.default_rng(0)
+    real = rng.integers(0, 256, (5, 16, 16, 3), dtype=np.uint8)
+    fake = rng.integers(0, 200, (4, 16, 16, 3), dtype=np.uint8)
+    (res,) = api.compute_metrics(real, fake, ["mcg"], pairs="none")
+    expected = np.abs(real.reshape(5, -1, 3).mean(1).mean(0) - fake.reshape(4, -1, 3).mean(1).mean(0)).sum()
+    assert res.status == "ok" and res.value == pytest.approx(expected) and res.n == 9
