@@ -16,15 +16,13 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from talkbench.contracts import CROSS_DATASET_COLUMNS
 from talkbench.detector.data import from_data, keep_or_split, load_crops, select
-from talkbench.detector.evaluate import merge_csv, score, video_scores
+from talkbench.detector.evaluate import merge_csv, score, video_scores, write_auc_matrices
 from talkbench.detector.experiment import ALL, train_setting_detector
 from talkbench.detector.metrics import binary_metrics, grouped_bootstrap_auc
-from talkbench.detector.plots import plot_heatmap
 from talkbench.detector.train import DetectorTrainConfig
-from talkbench.contracts import CROSS_DATASET_COLUMNS
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path
 
 RESULTS_FILE = "cross_dataset.csv"
 
@@ -105,14 +103,4 @@ def dataset_matrix(rows: pd.DataFrame, detector: str, level: str = "video") -> p
 
 def write_matrices(rows: pd.DataFrame, results: Path) -> list[Path]:
     """cross_dataset/<detector>__<level>.csv and .png heatmaps."""
-    out = []
-    for det in rows.detector.unique():
-        for level in ("frame", "video"):
-            m = dataset_matrix(rows, det, level)
-            if m.empty:
-                continue
-            stem = results / "cross_dataset" / f"{det}__{level}"
-            with atomic_path(stem.with_suffix(".csv")) as tmp:
-                m.reset_index().to_csv(tmp, index=False)
-            out.append(plot_heatmap(m, f"{det}: AUC, train × test dataset ({level} level)", stem.with_suffix(".png")))
-    return out
+    return write_auc_matrices(rows, dataset_matrix, Path(results) / "cross_dataset", "dataset")

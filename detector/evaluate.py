@@ -9,7 +9,7 @@ of the table describes ``images[i]``; tables keep a 0..N−1 index.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -113,15 +113,23 @@ def auc_matrix(detection: pd.DataFrame, detector: str, level: str = "frame") -> 
 
 def write_cross_setting(detection: pd.DataFrame, results: Path) -> list[Path]:
     """cross_setting/<detector>__<level>.csv and .png heatmaps from detection rows."""
+    return write_auc_matrices(detection, auc_matrix, Path(results) / "cross_setting", "setting")
+
+
+def write_auc_matrices(rows: pd.DataFrame, matrix: Callable[[pd.DataFrame, str, str], pd.DataFrame], folder: Path,
+                       axes: str) -> list[Path]:
+    """<folder>/<detector>__<level>.csv and .png heatmaps of ``matrix(rows, detector, level)``
+    for each detector at frame and video level; ``axes`` names what the rows and columns are
+    (train × test "setting" or "dataset")."""
     out = []
-    for det in detection.detector.unique():
+    for det in rows.detector.unique():
         for level in ("frame", "video"):
-            m = auc_matrix(detection, det, level)
+            m = matrix(rows, det, level)
             if m.empty:
                 continue
-            stem = Path(results) / "cross_setting" / f"{det}__{level}"
+            stem = folder / f"{det}__{level}"
             _write_csv(m.reset_index(), stem.with_suffix(".csv"))
-            out.append(plot_heatmap(m, f"{det}: AUC, train × test setting ({level} level)", stem.with_suffix(".png")))
+            out.append(plot_heatmap(m, f"{det}: AUC, train × test {axes} ({level} level)", stem.with_suffix(".png")))
     return out
 
 
