@@ -18,7 +18,7 @@ from talkbench.reports.document import Document, Figure, Image, Section
 from talkbench.reports.findings import findings
 from talkbench.reports.methods import methods_section
 from talkbench.reports.results import RunResults, load_run, unique_labels
-from talkbench.reports.tables import Cell, Table, detectors, extra_metrics, cross_setting, robustness, table1, user_table
+from talkbench.reports.tables import CI_NOTE, Cell, Table, detectors, extra_metrics, cross_setting, robustness, table1, user_table
 
 
 TITLE = "talkbench report: realism and detectability of few-shot talking heads"
@@ -134,6 +134,8 @@ def seed_document(runs: list[RunResults]) -> Document:
     label = f"mean of {len(runs)} seeds"
     agg = seeds.aggregate(runs, label)
     sections = _run_sections(agg, "")
+    for t in (t for sec in sections for t in sec.tables):
+        t.caption = t.caption.replace(CI_NOTE, "mean over seeds [95 % CI across seeds]; beneath it the within-run CI")
     sections[0].title = "Table 1 over seeds: realism and detectability vs shots"
     sections[0].text.append(f"Mean over {len(runs)} seeds (seeds {', '.join(str(seeds.seed_of(r)) for r in runs)}); "
                             "[95 % CI across seeds]; below it the within-run CI over people (mean over seeds).")

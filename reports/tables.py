@@ -21,6 +21,7 @@ LOWER_IS_BETTER = {"FID", "KID", "LPIPS", "NME"}
 # A value resting on fewer independent units (people, test people, seeds) than this is marked
 # in every table; below two units no interval is shown at all (a CI from one unit is no CI).
 LOW_N = 5
+CI_NOTE = "value [95 % CI over people; FID/KID: on the pooled frames]"  # what a run's intervals are
 _SINGULAR = {"people": "person", "test people": "test person", "seeds": "seed"}
 Status = Literal["ok", "unavailable", "not measured"]
 
@@ -225,7 +226,7 @@ def table1(run: RunResults, kind: str = "self", level: str = "frame") -> Table:
             cells[(row_label(mode, t), f"AUC {r['detector']}")] = _auc_cell(r, detector_test_people(run))
     what = "self-reenactment (held-out frames of the same video)" if kind == "self" else \
         "cross-reenactment (driven by other people's landmarks)"
-    caption = (f"{what}; value [95 % CI over people; FID/KID: on the pooled frames]; "
+    caption = (f"{what}; {CI_NOTE}; "
                "↓ lower is better for FID, KID, LPIPS, NME; "
                f"AUC: detector trained and tested on that setting ({level} level; 0.5 = undetectable)")
     table = Table(f"Realism and detectability vs shots — {kind}", rows, columns, cells, caption)
@@ -240,7 +241,7 @@ def extra_metrics(run: RunResults) -> Table:
     cols = sorted(rz["metric"].astype(str).unique().tolist()) if len(rz) else []
     cells = {(f"{row_label(str(r['mode']), int(r['T']))} · {r['kind']}", str(r["metric"])): _realism_cell(r)
              for _, r in rz.iterrows()}
-    return Table("Other realism metrics", rows, cols, cells, "value [95 % CI]")
+    return Table("Other realism metrics", rows, cols, cells, CI_NOTE)
 
 
 def cross_setting(run: RunResults, detector: str, level: str = "frame") -> Table:

@@ -140,7 +140,7 @@ def test_cli_single_and_compare(tmp_path, capsys, make_run):
     assert main(["report", str(a)]) == 0
     assert (a / "report" / "index.html").is_file()
     out = tmp_path / "cmp"
-    assert main(["report", str(a), str(b), "--out", str(out)]) == 0
+    assert main(["report", str(a), str(b), "--out", str(out), "--no-vector"]) == 0
     page = (out / "index.html").read_text()
     assert "Runs side by side" in page and 'class="worse"' in page
     assert (out / "samples" / "b__FF_T1__id00017.png").is_file()
