@@ -13,8 +13,7 @@ import pandas as pd
 
 from talkbench.benchmarks.runner import is_prepared_dataset, require, result_of
 from talkbench.benchmarks.stages import StageContext
-from talkbench.benchmarks.suite import SuiteConfig
-from talkbench.config import from_dict
+from talkbench.benchmarks.suite import SuiteConfig, section_config
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path, read_json
 
@@ -29,12 +28,12 @@ def data_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     out = ctx.output_dir("data")
     if cfg.data:
         prepare = require("talkbench.generator.prepare")
-        pcfg = from_dict(prepare.PrepareConfig, {"seed": cfg.seed, **cfg.prepare})
+        pcfg = section_config(cfg, "prepare")
         summary = prepare.prepare(Path(cfg.data), out / "dataset", pcfg, progress=ctx.show_progress)
         return {"dataset": str((out / "dataset").resolve()), "source": "prepared",
                 "summary": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}}
     synth = require("talkbench.generator.synth")
-    scfg = from_dict(synth.SynthConfig, {"seed": cfg.seed, **cfg.synth})
+    scfg = section_config(cfg, "synth")
     synth.render_dataset(out / "dataset", scfg, progress=ctx.show_progress)
     return {"dataset": str((out / "dataset").resolve()), "source": "synthetic"}
 
@@ -47,8 +46,7 @@ def train_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
             raise TalkbenchError(f"checkpoint={path} is not a file")
         return {"checkpoint": str(path.resolve()), "source": "given"}
     train = require("talkbench.generator.train")
-    tcfg = from_dict(train.TrainConfig, {"seed": cfg.seed, "device": cfg.device, **cfg.train,
-                                         "model": dict(cfg.model)})
+    tcfg = section_config(cfg, "train")
     dataset = Path(result_of(ctx.run_dir, "data")["dataset"])
     out = ctx.output_dir("train")
     ckpt = train.train(tcfg, dataset, out, resume=True, progress=ctx.show_progress)
@@ -71,23 +69,30 @@ def select_cases(cases: list, max_people: int) -> list:
     return [c for c in cases if c.video in videos]
 
 
-def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
-    """For each T × mode × test person: build the few-shot model, self-reenact the held-out
-    frames and cross-reenact another person's landmarks; write ``RUN/generated/`` per the
-    contract, plus sample grids. Finished (setting, person) units are kept across a kill."""
+def fewshot_test_cases(run_dir: Path, cfg: SuiteConfig) -> list:
+    """The suite's few-shot test cases (every T × test person), as the generate stage uses them."""
     dataset_mod = require("talkbench.generator.dataset")
     episodes = require("talkbench.generator.episodes")
-    fewshot = require("talkbench.generator.fewshot")
-    from talkbench.device import select_device
-
     fs = cfg.fewshot
-    dataset = dataset_mod.FaceDataset(Path(result_of(ctx.run_dir, "data")["dataset"]))
-    checkpoint = Path(result_of(ctx.run_dir, "train")["checkpoint"])
+    dataset = dataset_mod.FaceDataset(Path(result_of(run_dir, "data")["dataset"]))
     cases = select_cases(episodes.few_shot_cases(dataset, split="test", shots=tuple(fs.shots),
                                                  n_heldout=fs.n_heldout, n_cross=fs.n_cross, seed=cfg.seed),
                          fs.max_people)
     if not cases:
-        raise TalkbenchError(f"the dataset {dataset} has no test videos to evaluate on")
+        raise TalkbenchError(f"the dataset {dataset.root} has no test videos to evaluate on")
+    return cases
+
+
+def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
+    """For each T × mode × test person: build the few-shot model, self-reenact the held-out
+    frames and cross-reenact another person's landmarks; write ``RUN/generated/`` per the
+    contract, plus sample grids. Finished (setting, person) units are kept across a kill."""
+    fewshot = require("talkbench.generator.fewshot")
+    from talkbench.device import select_device
+
+    fs = cfg.fewshot
+    checkpoint = Path(result_of(ctx.run_dir, "train")["checkpoint"])
+    cases = fewshot_test_cases(ctx.run_dir, cfg)
     device = select_device(cfg.device)
     out = ctx.output_dir("generated")
     samples = ctx.output_dir("samples")
@@ -99,7 +104,9 @@ def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
         part = out / ".parts" / f"{setting}__{case.identity}__{case.video}.csv"
         if not part.is_file():
             model = fewshot.build_fewshot(checkpoint, case.shot_frames, case.shot_landmarks, mode=mode,
-                                          ft_steps=fs.ft_steps, device=device)
+                                          ft=fewshot.FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs,
+                                                                    min_steps=fs.ft_min_steps, seed=cfg.seed),
+                                          device=device)
             rows = _write_case(out, setting, mode, case, model, samples if case.identity in grid_people else None)
             with atomic_path(part) as tmp:
                 pd.DataFrame(rows, columns=FRAME_COLUMNS).to_csv(tmp, index=False)
@@ -135,7 +142,7 @@ def _write_case(out: Path, setting: str, mode: str, case, model, samples: Path |
         folder = Path(setting) / kind / person
         for j, (img, frame) in enumerate(zip(fake, numbers)):
             fake_rel = folder / f"{int(frame):04d}_fake.png"
-            write_png(out / fake_rel, img, meta)
+            write_png(out / fake_rel, img, meta, watermark=False)  # detectors train on these: no mark
             real_rel = ""
             if kind == "self":
                 real_rel = folder / f"{int(frame):04d}_real.png"
@@ -161,6 +168,49 @@ def _write_grid(path: Path, case, fake: np.ndarray, model, setting: str, rows: i
               provenance(generator=model.generator_name, config_fingerprint=model.config_fingerprint,
                          setting=setting, identity=case.identity,
                          layout="columns: shot | driver landmarks | generated | ground truth"))
+
+
+def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
+    """The generator checks (:mod:`talkbench.benchmarks.generator_checks`): own ê vs another
+    person's ê vs the training mean ê (FF), FT vs the nearest shot frame, paired over test
+    people; writes ``results/generator_checks.csv`` and ``generator_checks_people.csv``."""
+    from talkbench.benchmarks import generator_checks as gc
+    from talkbench.device import select_device
+    from talkbench.faces import create_backend
+    from talkbench.media import read_image
+
+    dataset_mod = require("talkbench.generator.dataset")
+    episodes = require("talkbench.generator.episodes")
+    train = require("talkbench.generator.train")
+    fs = cfg.fewshot
+    dataset = dataset_mod.FaceDataset(Path(result_of(ctx.run_dir, "data")["dataset"]))
+    state = train.load_checkpoint(Path(result_of(ctx.run_dir, "train")["checkpoint"]))
+    model = train.model_from_checkpoint(state, select_device(cfg.device)).eval()
+    cases = select_cases(episodes.few_shot_cases(dataset, split="test", shots=tuple(fs.shots),
+                                                 n_heldout=fs.n_heldout, n_cross=fs.n_cross, seed=cfg.seed),
+                         fs.max_people)
+    gen = ctx.run_dir / "generated"
+    frames = pd.read_csv(gen / "frames.csv", keep_default_na=False)
+    own = frames[frames["kind"] == "self"]
+
+    def generated(mode: str, case) -> np.ndarray:
+        rows = own[(own["setting"] == setting_name(mode, case.T)) & (own["identity"] == case.identity)]
+        return np.stack([read_image(gen / p) for p in rows["fake_path"]])
+
+    people = gc.person_fakes(model, dataset, cases, {m: (lambda c, m=m: generated(m, c)) for m in fs.modes},
+                             seed=cfg.seed)
+    try:
+        face = create_backend(str(cfg.metrics.options.get("backend", "auto")), capability="embed")
+        embed, weights = face.embed, face.weights_used()
+    except TalkbenchError:  # no embedding backend here: SSIM and L1 checks still run
+        embed, weights = None, []
+    per_person = gc.score_people(people, embed)
+    checks = gc.paired_checks(per_person)
+    results = ctx.run_dir / "results"
+    for name, df in (("generator_checks.csv", checks), ("generator_checks_people.csv", per_person)):
+        with atomic_path(results / name) as tmp:
+            df.to_csv(tmp, index=False)
+    return {"rows": len(checks), "holds": int(checks["holds"].sum()), "weights": weights}
 
 
 REALISM_COLUMNS = ["setting", "mode", "T", "kind", "metric", "backend", "value", "ci_low", "ci_high", "n", "n_failed",
@@ -293,7 +343,6 @@ def detection_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     setting (the detector package's experiment); results copied into ``RUN/results``."""
     data = require("talkbench.detector.data")
     experiment = require("talkbench.detector.experiment")
-    train = require("talkbench.detector.train")
     import shutil
 
     work = ctx.output_dir("detection")
@@ -303,7 +352,7 @@ def detection_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     images = data.load_crops(table["path"].tolist(), crop)
     detection = []
     for name in ctx.progress(cfg.detector.names, desc="detectors"):
-        dcfg = from_dict(train.DetectorTrainConfig, {"seed": cfg.seed, "device": cfg.device, **opts, "detector": name})
+        dcfg = section_config(cfg, "detector", name)
         detection.append(experiment.cross_setting(images, table, dcfg, work / "models", work / "results",
                                                   robustness=cfg.detector.robustness, progress=ctx.show_progress))
     results = ctx.run_dir / "results"

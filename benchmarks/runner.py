@@ -23,7 +23,8 @@ from talkbench.errors import TalkbenchError
 from talkbench.files import read_json
 from talkbench.runs import RunDir
 
-STAGES = ("data", "train", "generate", "realism", "detection", "report")
+STAGES = ("data", "train", "generate", "checks", "realism", "detection", "adversarial", "cross_dataset", "report")
+# cross_dataset runs when the suite lists detector.datasets
 
 
 def require(module: str) -> ModuleType:
@@ -62,7 +63,7 @@ def is_prepared_dataset(path: Path) -> bool:
 
 def build_stages(cfg: SuiteConfig, run_dir: Path) -> list[Stage]:
     """The suite's stages with the config each one's outputs depend on."""
-    from talkbench.benchmarks import pipeline
+    from talkbench.benchmarks import adversarial, pipeline
 
     data_in = {"data": cfg.data, "seed": cfg.seed}
     if cfg.data:
@@ -76,16 +77,29 @@ def build_stages(cfg: SuiteConfig, run_dir: Path) -> list[Stage]:
     else:
         train_in.update(model=cfg.model, train=cfg.train)
     fewshot = to_dict(cfg.fewshot)
-    return [
+    stages = [
         Stage("data", lambda ctx: pipeline.data_stage(ctx, cfg), data_in),
         Stage("train", lambda ctx: pipeline.train_stage(ctx, cfg), train_in, deps=("data",)),
         Stage("generate", lambda ctx: pipeline.generate_stage(ctx, cfg), {"fewshot": fewshot, "seed": cfg.seed},
               deps=("data", "train")),
+        Stage("checks", lambda ctx: pipeline.checks_stage(ctx, cfg), {"backend": cfg.metrics.options.get("backend")},
+              deps=("generate",)),
         Stage("realism", lambda ctx: pipeline.realism_stage(ctx, cfg), to_dict(cfg.metrics), deps=("generate",)),
         Stage("detection", lambda ctx: pipeline.detection_stage(ctx, cfg),
               {"detector": to_dict(cfg.detector), "seed": cfg.seed}, deps=("generate",)),
-        Stage("report", lambda ctx: pipeline.report_stage(ctx, cfg), {}, deps=("realism", "detection")),
+        Stage("adversarial", lambda ctx: adversarial.adversarial_stage(ctx, cfg),
+              {"adversarial": to_dict(cfg.adversarial), "detector": to_dict(cfg.detector), "fewshot": fewshot,
+               "metrics": to_dict(cfg.metrics), "seed": cfg.seed}, deps=("train", "generate", "detection")),
+        Stage("report", lambda ctx: pipeline.report_stage(ctx, cfg), {},
+              deps=("checks", "realism", "detection", "adversarial")),
     ]
+    if cfg.detector.datasets:  # the cross-dataset matrix with imported sets, before the report
+        from talkbench.benchmarks import cross_dataset_stage as cds
+
+        stages.insert(-1, Stage("cross_dataset", lambda ctx: cds.cross_dataset_stage(ctx, cfg), cds.stage_inputs(cfg),
+                                deps=("generate",)))
+        stages[-1].deps = (*stages[-1].deps, "cross_dataset")
+    return stages
 
 
 def _weights_used(run_dir: Path) -> list[str]:

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from talkbench.config import load_config
+from talkbench.config import from_dict, load_config
 from talkbench.errors import TalkbenchError
 
 
@@ -24,7 +24,9 @@ class FewShotSection:
 
     shots: tuple[int, ...] = (1, 8, 32)
     modes: tuple[str, ...] = ("FF", "FT")
-    ft_steps: int = 40
+    ft_steps: int | None = None  # a fixed FT length; None: ft_epochs over the T shots, at least ft_min_steps
+    ft_epochs: float = 40.0
+    ft_min_steps: int = 0
     n_heldout: int = 8
     n_cross: int = 8
     max_people: int = 0  # 0 = every test video
@@ -42,11 +44,37 @@ class MetricsSection:
 @dataclasses.dataclass
 class DetectorSection:
     """Detector registry names; each is trained per setting and tested on every setting.
-    ``options``: fields of the detector package's ``DetectorTrainConfig`` (epochs, crop_size ...)."""
+    ``options``: fields of the detector package's ``DetectorTrainConfig`` (epochs, crop_size ...).
+    ``datasets``: NAME → folder made by `talkbench detect import`; when given, a
+    cross_dataset stage trains each detector on each of them and on this run's fakes
+    (``talkbench``) and tests on all of them (results/cross_dataset.csv)."""
 
     names: tuple[str, ...] = ("spectral_logreg",)
     robustness: bool = True
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    datasets: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class AdversarialSection:
+    """Attacks on the detectors of one FT setting, then hardened detectors (benchmarks/adversarial.py).
+    ``setting``: "" = the FT setting with the largest T; ``target``: the attacked detector
+    ("" = the first timm one in ``detector.names``, else the first); ``weight``: λ of the
+    evasion term; ``eps``: PGD's L∞ radii in grey levels (ε/255); ``transfer``: more
+    architectures trained here that no attack sees; ``seed_transfer``: the target's
+    architecture trained with seed + 1 (pointless for the deterministic spectral fit)."""
+
+    enabled: bool = False
+    setting: str = ""
+    target: str = ""
+    weight: float = 1.0
+    eps: tuple[int, ...] = (1, 2, 4)
+    pgd_steps: int = 10
+    transfer: tuple[str, ...] = ()
+    seed_transfer: bool = True
+    survival: bool = True
+    harden: bool = True
+    second_round: bool = True  # attacks against the hardened detector too
 
 
 @dataclasses.dataclass
@@ -69,6 +97,7 @@ class SuiteConfig:
     fewshot: FewShotSection = dataclasses.field(default_factory=FewShotSection)
     metrics: MetricsSection = dataclasses.field(default_factory=MetricsSection)
     detector: DetectorSection = dataclasses.field(default_factory=DetectorSection)
+    adversarial: AdversarialSection = dataclasses.field(default_factory=AdversarialSection)
 
     @property
     def settings(self) -> list[tuple[str, int]]:
@@ -104,4 +133,28 @@ def load_suite(name_or_path: str = "default", overrides: list[str] | None = None
         raise TalkbenchError(f"fewshot.modes: {bad_modes} are not FF or FT")
     if not cfg.fewshot.shots or min(cfg.fewshot.shots) < 1:
         raise TalkbenchError(f"fewshot.shots must be positive integers, got {cfg.fewshot.shots}")
+    for section in ("synth", "prepare", "train"):  # passed-through sections: their package's checks, now
+        section_config(cfg, section)
+    for name in cfg.detector.names:
+        section_config(cfg, "detector", name)
     return cfg
+
+
+def section_config(cfg: SuiteConfig, section: str, detector: str = "") -> Any:
+    """The typed config that a pass-through section of the suite becomes (``detector``: one of
+    ``cfg.detector.names``), with the suite's seed and device; a bad key or value fails here."""
+    from talkbench.benchmarks.runner import require  # imports this module
+
+    if section == "synth":
+        mod, cls, data = "generator.synth", "SynthConfig", {"seed": cfg.seed, **cfg.synth}
+    elif section == "prepare":
+        mod, cls, data = "generator.prepare", "PrepareConfig", {"seed": cfg.seed, **cfg.prepare}
+    elif section == "train":
+        mod, cls = "generator.train", "TrainConfig"
+        data = {"seed": cfg.seed, "device": cfg.device, **cfg.train, "model": dict(cfg.model)}
+    elif section == "detector":
+        mod, cls = "detector.train", "DetectorTrainConfig"
+        data = {"seed": cfg.seed, "device": cfg.device, **cfg.detector.options, "detector": detector}
+    else:
+        raise ValueError(f"no typed config for suite section {section!r}")
+    return from_dict(getattr(require(f"talkbench.{mod}"), cls), data, prefix=f"{section}.")

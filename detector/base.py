@@ -17,6 +17,7 @@ class Detector(abc.ABC):
     name: str  # registry name
     pretrained: bool  # started from ImageNet weights (recorded in detection.csv)
     crop_size: int | None = None  # face-crop size of its training data: predict crops the same way
+    domain: dict | None = None  # what it was trained on (talkbench.detector.domain); None in older files
 
     @abc.abstractmethod
     def predict_proba(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:

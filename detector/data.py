@@ -18,6 +18,7 @@ import pandas as pd
 
 from talkbench.detector.perturb import jpeg
 from talkbench.errors import TalkbenchError
+from talkbench.files import read_json
 from talkbench.media import IMAGE_SUFFIXES, read_image
 
 COLUMNS = ["path", "label", "identity", "video", "setting", "kind", "frame"]
@@ -45,7 +46,21 @@ def _folder_rows(root: Path, label: int, setting: str) -> list[dict]:
 
 def from_folders(real: str | Path, fake: str | Path, setting: str = "fake") -> pd.DataFrame:
     """A frame table from a folder of real and a folder of fake images."""
-    return pd.DataFrame(_folder_rows(Path(real), 0, "") + _folder_rows(Path(fake), 1, setting), columns=COLUMNS)
+    table = pd.DataFrame(_folder_rows(Path(real), 0, "") + _folder_rows(Path(fake), 1, setting), columns=COLUMNS)
+    return table.assign(dataset="folders", footage="unknown", crop="image")
+
+
+def run_footage(run: Path) -> str:
+    """What the real frames of a benchmark run are: talkbench synth's rendered faces
+    ("synthetic"), camera video ("video"), or "unknown" (from RUN/stages/data.json and the
+    dataset's meta.json)."""
+    stage = run / "stages" / "data.json"
+    try:
+        dataset = Path(read_json(stage)["result"]["dataset"])
+        return {"synthetic": "synthetic", "videos": "video"}.get(read_json(dataset / "meta.json").get("source"),
+                                                                 "unknown")
+    except (OSError, KeyError, TypeError, ValueError):
+        return "unknown"
 
 
 def from_generated(path: str | Path) -> pd.DataFrame:
@@ -70,25 +85,69 @@ def from_generated(path: str | Path) -> pd.DataFrame:
                          "setting": REAL_SETTING, "kind": "self", "frame": self_rows.frame})
     if real.empty:
         raise TalkbenchError(f"{csv} has no real frames (no self-reenactment rows with real_path)")
-    return pd.concat([real, fake], ignore_index=True)[COLUMNS]
+    table = pd.concat([real, fake], ignore_index=True)[COLUMNS]
+    footage = run_footage(base.parent)
+    return table.assign(dataset="talkbench", footage=np.where(table.label == 0, footage, "talkbench generator"),
+                        crop="prepare")
 
 
-def split_by_identity(table: pd.DataFrame, fractions: Sequence[float] = (0.6, 0.2, 0.2), seed: int = 0) -> pd.DataFrame:
-    """Add ``split`` ∈ train/val/test so that no identity is in two splits. Identities are
-    shuffled (seeded) and dealt out until each split holds about its fraction of frames."""
+IMPORTED_TABLE = "crops.csv"  # written by `talkbench detect import` (detector/importers/build.py)
+
+
+def from_imported(path: str | Path) -> pd.DataFrame:
+    """A frame table from an imported face-crop dataset (``OUT/crops.csv``): the dataset's
+    own split is kept; ``setting`` is the manipulation method (``real`` for real videos)."""
+    path = Path(path)
+    csv = path if path.suffix == ".csv" else path / IMPORTED_TABLE
+    df = pd.read_csv(csv, keep_default_na=False, dtype={"identity": str, "video": str})
+    need = {"path", "label", "identity", "video", "method", "split", "dataset", "frame"}
+    if missing := need - set(df.columns):
+        raise TalkbenchError(f"{csv} lacks column(s) {', '.join(sorted(missing))}")
+    meta = csv.parent / "meta.json"
+    crop = read_json(meta).get("crop", "landmarks") if meta.is_file() else "landmarks"
+    return pd.DataFrame({"path": [str(csv.parent / p) for p in df.path], "label": df.label.astype(int),
+                         "identity": df.identity, "video": df.video,
+                         "setting": [REAL_SETTING if lab == 0 else m for lab, m in zip(df.label, df.method)],
+                         "kind": "", "frame": df.frame, "split": df.split, "dataset": df.dataset.astype(str),
+                         "footage": "video", "crop": crop,
+                         "margin": read_json(meta).get("margin", 0.85) if meta.is_file() else 0.85,
+                         "frames_per_video": read_json(meta).get("frames_per_video", 0) if meta.is_file() else 0})
+
+
+def from_data(path: str | Path) -> pd.DataFrame:
+    """A frame table from whatever ``--data`` names: an imported dataset (``crops.csv``) or a
+    benchmark run's generated frames (``frames.csv``)."""
+    path = Path(path)
+    if path.name == IMPORTED_TABLE or (path / IMPORTED_TABLE).is_file():
+        return from_imported(path)
+    return from_generated(path)
+
+
+def keep_or_split(table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The table with its dataset-given ``split`` kept, or split by identity when it has none."""
+    if "split" in table.columns and set(table.split) <= {"train", "val", "test"} and len(table):
+        return table
+    return split_by_identity(table, seed=seed)
+
+
+def split_by_identity(table: pd.DataFrame, fractions: Sequence[float] = (0.6, 0.2, 0.2), seed: int = 0,
+                      names: Sequence[str] = ("train", "val", "test")) -> pd.DataFrame:
+    """Add ``split`` ∈ ``names`` (train/val/test) so that no identity is in two splits.
+    Identities are shuffled (seeded) and dealt out until each split holds about its fraction
+    of rows."""
     ids = table.identity.unique()
-    if len(ids) < 3:
-        raise TalkbenchError(f"need at least 3 identities for train/val/test splits, got {len(ids)}")
+    if len(ids) < len(names):
+        raise TalkbenchError(f"need at least {len(names)} identities for {'/'.join(names)} splits, got {len(ids)}")
     rng = np.random.default_rng(seed)
     ids = ids[rng.permutation(len(ids))]
     counts = table.identity.value_counts().reindex(ids).to_numpy()
     bounds = np.cumsum(fractions)[:-1] / np.sum(fractions) * counts.sum()
     where = np.searchsorted(bounds, np.cumsum(counts) - counts / 2)
     # every split gets at least one identity: the last identities go to the empty splits
-    for k in range(3):
+    for k in range(len(names)):
         if not (where == k).any():
-            where[np.flatnonzero(np.bincount(where, minlength=3)[where] > 1)[-1]] = k
-    split_of = dict(zip(ids, np.array(["train", "val", "test"])[where]))
+            where[np.flatnonzero(np.bincount(where, minlength=len(names))[where] > 1)[-1]] = k
+    split_of = dict(zip(ids, np.array(list(names))[where]))
     return table.assign(split=table.identity.map(split_of))
 
 

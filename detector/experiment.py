@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from talkbench.detector.data import select
+from talkbench.detector.domain import training_domain
 from talkbench.detector.evaluate import (
     DETECTION_COLUMNS, evaluate_detector, fake_settings, robustness_sweep, write_cross_setting, write_robustness,
 )
@@ -31,7 +32,8 @@ def train_setting_detector(images: np.ndarray, table: pd.DataFrame, cfg: Detecto
     tr = select(table, "train", which, seed=cfg.seed)
     va = select(table, "val", which, seed=cfg.seed)
     path = train_detector(cfg, images[tr.index.to_numpy()], tr.label.to_numpy(), images[va.index.to_numpy()],
-                          va.label.to_numpy(), out_dir, resume=True, progress=progress)
+                          va.label.to_numpy(), out_dir, resume=True, progress=progress,
+                          domain=training_domain(tr, cfg.crop_size))
     return load_detector(path)
 
 

@@ -122,6 +122,36 @@ def bootstrap_auc(labels: np.ndarray, scores: np.ndarray, n_boot: int = 1000, se
     return float(lo), float(hi)
 
 
+def grouped_bootstrap_auc(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray, n_boot: int = 1000,
+                          seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
+    """Percentile (1−alpha) CI of the frame-level AUC from resampling whole groups (videos or
+    people) with replacement, each class at its own number of groups: frames of one video are
+    not independent, so resampling them one by one makes the interval too narrow. A resample
+    is a count per group, i.e. a weight per frame; the weighted AUC of all resamples comes
+    from one sort (ties count one half)."""
+    y, s = _check(labels, scores)
+    g = np.asarray(groups).astype(str).ravel()
+    if g.shape != y.shape:
+        raise TalkbenchError(f"{y.size} labels but {g.size} group ids")
+    if n_boot <= 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    weights = np.empty((n_boot, y.size))
+    for c in (0, 1):
+        ids, inverse = np.unique(g[y == c], return_inverse=True)
+        counts = rng.multinomial(len(ids), np.full(len(ids), 1 / len(ids)), size=n_boot)  # resampled groups
+        weights[:, y == c] = counts[:, inverse]
+    order = np.argsort(s, kind="mergesort")
+    s_sorted, y_sorted, w = s[order], y[order], weights[:, order]
+    starts = np.r_[0, np.flatnonzero(np.diff(s_sorted)) + 1]  # blocks of tied scores, ascending
+    pos = np.add.reduceat(w * (y_sorted == 1), starts, axis=1)
+    neg = np.add.reduceat(w * (y_sorted == 0), starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg  # negative weight strictly below each block
+    aucs = (pos * (below + 0.5 * neg)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
+    lo, hi = np.quantile(aucs, [alpha / 2, 1 - alpha / 2])
+    return float(lo), float(hi)
+
+
 def binary_metrics(labels: np.ndarray, probs: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
     """Every detection.csv metric for one set of (label, fake probability) pairs."""
     y, p = _check(labels, probs)
@@ -130,3 +160,22 @@ def binary_metrics(labels: np.ndarray, probs: np.ndarray, n_boot: int = 1000, se
     return {"auc": auc(y, p), "auc_ci_low": lo, "auc_ci_high": hi, "ap": average_precision(y, p),
             "eer": eer(y, p), "acc": acc, "balanced_acc": bacc, "tpr_at_1fpr": tpr_at_fpr(y, p, 0.01),
             "n_real": int((y == 0).sum()), "n_fake": int((y == 1).sum())}
+
+
+def bootstrap_auc_by_group(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray, n_boot: int = 1000,
+                           seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
+    """Percentile CI of the frame-level AUC resampling whole groups (videos), stratified by
+    class: frames of one video are not independent, so resampling frames understates the
+    uncertainty."""
+    y, s = _check(labels, scores)
+    groups = np.asarray(groups)
+    if n_boot <= 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    members = {c: [np.flatnonzero((y == c) & (groups == g)) for g in np.unique(groups[y == c])] for c in (0, 1)}
+    aucs = np.empty(n_boot)
+    for b in range(n_boot):
+        idx = np.concatenate([members[c][k] for c in (0, 1) for k in rng.integers(0, len(members[c]), len(members[c]))])
+        aucs[b] = auc(y[idx], s[idx])
+    lo, hi = np.quantile(aucs, [alpha / 2, 1 - alpha / 2])
+    return float(lo), float(hi)

@@ -21,6 +21,7 @@ from talkbench.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_video, read_ima
 
 FILE_COLUMNS = ["file", "type", "status", "prob_fake", "n_frames", "n_faces"]
 FRAME_COLUMNS = ["file", "frame", "face_found", "prob_fake"]
+VERDICT_COLUMNS = ["file", "verdict", "prob_fake", "threshold", "n_faces", "in_domain", "note"]
 
 
 @dataclasses.dataclass
@@ -88,6 +89,9 @@ class Predictor:
         prob = np.full(len(crops), np.nan)
         if found.any():
             prob[found] = self.detector.predict_proba(crops[found], self.opt.batch_size)
+            if not np.isfinite(prob[found]).all():
+                raise TalkbenchError(f"detector '{self.detector.name}' returned non-finite probabilities "
+                                     "(its weights are broken: a diverged or damaged model); retrain it")
         return prob
 
     def _video_frames(self, path: Path) -> Iterator[np.ndarray]:
@@ -97,8 +101,30 @@ class Predictor:
             if i % self.opt.every == 0:
                 yield frame
 
+    def predict_clip(self, path: Path) -> pd.DataFrame:
+        """Per-frame rows for a detector trained on `detect import` crops: frames sampled and
+        the face cropped exactly as the import did (evenly spaced, one landmark-framed
+        square per video), so the detector sees what it was trained on."""
+        from talkbench.faces.clips import Skip, process_backend, read_clip, track_faces
+
+        dom = self.detector.domain or {}
+        try:
+            frames = read_clip(path, min(self.opt.max_frames, dom.get("frames_per_video") or 32))
+            crops, _, keep, _ = track_faces(frames, process_backend(self.opt.face_backend), self.size,
+                                            dom.get("margin", 0.85), self.opt.detect_size, 1, 0.0)
+        except Skip as exc:
+            raise TalkbenchError(str(exc)) from None
+        found = np.zeros(len(frames), bool)
+        found[keep] = True
+        prob = np.full(len(frames), np.nan)
+        prob[keep] = self.detector.predict_proba(crops, self.opt.batch_size)
+        return pd.DataFrame({"file": str(path), "frame": np.arange(len(frames)), "face_found": found,
+                             "prob_fake": prob}, columns=FRAME_COLUMNS)
+
     def predict_video(self, path: Path) -> pd.DataFrame:
         """Per-frame rows (frame index in the video, face found, probability)."""
+        if self.backend is not None and (self.detector.domain or {}).get("crop") == "landmarks":
+            return self.predict_clip(path)
         crops, found, chunk = [], [], []
         for frame in self._video_frames(path):
             chunk.append(frame)
@@ -154,3 +180,16 @@ class Predictor:
 
 def _failed(path: Path, kind: str, exc: Exception) -> dict:
     return {"file": str(path), "type": kind, "status": f"error: {exc}", "prob_fake": np.nan, "n_frames": 0, "n_faces": 0}
+
+
+def verdicts(files: pd.DataFrame, threshold: float = 0.5, outside: dict[str, str] | None = None) -> pd.DataFrame:
+    """One verdict per file: 'fake' when its mean P(fake) ≥ ``threshold``, 'real' below it,
+    'unscored' when it could not be scored (no face, unreadable); ``in_domain`` is False
+    where the input lies outside what the detector was trained on (see ``note``)."""
+    outside = outside or {}
+    ok = files.status == "ok"
+    verdict = np.where(~ok, "unscored", np.where(files.prob_fake >= threshold, "fake", "real"))
+    notes = [outside.get(f, "") if s == "ok" else s for f, s in zip(files.file, files.status)]
+    return pd.DataFrame({"file": files.file, "verdict": verdict, "prob_fake": files.prob_fake, "threshold": threshold,
+                         "n_faces": files.n_faces, "in_domain": [f not in outside for f in files.file],
+                         "note": notes}, columns=VERDICT_COLUMNS)

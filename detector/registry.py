@@ -65,11 +65,12 @@ def create_detector(name: str, pretrained: bool = False, **kwargs) -> Detector:
 
 
 def load_detector(path: str | Path) -> Detector:
-    """Load a detector saved by ``Detector.save`` (timm: ``.pt``; spectral: ``.joblib``)."""
+    """Load a detector saved by ``Detector.save`` (timm: ``.pt``; spectral: ``.safetensors``;
+    old pickled ``.joblib`` files are refused)."""
     path = Path(path)
     if not path.is_file():
         raise TalkbenchError(f"detector checkpoint {path} does not exist")
-    if path.suffix == ".joblib":
+    if path.suffix in (".safetensors", ".joblib"):
         from talkbench.detector.spectral import SpectralDetector
 
         return SpectralDetector.load(path)

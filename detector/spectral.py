@@ -3,7 +3,11 @@ averaged log power spectrum of each grey-level crop, fed to a scikit-learn class
 Up-sampling layers leave periodic high-frequency traces that this 1-D profile exposes.
 
 Vectorised: one batched ``numpy.fft.fft2`` and one ``np.add.reduceat`` over radius-sorted
-frequencies for the whole batch."""
+frequencies for the whole batch.
+
+Saved as ``.safetensors``: the fitted scaler and classifier as plain arrays plus JSON-safe
+metadata, evaluated here with numpy. Nothing in the file can run code when it is loaded
+(pickles, and so joblib files, can: those are refused)."""
 
 from __future__ import annotations
 
@@ -11,20 +15,23 @@ import functools
 from pathlib import Path
 
 import cv2
-import joblib
 import numpy as np
+from safetensors import SafetensorError, safe_open
+from safetensors.numpy import save_file
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from talkbench.checksum import KEY, verify_weights, weights_sha256
 from talkbench.detector.base import Detector
 from talkbench.detector.registry import register_detector
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path
 
 _GREY = np.array([0.299, 0.587, 0.114], np.float32)
+FORMAT = "talkbench-spectral-detector"
 
 
 @functools.lru_cache(maxsize=8)
@@ -69,6 +76,37 @@ def spectrum_features(images: np.ndarray, size: int | None = None) -> np.ndarray
     return logp.astype(np.float32) @ _radial_weights(size)
 
 
+def _export(pipeline: Pipeline) -> dict[str, np.ndarray]:
+    """The fitted scaler and classifier as float64 arrays (what :func:`_fake_proba` needs)."""
+    scaler, clf = pipeline[0], pipeline[-1]
+    params = {"scaler_mean": scaler.mean_, "scaler_scale": scaler.scale_}
+    if isinstance(clf, LogisticRegression):
+        params |= {"classes": clf.classes_, "coef": clf.coef_[0], "intercept": clf.intercept_}
+    else:  # CalibratedClassifierCV(SVC(rbf), ensemble=False): one SVC, one Platt sigmoid
+        cal = clf.calibrated_classifiers_[0]
+        svc, sig = cal.estimator, cal.calibrators[0]
+        params |= {"classes": clf.classes_, "support_vectors": svc.support_vectors_,
+                   "dual_coef": svc.dual_coef_[0], "intercept": svc.intercept_,
+                   "gamma": np.array([svc._gamma]), "platt": np.array([sig.a_, sig.b_])}
+    return {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in params.items()}
+
+
+def _fake_proba(params: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
+    """P(label 1) for spectral features, from exported parameters (logistic regression:
+    sigmoid of the linear score; SVM: Platt sigmoid of the RBF decision function)."""
+    x = (features.astype(np.float64) - params["scaler_mean"]) / params["scaler_scale"]
+    if "coef" in params:
+        p = 1.0 / (1.0 + np.exp(-(x @ params["coef"] + params["intercept"][0])))
+    else:
+        sv = params["support_vectors"]
+        d2 = (x * x).sum(1)[:, None] + (sv * sv).sum(1)[None, :] - 2.0 * x @ sv.T
+        dec = np.exp(-params["gamma"][0] * np.maximum(d2, 0.0)) @ params["dual_coef"] + params["intercept"][0]
+        a, b = params["platt"]
+        p = 1.0 / (1.0 + np.exp(a * dec + b))
+    # columns follow sorted classes: with labels {0, 1} the second one is "fake"
+    return p if params["classes"][-1] == 1 else 1.0 - p
+
+
 class SpectralDetector(Detector):
     kind = "spectral"
 
@@ -83,38 +121,59 @@ class SpectralDetector(Detector):
         else:
             raise TalkbenchError(f"spectral classifier must be 'logreg' or 'svm', not {classifier!r}")
         self.pipeline: Pipeline = make_pipeline(StandardScaler(), clf)
-        self.fitted = False
+        self.params: dict[str, np.ndarray] | None = None  # set by fit or load
 
     def features(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         return np.concatenate([spectrum_features(images[i:i + batch_size], self.size)
                                for i in range(0, len(images), batch_size)])
 
     def fit(self, images: np.ndarray, labels: np.ndarray) -> "SpectralDetector":
-        self.pipeline.fit(self.features(images), np.asarray(labels))
-        self.fitted = True
+        labels = np.asarray(labels)
+        if set(np.unique(labels).tolist()) != {0, 1}:
+            raise TalkbenchError(f"spectral detector needs real (0) and fake (1) crops, got labels {np.unique(labels)}")
+        self.pipeline.fit(self.features(images), labels)
+        self.params = _export(self.pipeline)
         return self
 
     def predict_proba(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        if not self.fitted:
+        if self.params is None:
             raise TalkbenchError(f"detector '{self.name}' is not trained yet")
-        return self.pipeline.predict_proba(self.features(images, batch_size))[:, 1].astype(np.float64)
+        return _fake_proba(self.params, self.features(images, batch_size))
 
     def save(self, path: Path) -> Path:
-        """A joblib file (scikit-learn's persistence; load only files you made yourself)."""
-        path = Path(path).with_suffix(".joblib")
+        """A ``.safetensors`` file: arrays, and metadata strings with the weights checksum."""
+        if self.params is None:
+            raise TalkbenchError(f"detector '{self.name}' is not trained yet")
+        path = Path(path).with_suffix(".safetensors")
+        meta = {"format": FORMAT, "kind": self.kind, "name": self.name, "classifier": self.classifier,
+                "size": str(self.size), "crop_size": "" if self.crop_size is None else str(self.crop_size),
+                KEY: weights_sha256(self.params)}
         with atomic_path(path) as tmp:
-            joblib.dump({"kind": self.kind, "detector": self}, tmp)
+            save_file(self.params, str(tmp), metadata=meta)
         return path
 
     @classmethod
     def load(cls, path: Path) -> "SpectralDetector":
+        path = Path(path)
+        if path.suffix == ".joblib":
+            raise TalkbenchError(f"{path} is a pickled (joblib) spectral detector from an older talkbench; "
+                                 "pickles can run code, so they are not loaded: retrain it with `talkbench detect train`")
         try:
-            blob = joblib.load(path)
-        except Exception as exc:  # truncated or foreign file: say which, without a traceback
+            with safe_open(str(path), framework="np") as f:
+                meta = f.metadata() or {}
+                params = {k: f.get_tensor(k) for k in f.keys()}
+        except (SafetensorError, OSError, ValueError) as exc:  # truncated or foreign file
             raise TalkbenchError(f"cannot load spectral detector {path}: {exc}") from None
-        if not isinstance(blob, dict) or blob.get("kind") != cls.kind:
-            raise TalkbenchError(f"{path} is not a spectral detector file")
-        return blob["detector"]
+        if meta.get("format") != FORMAT or meta.get("classifier") not in ("logreg", "svm"):
+            raise TalkbenchError(f"{path} is not a talkbench spectral detector file")
+        verify_weights({**params, KEY: meta.get(KEY)}, params, path)
+        try:
+            det = cls(meta["name"], meta["classifier"], size=int(meta["size"]))
+            det.crop_size = int(meta["crop_size"]) if meta.get("crop_size") else None
+        except (KeyError, ValueError) as exc:
+            raise TalkbenchError(f"{path}: bad spectral detector metadata ({exc})") from None
+        det.params = params
+        return det
 
     def describe(self) -> dict:
         return {**super().describe(), "classifier": self.classifier, "size": self.size}

@@ -14,10 +14,11 @@ import torch
 import torch.nn.functional as F
 from timm.data import resolve_data_config
 
+from talkbench.checksum import stamp_weights, verify_weights
 from talkbench.detector.base import Detector
 from talkbench.detector.registry import register_detector
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path
+from talkbench.files import load_torch_file, save_torch_file
 from talkbench.weights import ASSETS, locate, missing_message
 
 
@@ -62,11 +63,16 @@ class TimmDetector(Detector):
         """uint8 N×H×W×3 → normalised float N×3×S×S on the model's device (resize on device)."""
         if images.ndim != 4 or images.shape[-1] != 3:
             raise TalkbenchError(f"expected N×H×W×3 images, got shape {images.shape}")
+        x = torch.from_numpy(np.ascontiguousarray(images)).to(self.device).permute(0, 3, 1, 2).float().div_(255)
+        return self.normalize(x)
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """Float N×3×H×W RGB in [0, 1] on the model's device → the model's input (resized,
+        mean/std-normalised). Differentiable in ``x``, so attacks share the exact preprocessing."""
         dev = self.device
-        x = torch.from_numpy(np.ascontiguousarray(images)).to(dev).permute(0, 3, 1, 2).float().div_(255)
         if x.shape[-2:] != (self.input_size, self.input_size):
             x = F.interpolate(x, size=(self.input_size, self.input_size), mode=self.interpolation,
-                              align_corners=False, antialias=True).clamp_(0, 1)
+                              align_corners=False, antialias=True).clamp(0, 1)
         x = (x - self.mean.to(dev)) / self.std.to(dev)
         return x.contiguous(memory_format=torch.channels_last) if dev.type == "cuda" else x
 
@@ -84,12 +90,12 @@ class TimmDetector(Detector):
 
     def state(self) -> dict:
         """Everything needed to rebuild it, loadable with ``torch.load(weights_only=True)``."""
-        return {"kind": self.kind, "name": self.name, "arch": self.arch, "pretrained": self.pretrained,
-                "input_size": self.input_size, "crop_size": self.crop_size, "state_dict": self.model.state_dict()}
+        return stamp_weights({"kind": self.kind, "name": self.name, "arch": self.arch, "pretrained": self.pretrained,
+                              "input_size": self.input_size, "crop_size": self.crop_size, "domain": self.domain,
+                              "state_dict": self.model.state_dict()}, ["state_dict"])
 
     def save(self, path: Path) -> Path:
-        with atomic_path(path) as tmp:
-            torch.save(self.state(), tmp)
+        save_torch_file(self.state(), path)
         return Path(path)
 
     @classmethod
@@ -98,16 +104,15 @@ class TimmDetector(Detector):
         det.model.load_state_dict(state["state_dict"])
         det.pretrained = bool(state["pretrained"])
         det.crop_size = state.get("crop_size")
+        det.domain = state.get("domain")
         return det
 
     @classmethod
     def load(cls, path: Path) -> "TimmDetector":
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # a truncated or foreign file: say which, without a traceback
-            raise TalkbenchError(f"cannot load detector checkpoint {path}: {exc}") from None
+        state = load_torch_file(path, "detector checkpoint")
         if not isinstance(state, dict) or state.get("kind") != cls.kind:
             raise TalkbenchError(f"{path} is not a timm detector checkpoint")
+        verify_weights(state, ["state_dict"], path)
         return cls.from_state(state)
 
     def describe(self) -> dict:

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from talkbench.checksum import stamp_weights, verify_weights
 from talkbench.config import to_dict
 from talkbench.detector.augment import WangAugment
 from talkbench.detector.metrics import auc
@@ -23,7 +24,9 @@ from talkbench.detector.spectral import SpectralDetector
 from talkbench.detector.timm_models import TimmDetector
 from talkbench.device import configure_threads, seed_everything, select_device
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path, write_json
+from talkbench.files import atomic_path, load_torch_file, save_torch_file, write_json
+
+RESUME_WEIGHTS = ("model", "optimizer", "scheduler")  # what last.pt's checksum covers
 
 
 @dataclasses.dataclass
@@ -44,8 +47,8 @@ class DetectorTrainConfig:
 
 
 def detector_file(out_dir: Path) -> Path | None:
-    """The trained detector inside a training folder (``detector.pt`` or ``detector.joblib``)."""
-    for name in ("detector.pt", "detector.joblib"):
+    """The trained detector inside a training folder (``detector.pt`` or ``detector.safetensors``)."""
+    for name in ("detector.pt", "detector.safetensors"):
         if (Path(out_dir) / name).is_file():
             return Path(out_dir) / name
     return None
@@ -53,14 +56,16 @@ def detector_file(out_dir: Path) -> Path | None:
 
 def train_detector(cfg: DetectorTrainConfig, train_images: np.ndarray, train_labels: np.ndarray,
                    val_images: np.ndarray, val_labels: np.ndarray, out_dir: str | Path,
-                   resume: bool = False, progress: bool = True) -> Path:
-    """Train ``cfg.detector`` and return the file of the best model (by validation AUC)."""
+                   resume: bool = False, progress: bool = True, domain: dict | None = None) -> Path:
+    """Train ``cfg.detector`` and return the file of the best model (by validation AUC);
+    ``domain`` (what the training data is, :mod:`talkbench.detector.domain`) is saved in it."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(cfg.seed)
     kwargs = {"input_size": cfg.input_size} if cfg.input_size else {}
     det = create_detector(cfg.detector, pretrained=cfg.pretrained, **kwargs)
     det.crop_size = cfg.crop_size
+    det.domain = domain
     if isinstance(det, SpectralDetector):
         return _fit_spectral(det, train_images, train_labels, val_images, val_labels, out_dir)
     if not isinstance(det, TimmDetector):
@@ -72,7 +77,7 @@ def train_detector(cfg: DetectorTrainConfig, train_images: np.ndarray, train_lab
 def _fit_spectral(det: SpectralDetector, xtr, ytr, xva, yva, out_dir: Path) -> Path:
     t0 = time.perf_counter()
     det.fit(xtr, ytr)
-    path = det.save(out_dir / "detector.joblib")
+    path = det.save(out_dir / "detector.safetensors")
     write_json(out_dir / "train.json", {**det.describe(), "best_val_auc": auc(yva, det.predict_proba(xva)),
                                         "fit_s": time.perf_counter() - t0, "n_train": len(xtr)})
     return path
@@ -91,7 +96,10 @@ def _train_timm(cfg: DetectorTrainConfig, det: TimmDetector, xtr: np.ndarray, yt
     state = {"epoch": 0, "best_auc": -1.0, "best_epoch": -1, "bad_epochs": 0, "history": []}
     last = out_dir / "last.pt"
     if resume and last.is_file():
-        ckpt = torch.load(last, map_location=device, weights_only=True)
+        ckpt = load_torch_file(last, "resume checkpoint")
+        if not isinstance(ckpt, dict) or not {"config", "state", *RESUME_WEIGHTS} <= set(ckpt):
+            raise TalkbenchError(f"{last} is not a detector resume checkpoint; use a new folder or drop --resume")
+        verify_weights(ckpt, RESUME_WEIGHTS, last)
         if ckpt["config"] != to_dict(cfg):
             raise TalkbenchError(f"{last} was written with a different config; use a new folder or drop --resume")
         det.model.load_state_dict(ckpt["model"])
@@ -135,9 +143,9 @@ def _train_timm(cfg: DetectorTrainConfig, det: TimmDetector, xtr: np.ndarray, yt
         else:
             state["bad_epochs"] += 1
         state["epoch"] = epoch + 1
-        with atomic_path(last) as tmp:
-            torch.save({"model": det.model.state_dict(), "optimizer": opt.state_dict(),
-                        "scheduler": sched.state_dict(), "state": state, "config": to_dict(cfg)}, tmp)
+        save_torch_file(stamp_weights({"model": det.model.state_dict(), "optimizer": opt.state_dict(),
+                                       "scheduler": sched.state_dict(), "state": state, "config": to_dict(cfg)},
+                                      RESUME_WEIGHTS), last)
         with atomic_path(out_dir / "log.csv") as tmp:
             pd.DataFrame(state["history"]).to_csv(tmp, index=False)
         bar.update(1)

@@ -9,7 +9,6 @@ everything downstream is agnostic to where the frames came from.
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -17,23 +16,12 @@ import numpy as np
 import pandas as pd
 
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path, read_json, write_json, write_text
+from talkbench.files import atomic_path, read_json, safe_name, write_json, write_text
 
 FORMAT = "talkbench-faces"
 VERSION = 1
 INDEX_COLUMNS = ["identity", "video", "n_frames", "size", "split", "source"]
 SPLITS = ("train", "test")
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_name(text: str) -> str:
-    """A file-name-safe id from any string (identity or video names from a source tree)."""
-    name = _SAFE.sub("_", text).strip("._")
-    if not name:
-        raise TalkbenchError(f"cannot make a file name from {text!r}")
-    return name
-
-
 def frames_path(root: Path, video: str) -> Path:
     return Path(root) / "videos" / f"{video}.frames.npy"
 

@@ -85,9 +85,14 @@ def driver_landmarks(path: Path, size: int, video: str | None = None, backend: s
     """Driving landmarks (N×68×2 in an S-px crop), frame rate, and the driver's frames
     (ground truth for self-reenactment; None for a .npy)."""
     if path.suffix == ".npy":
-        marks = np.load(path)
-        if marks.ndim != 3 or marks.shape[1:] != (68, 2):
-            raise TalkbenchError(f"{path}: landmarks must be N×68×2, got {marks.shape}")
+        try:
+            marks = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:  # object arrays (pickles), truncated or not .npy
+            raise TalkbenchError(f"{path}: not a numeric .npy array of landmarks ({exc})") from None
+        if marks.dtype.kind not in "iuf":
+            raise TalkbenchError(f"{path}: landmarks must be numbers, got dtype {marks.dtype}")
+        if marks.ndim != 3 or marks.shape[1:] != (68, 2) or len(marks) == 0:
+            raise TalkbenchError(f"{path}: landmarks must be N×68×2 with N >= 1, got {marks.shape}")
         return marks[:max_frames].astype(np.float32), 25.0, None
     if is_dataset(path):
         frames, marks, _ = dataset_video(path, video)

@@ -19,16 +19,17 @@ import hashlib
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from torch import nn
 
+from talkbench.checksum import stamp_weights, verify_weights
 from talkbench.config import fingerprint, from_dict, to_dict
 from talkbench.device import select_device
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path
+from talkbench.files import load_torch_file, save_torch_file
 from talkbench.generator.landmark_image import draw_landmarks, to_tensor_range
 from talkbench.generator.losses import ContentLoss, LossConfig
 from talkbench.generator.model import ModelConfig
@@ -41,10 +42,14 @@ FORMAT = "talkbench-fewshot"
 
 @dataclasses.dataclass
 class FineTuneConfig:
-    """FT schedule. ``steps=None``: 40 epochs over the T frames (⌈40·T / batch⌉ steps).
-    Learning rates ``None``: those of the meta-learning run."""
+    """FT schedule. ``steps=None``: ``epochs`` over the T frames, at least ``min_steps``
+    (max(min_steps, ⌈epochs·T / batch⌉) steps), so more shots get more steps, as in the
+    paper's re-implementations (40 epochs). Learning rates ``None``: those of the
+    meta-learning run."""
 
     steps: int | None = None
+    epochs: float = 40.0
+    min_steps: int = 0
     batch_size: int = 8
     lr_g: float | None = None
     lr_d: float | None = None
@@ -90,7 +95,8 @@ class FewShotModel(nn.Module):
 
     @property
     def generator_name(self) -> str:
-        return f"{GENERATOR_NAME} {self.mode} T={self.shots}"
+        name = f"{GENERATOR_NAME} {self.mode} T={self.shots}"
+        return f"{name}, adversarial: {self.info['extra_loss']}" if self.info.get("extra_loss") else name
 
     @property
     def config_fingerprint(self) -> str:
@@ -104,6 +110,7 @@ class FewShotModel(nn.Module):
             landmarks = landmarks[None]
         if landmarks.ndim != 3 or landmarks.shape[1:] != (68, 2):
             raise TalkbenchError(f"landmarks must be N×68×2, got {landmarks.shape}")
+        check_landmarks(landmarks, self.size)
         self.G.eval()
         device = self.psi.device
         out = []
@@ -117,31 +124,39 @@ class FewShotModel(nn.Module):
     def save(self, path: str | Path) -> None:
         state = {"format": FORMAT, "version": 1, "model_config": to_dict(self.model_cfg), "mode": self.mode,
                  "shots": self.shots, "info": self.info, "G": self.G.state_dict(), "psi": self.psi.detach().cpu()}
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
+        stamp_weights(state, ("G", "psi"))
+        save_torch_file(state, path)
 
     @classmethod
     def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "FewShotModel":
-        path = Path(path)
-        if not path.is_file():
-            raise TalkbenchError(f"few-shot model {path} does not exist")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # truncated or foreign file
-            raise TalkbenchError(f"cannot read few-shot model {path}: {exc}") from None
+        state = load_torch_file(path, "few-shot model")
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise TalkbenchError(f"{path} is not a talkbench few-shot model (make one with `talkbench fewshot`)")
+        verify_weights(state, ("G", "psi"), path)
         cfg = from_dict(ModelConfig, state["model_config"])
         g = Generator(cfg.image_size, cfg.width, cfg.max_width, cfg.emb_dim, cfg.n_res)
         g.load_state_dict(state["G"])
         return cls(cfg, g, state["psi"], state["mode"], state["shots"], state["info"]).to(select_device(str(device)))
 
 
+def check_landmarks(landmarks: np.ndarray, size: int) -> None:
+    """Refuse landmarks that cannot be a face in an S-px crop (NaN, infinite, or far outside
+    it): drawn, they would render an empty or garbage frame that looks like a result."""
+    bad = ~np.isfinite(landmarks).all(axis=(1, 2)) | (np.abs(landmarks - size / 2) > 2 * size).any(axis=(1, 2))
+    if bad.any():
+        raise TalkbenchError(f"{int(bad.sum())} of {len(landmarks)} landmark frames are not finite or lie far "
+                             f"outside the {size}-px crop (first: frame {int(np.flatnonzero(bad)[0])}); "
+                             f"landmarks are pixel coordinates of the model's crop")
+
+
 def build_fewshot(checkpoint: str | Path, shot_frames: np.ndarray, shot_landmarks: np.ndarray, mode: str = "FF",
                   ft_steps: int | None = None, device: str | torch.device = "auto",
                   ft: FineTuneConfig | None = None, loss: LossConfig | None = None,
-                  progress: bool = False) -> FewShotModel:
+                  progress: bool = False, extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None
+                  ) -> FewShotModel:
     """A person's FF or FT model from T frames (uint8 T×S×S×3) and their 68 landmarks.
+    ``extra_loss(fake)``: an optional extra generator-side FT term (detector evasion); its
+    ``describe()`` is recorded in the model's info (and so in its generator name).
 
     Example::
 
@@ -152,6 +167,8 @@ def build_fewshot(checkpoint: str | Path, shot_frames: np.ndarray, shot_landmark
     mode = mode.upper()
     if mode not in ("FF", "FT"):
         raise TalkbenchError(f"mode must be FF or FT, got {mode!r}")
+    if extra_loss is not None and mode != "FT":
+        raise TalkbenchError("an extra fine-tuning loss (e.g. detector evasion) needs mode FT")
     state = load_checkpoint(checkpoint)
     dev = select_device(str(device))
     meta = model_from_checkpoint(state, dev)
@@ -171,21 +188,24 @@ def build_fewshot(checkpoint: str | Path, shot_frames: np.ndarray, shot_landmark
         train_cfg = from_dict(TrainConfig, state["train_config"]) if state.get("train_config") else TrainConfig()
         loss = loss or train_cfg.loss
         psi, log = fine_tune(G, copy.deepcopy(meta.D), psi, meta.D.w0.detach() + e_new[0], x, y, ft, train_cfg,
-                             loss, dev, progress)
+                             loss, dev, progress, extra_loss)
         info.update(ft=to_dict(ft), ft_losses=log, loss=to_dict(loss))
+        if extra_loss is not None:
+            info["extra_loss"] = getattr(extra_loss, "describe", lambda: repr(extra_loss))()
     return FewShotModel(meta.cfg, G, psi, mode, len(shot_frames), info).to(dev)
 
 
 def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
               ft: FineTuneConfig, train_cfg: TrainConfig, loss: LossConfig, device: torch.device,
-              progress: bool = False) -> tuple[torch.Tensor, dict[str, list[float]]]:
+              progress: bool = False, extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None
+              ) -> tuple[torch.Tensor, dict[str, list[float]]]:
     """Train G, ψ', D and w' on the T frames; returns the tuned ψ' and the per-step
     generator and discriminator totals (first and last ten steps)."""
     from tqdm import tqdm
 
     t = x.shape[0]
     batch = min(ft.batch_size, t)
-    steps = ft.steps if ft.steps is not None else math.ceil(40 * t / batch)
+    steps = ft.steps if ft.steps is not None else max(ft.min_steps, math.ceil(ft.epochs * t / batch))
     psi_p = nn.Parameter(psi.detach().clone())
     w_p = nn.Parameter(w.detach().clone())
     betas = (train_cfg.beta1, train_cfg.beta2)
@@ -202,7 +222,7 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
         xb, yb = x[idx], y[idx]
         losses, fake = gan_step(lambda: (G(yb, psi=psi_p.expand(len(idx), -1)), None),
                                 lambda xx, yy: D(xx, yy, w=w_p), xb, yb, content, loss, opt_g, opt_d,
-                                ft.d_steps, autocast(device, train_cfg.amp))
+                                ft.d_steps, autocast(device, train_cfg.amp), extra_loss)
         guard.check(step, losses, fake)
         totals.append(losses["g_total"])
     G.eval()

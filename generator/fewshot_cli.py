@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from talkbench.config import bounded
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", type=Path, help="meta-learned checkpoint (OUT/checkpoint.pt of `talkbench train`)")
@@ -14,8 +16,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "(landmarks and crop from the face backend)")
     parser.add_argument("--video", help="video id within a prepared dataset (default: its first test video)")
     parser.add_argument("--mode", choices=("FF", "FT"), default="FF", help="feed-forward or fine-tuned (default FF)")
-    parser.add_argument("--shots", type=int, default=8, help="T, the number of frames used (default %(default)s)")
-    parser.add_argument("--steps", type=int, help="FT steps (default: 40 epochs over the T frames)")
+    parser.add_argument("--shots", type=bounded(int, 1), default=8, help="T, the number of frames used (default %(default)s)")
+    parser.add_argument("--steps", type=bounded(int, 1), help="FT steps (default: 40 epochs over the T frames)")
     parser.add_argument("--backend", default="auto", help="face backend for raw images (default auto)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -27,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from talkbench.generator.fewshot import build_fewshot
     from talkbench.generator.train import load_checkpoint
 
-    if args.shots < 1:
-        raise TalkbenchError("--shots must be at least 1")
+    if args.steps is not None and args.mode != "FT":
+        raise TalkbenchError("--steps is the number of fine-tuning steps: it needs --mode FT")
     size = int(load_checkpoint(args.checkpoint)["model_config"]["image_size"])
     frames, marks, source = shots_from(args.frames, size, args.shots, args.video, args.backend)
     model = build_fewshot(args.checkpoint, frames, marks, mode=args.mode, ft_steps=args.steps, device=args.device,

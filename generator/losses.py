@@ -48,9 +48,13 @@ class LossConfig:
     vggface_weight: float = 2e-3
     fm_weight: float = 10.0
     mch_weight: float = 80.0
+    mch_to_embedder: bool = True  # False: L_MCH only moves W towards ê (ê is left to G's losses)
     adv_weight: float = 1.0
     pixel_l1: float = 10.0
     pixel_l1_always: bool = False
+    inception: str = "off"  # auto: the FID Inception's blocks stand in for VGG19 when VGG19 is absent
+    inception_weight: float = 1.0
+    inception_size: int = 128  # images are resized to this before the Inception blocks
 
 
 class VGGFeatures(nn.Module):
@@ -105,7 +109,27 @@ def load_vggface(path: Path) -> VGGFeatures:
     return VGGFeatures(features, VGGFACE_LAYERS, VGGFACE_MEAN, (1.0, 1.0, 1.0), 255.0)
 
 
-def _want(mode: str, name: str) -> bool:
+class InceptionBlocks(nn.Module):
+    """Frozen blocks 0–2 of the FID Inception (TF Inception 2015-12-05 weights, ImageNet):
+    outputs after the first max-pool (64 ch), the second (192 ch) and Mixed_6e (768 ch),
+    the offline stand-in for VGG19's relu1_1 … relu5_1 in L_CNT. Input [-1, 1] → [0, 1],
+    bilinear resize to ``size``, then the network's own [-1, 1] normalisation."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        from talkbench.metrics.inception import load_fid_inception
+
+        self.net = load_fid_inception("cpu", output_blocks=(0, 1, 2), resize_input=False, normalize_input=True)
+        self.size = size
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = F.interpolate((x + 1) / 2, size=(self.size, self.size), mode="bilinear", align_corners=False)
+        return self.net(x)
+
+
+def _want(mode: str | bool, name: str) -> bool:
+    # YAML reads a bare on/off (as `key=value` overrides are parsed) as a boolean
+    mode = {"true": "on", "false": "off"}.get(str(mode).lower(), mode)
     if mode not in ("auto", "on", "off"):
         raise TalkbenchError(f"loss.{name} must be auto, on or off, got {mode!r}")
     if mode == "off":
@@ -130,7 +154,20 @@ class ContentLoss(nn.Module):
         if _want(cfg.vggface, "vggface"):
             self.nets["vggface"] = load_vggface(resolve("vggface").paths[0])
             self.weights["vggface"] = cfg.vggface_weight
+        if "vgg19" not in self.nets and _want(cfg.inception, "inception-fid"):
+            self.nets["inception-fid"] = InceptionBlocks(cfg.inception_size)
+            self.weights["inception-fid"] = cfg.inception_weight
         self.pixel_l1 = cfg.pixel_l1 if (cfg.pixel_l1_always or not self.nets) else 0.0
+
+    @property
+    def note(self) -> str:
+        """How L_CNT was made, for the run manifest (the deviations are documented)."""
+        if not self.nets:
+            return "VGG19/VGGFace weights absent: pixel L1 replaces L_CNT (documented deviation)"
+        if "inception-fid" in self.nets:
+            return ("VGG19 weights absent: blocks 0-2 of the FID Inception (TF Inception 2015-12-05) replace "
+                    "VGG19 in L_CNT (documented deviation)")
+        return "paper content loss"
 
     @property
     def parts(self) -> list[str]:

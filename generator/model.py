@@ -18,7 +18,7 @@ from torch import nn
 
 from talkbench.config import fingerprint
 from talkbench.errors import TalkbenchError
-from talkbench.generator.networks import Discriminator, Embedder, Generator
+from talkbench.generator.networks import Discriminator, Embedder, Generator, levels
 
 Preset = Literal["cpu64", "cpu128", "paper"]
 
@@ -44,8 +44,7 @@ class ModelConfig:
         base = PRESETS[self.preset]
         out = dataclasses.replace(self, **{k: (getattr(self, k) if getattr(self, k) is not None else v)
                                            for k, v in base.items()})
-        if out.image_size not in (32, 64, 128, 256, 512):
-            raise TalkbenchError(f"model.image_size must be a power of two in 32..512, got {out.image_size}")
+        levels(out.image_size)  # raises for sizes the networks cannot take
         return out
 
 

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from talkbench.errors import TalkbenchError
 from talkbench.generator.blocks import AdaIN, ResBlockAdaIN, ResBlockDown, SelfAttention, conv3x3, sn
 
 
@@ -23,11 +24,12 @@ def _widths(width: int, max_width: int, n: int) -> list[int]:
     return [min(width * 2**i, max_width) for i in range(n)]
 
 
-def _levels(image_size: int) -> int:
-    levels = int(math.log2(image_size)) - 2
-    if 2 ** (levels + 2) != image_size or levels < 3:
-        raise ValueError(f"image size must be a power of two ≥ 32, got {image_size}")
-    return levels
+def levels(image_size: int) -> int:
+    """Downsampling blocks S → 4 of E and D; the one check of the image sizes the networks take."""
+    n = int(math.log2(image_size)) - 2 if image_size > 0 else -1
+    if n < 3 or 2 ** (n + 2) != image_size:
+        raise TalkbenchError(f"model.image_size must be a power of two ≥ 32, got {image_size}")
+    return n
 
 
 class Trunk(nn.Module):
@@ -36,8 +38,7 @@ class Trunk(nn.Module):
 
     def __init__(self, image_size: int, width: int, max_width: int, emb_dim: int) -> None:
         super().__init__()
-        levels = _levels(image_size)
-        widths = _widths(width, max_width, levels - 1) + [emb_dim]
+        widths = _widths(width, max_width, levels(image_size) - 1) + [emb_dim]
         layers: list[nn.Module] = []
         cin, res = 6, image_size
         for i, cout in enumerate(widths):
@@ -57,15 +58,24 @@ class Trunk(nn.Module):
         return feats
 
 
+def relu_sum_pool(h: torch.Tensor) -> torch.Tensor:
+    """ReLU, then global sum pooling (BigGAN / SNGAN projection-discriminator order).
+
+    The other order, ReLU of the sum, zeroes a whole channel whenever its spatial sum is
+    negative; observed here: every channel of D's V went negative within 40 steps, the score
+    became the bias alone and D never recovered (hinge exactly 2, real = fake score)."""
+    return F.relu(h).sum(dim=(2, 3))
+
+
 class Embedder(nn.Module):
-    """E(x, y) → ê ∈ R^emb_dim per frame: trunk, global sum pooling, ReLU."""
+    """E(x, y) → ê ∈ R^emb_dim per frame: trunk, ReLU, global sum pooling."""
 
     def __init__(self, image_size: int, width: int, max_width: int, emb_dim: int = 512) -> None:
         super().__init__()
         self.trunk = Trunk(image_size, width, max_width, emb_dim)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.trunk(x, y)[-1].sum(dim=(2, 3)))
+        return relu_sum_pool(self.trunk(x, y)[-1])
 
     def embed_video(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """(B, K, 3, S, S) frames and landmark images → (B, emb_dim), the mean over K."""
@@ -80,7 +90,7 @@ class Generator(nn.Module):
     def __init__(self, image_size: int, width: int, max_width: int, emb_dim: int = 512,
                  n_res: int = 5) -> None:
         super().__init__()
-        _levels(image_size)
+        levels(image_size)
         widths = _widths(width, max_width, 4)
         enc: list[nn.Module] = []
         cin, res = 3, image_size
@@ -132,8 +142,8 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Projection discriminator: V(x, y) from E's trunk plus one residual block at 4×4, sum
-    pooling and ReLU; score r = V·(W_i + w0) + b, W holding one row per training video."""
+    """Projection discriminator: V(x, y) from E's trunk plus one residual block at 4×4, ReLU
+    and sum pooling; score r = V·(W_i + w0) + b, W holding one row per training video."""
 
     def __init__(self, image_size: int, width: int, max_width: int, n_videos: int, emb_dim: int = 512) -> None:
         super().__init__()
@@ -156,7 +166,7 @@ class Discriminator(nn.Module):
         feats = self.trunk(x, y)
         h = self.extra(feats[-1])
         feats.append(h)
-        v = F.relu(h.sum(dim=(2, 3)))
+        v = relu_sum_pool(h)
         if w is None:
             if video is None:
                 raise ValueError("pass the video indices or a projection column w")

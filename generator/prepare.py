@@ -20,18 +20,20 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from talkbench.config import to_dict
 from talkbench.errors import TalkbenchError
-from talkbench.faces import FaceBackend, create_backend
+from talkbench.faces.clips import Skip, crop_box, cut, process_backend, read_clip, sample_indices, track_faces
 from talkbench.files import read_json, write_json, write_text
 from talkbench.generator.dataset import (VideoRecord, safe_name, split_identities, write_index,
                                          write_video_arrays)
-from talkbench.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, list_images, read_image
+from talkbench.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from talkbench.processes import die_with_parent
+
+__all__ = ["PrepareConfig", "Clip", "discover", "prepare", "process_clip", "Skip", "crop_box", "cut", "read_clip",
+           "sample_indices"]
 
 STAGES = ("decode", "detect", "landmarks", "write")
 
@@ -84,113 +86,20 @@ def discover(src: Path) -> list[Clip]:
     return clips
 
 
-class Skip(Exception):
-    """A clip that cannot be used; the message is the reason written to skipped.csv."""
-
-
-def sample_indices(total: int, n: int) -> np.ndarray:
-    """``n`` frame numbers spread evenly over ``total`` frames (all of them when fewer)."""
-    if total <= n:
-        return np.arange(total)
-    return np.unique(np.round(np.linspace(0, total - 1, n)).astype(int))
-
-
-def read_clip(path: Path, n: int) -> np.ndarray:
-    """N evenly sampled RGB frames of a video file or an image folder (decoding stops after
-    the last frame needed; only sampled frames are converted to RGB)."""
-    if path.is_dir():
-        files = list_images(path)
-        return np.stack([read_image(files[i]) for i in sample_indices(len(files), n)]) if files else np.zeros((0, 1, 1, 3), np.uint8)
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise Skip("no video stream")
-            stream = container.streams.video[0]
-            total = stream.frames
-            if total <= 0:  # container does not say: count by demuxing (no decoding)
-                total = sum(1 for p in container.demux(stream) if p.size)
-                container.seek(0)
-            wanted = sample_indices(total, n)
-            want = set(wanted.tolist())
-            stream.thread_type = "AUTO"
-            frames = []
-            for i, frame in enumerate(container.decode(stream)):
-                if i in want:
-                    frames.append(frame.to_ndarray(format="rgb24"))
-                if i >= wanted[-1]:
-                    break
-    except av.error.FFmpegError as exc:
-        raise Skip(f"corrupt or unreadable video: {exc}") from None
-    if not frames:
-        raise Skip("corrupt or unreadable video: no decodable frames")
-    return np.stack(frames)
-
-
-def crop_box(landmarks: np.ndarray, margin: float) -> np.ndarray:
-    """(cx, cy, side) of the square crop around one frame's landmarks (68, 2)."""
-    lo, hi = landmarks.min(0), landmarks.max(0)
-    w, h = hi - lo
-    return np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2 - 0.1 * h, (1 + margin) * max(w, h)])
-
-
-def cut(frame: np.ndarray, x0: int, y0: int, side: int, size: int) -> np.ndarray:
-    """The ``side``-px square at (x0, y0) (edge-replicated where it leaves the frame), resized."""
-    h, w = frame.shape[:2]
-    pad = max(0, -x0, -y0, x0 + side - w, y0 + side - h)
-    if pad:
-        frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    roi = frame[y0 + pad:y0 + pad + side, x0 + pad:x0 + pad + side]
-    return cv2.resize(roi, (size, size), interpolation=cv2.INTER_AREA)
-
-
-_BACKEND: FaceBackend | None = None
-
-
-def _backend(name: str) -> FaceBackend:
-    global _BACKEND
-    if _BACKEND is None:
-        _BACKEND = create_backend(name, "landmarks")
-    return _BACKEND
-
-
 def process_clip(clip: Clip, cfg: PrepareConfig, out: Path) -> dict[str, Any]:
     """Prepare one clip into ``out``; returns its record and per-stage seconds.
     Raises `Skip` with the reason when the clip cannot be used."""
-    timing = dict.fromkeys(STAGES, 0.0)
     t = time.perf_counter()
     frames = read_clip(clip.path, cfg.frames)
-    timing["decode"] = time.perf_counter() - t
+    decode_s = time.perf_counter() - t
     if len(frames) < cfg.min_frames:
         raise Skip(f"too short: {len(frames)} frames, need {cfg.min_frames}")
-    be = _backend(cfg.backend)
+    be = process_backend(cfg.backend)
+    crops, local, _, timing = track_faces(frames, be, cfg.size, cfg.margin, cfg.detect_size, cfg.min_frames,
+                                          cfg.min_face_fraction)
     t = time.perf_counter()
-    h, w = frames.shape[1:3]
-    s = min(1.0, cfg.detect_size / max(h, w))
-    small = [cv2.resize(f, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) for f in frames] if s < 1 else list(frames)
-    boxes = [b if b is None else b / s for b in be.largest_faces(small)]
-    timing["detect"] = time.perf_counter() - t
-    keep = [i for i, b in enumerate(boxes) if b is not None]
-    if len(keep) < max(cfg.min_frames, cfg.min_face_fraction * len(frames)):
-        raise Skip(f"no face: found in {len(keep)} of {len(frames)} sampled frames")
-    t = time.perf_counter()
-    marks = be.landmarks([frames[i] for i in keep], [boxes[i] for i in keep])
-    timing["landmarks"] = time.perf_counter() - t
-    pairs = [(i, m) for i, m in zip(keep, marks) if m is not None]
-    if len(pairs) < cfg.min_frames:
-        raise Skip(f"no face: landmarks on {len(pairs)} of {len(frames)} sampled frames")
-    t = time.perf_counter()
-    keep = [i for i, _ in pairs]
-    marks = np.stack([m for _, m in pairs]).astype(np.float64)
-    cx, cy, side = np.median([crop_box(m, cfg.margin) for m in marks], axis=0)
-    side = max(int(round(side)), 8)
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    crops = np.stack([cut(frames[i], x0, y0, side, cfg.size) for i in keep])
-    k = cfg.size / side  # area resize: source pixel centre u → (u - x0 + 0.5) · k − 0.5
-    local = ((marks - [x0, y0] + 0.5) * k - 0.5).astype(np.float32)
     write_video_arrays(out, clip.video, crops, local)
-    timing["write"] = time.perf_counter() - t
+    timing = {**timing, "decode": decode_s, "write": timing["write"] + time.perf_counter() - t}
     return {"n_frames": len(crops), "timing": timing, "backend": be.name, "weights": be.weights_used()}
 
 
@@ -236,7 +145,7 @@ def prepare(src: str | Path, out: str | Path, cfg: PrepareConfig, workers: int =
                 results[job[0].video] = _run_one(job)
                 bar.update()
         else:
-            with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
+            with ProcessPoolExecutor(min(workers, len(jobs)), initializer=die_with_parent) as pool:
                 futures = {pool.submit(_run_one, job): job[0] for job in jobs}
                 for fut in as_completed(futures):
                     results[futures[fut].video] = fut.result()

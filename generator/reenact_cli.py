@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from talkbench.config import bounded
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", type=Path, help="few-shot model file from `talkbench fewshot`")
@@ -14,8 +16,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="landmarks .npy (N×68×2 in the model's crop pixels), a prepared dataset folder "
                              "(with --video) or a video file (faces found with the face backend)")
     parser.add_argument("--video", help="video id within a prepared dataset (default: its first test video)")
-    parser.add_argument("--max-frames", type=int, help="use at most this many driving frames")
-    parser.add_argument("--fps", type=float, help="frame rate of the mp4 (default: the driver's, else 25)")
+    parser.add_argument("--max-frames", type=bounded(int, 1), help="use at most this many driving frames")
+    parser.add_argument("--fps", type=bounded(float, 0, 1000, open_low=True), help="frame rate of the mp4 (default: the driver's, else 25)")
     parser.add_argument("--side-by-side", action="store_true", help="mp4 shows driver | generated when the driver has frames")
     parser.add_argument("--backend", default="auto", help="face backend for a driving video (default auto)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
@@ -39,8 +41,13 @@ def run(args: argparse.Namespace) -> int:
     for i in tqdm(range(0, len(marks), 16), desc="reenact", unit="batch", disable=args.quiet):
         frames.append(model.generate(marks[i:i + 16]))
     frames = np.concatenate(frames)
+    written = set()
     for i, f in enumerate(frames):
         write_png(args.out / "frames" / f"{i:04d}.png", f, {**meta, "frame": str(i)})
+        written.add(f"{i:04d}.png")
+    for stale in (args.out / "frames").glob("*.png"):  # an earlier, longer run's frames are not this one's
+        if stale.name not in written:
+            stale.unlink()
     shown = np.concatenate([real, frames], axis=2) if (args.side_by_side and real is not None) else frames
     write_video(args.out / "reenactment.mp4", shown, fps=args.fps or fps, meta=meta)
     print(f"{args.out}: {len(frames)} frames and reenactment.mp4 ({model.generator_name})")

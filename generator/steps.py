@@ -37,12 +37,15 @@ def autocast(device: torch.device, enabled: bool = True) -> contextlib.AbstractC
 def gan_step(generate: Callable[[], tuple[torch.Tensor, torch.Tensor | None]], discriminate: Disc,
              target: torch.Tensor, target_landmarks: torch.Tensor, content: ContentLoss, loss: LossConfig,
              opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, d_steps: int = 1,
-             amp: contextlib.AbstractContextManager | None = None) -> tuple[dict[str, float], torch.Tensor]:
+             amp: contextlib.AbstractContextManager | None = None,
+             extra_g: Callable[[torch.Tensor], torch.Tensor] | None = None) -> tuple[dict[str, float], torch.Tensor]:
     """One generator update and ``d_steps`` discriminator updates.
 
     ``generate()`` returns (fake images, ê or None); ``discriminate(x, y)`` returns (scores,
     features, projection rows). Real and fake go through D in one batch (D has no batch
     statistics), which also keeps DistributedDataParallel to one forward per backward.
+    ``extra_g(fake)``: an optional extra generator-side loss term (``g_extra``), e.g. the
+    evasion term of detector-aware fine-tuning.
     Returns the losses as floats and the generated batch (detached).
     """
     amp = amp or contextlib.nullcontext()
@@ -54,8 +57,10 @@ def gan_step(generate: Callable[[], tuple[torch.Tensor, torch.Tensor | None]], d
         terms = content(fake, target)
         terms["adv"] = loss.adv_weight * g_adversarial(score[:b])
         terms["fm"] = loss.fm_weight * feature_matching([f[:b] for f in feats], [f[b:] for f in feats])
-        if e is not None and loss.mch_weight > 0:
+        if e is not None and loss.mch_weight > 0 and loss.mch_to_embedder:
             terms["mch"] = loss.mch_weight * embedding_match(e, rows[:b].detach())
+        if extra_g is not None:
+            terms["extra"] = extra_g(fake)
         loss_g = sum(terms.values())
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()

@@ -27,6 +27,7 @@ from talkbench.generator import face3d
 from talkbench.files import read_json, write_json
 from talkbench.generator.dataset import (VideoRecord, split_identities, video_is_written, write_index,
                                          write_video_arrays)
+from talkbench.processes import die_with_parent
 from talkbench.provenance import provenance
 
 GENERATOR_NAME = "talkbench-synth"
@@ -49,6 +50,7 @@ class SynthConfig:
     clip_seconds: float = 6.0  # the span of "time" a video's frames are sampled across
     noise: float = 3.0  # sensor noise (std, 0-255 levels)
     glasses: float = 0.15  # share of identities wearing glasses
+    occlusion: float = 0.0  # share of frames with an object (a hand, a microphone ...) in front of the face
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,18 +278,36 @@ _RIM = np.stack([17 * np.cos(np.linspace(0, 2 * np.pi, 24, endpoint=False)),
                  12 * np.sin(np.linspace(0, 2 * np.pi, 24, endpoint=False))], 1)  # glasses rim, mm
 
 
+def _draw_occluder(img: np.ndarray, face: np.ndarray, rng: np.random.Generator) -> None:
+    """An opaque object in front of part of the face: an ellipse (a hand, in a skin tone, or
+    a microphone / cup in any colour) centred on a random face point, 40–100 % of the face
+    width across. Such frames show the person only in part, so one frame is an ambiguous
+    view and more shots tell more (the landmarks stay where the face is, as annotated)."""
+    width = float(np.ptp(face[:, 0]))
+    centre = face[rng.integers(len(face))] + rng.normal(0, 0.1 * width, 2)
+    colour = _SKIN[rng.integers(len(_SKIN))] if rng.random() < 0.5 else rng.uniform(20, 235, 3)
+    axes = (rng.uniform(0.2, 0.4) * width, rng.uniform(0.25, 0.5) * width)
+    c = _fx(centre[None])[0]
+    cv2.ellipse(img, (int(c[0]), int(c[1])), (int(axes[0] * _ONE), int(axes[1] * _ONE)), float(rng.uniform(0, 180)),
+                0, 360, tuple(float(v) for v in colour), -1, cv2.LINE_AA, _SHIFT)
+
+
 def render_video(ident: Identity, video: Video, size: int, supersample: int,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(frames uint8 N×S×S×3, landmarks float32 N×68×2) of one video."""
+                 rng: np.random.Generator, occlusion: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(frames uint8 N×S×S×3, landmarks float32 N×68×2) of one video; a share ``occlusion``
+    of its frames has an object in front of the face."""
     pts = face3d.apply_expression(ident.shape, video.expression)
     xy = face3d.project(pts, video.yaw, video.pitch, video.roll, video.scale, video.centre)
     n = len(xy)
     frames = np.empty((n, size, size, 3), np.uint8)
     col = palette(ident, video.shirt)
     offsets = rng.integers(0, 17, (n, 2))
+    occluded = rng.random(n) < occlusion if occlusion > 0 else np.zeros(n, bool)
     for i in range(n):
         img = video.background.copy()
         draw_face(img, ident, xy[i], video.scale, col)
+        if occluded[i]:
+            _draw_occluder(img, xy[i, :68], rng)
         small = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA) if supersample > 1 else img
         oy, ox = offsets[i]
         lit = small * video.light + video.noise[oy:oy + size, ox:ox + size]
@@ -316,7 +336,8 @@ def _render_identity(args: tuple[Path, SynthConfig, int, str]) -> list[VideoReco
     ident = make_identity(np.random.default_rng([cfg.seed, i]), cfg)
     for v, name in enumerate(names):
         vrng = np.random.default_rng([cfg.seed, i, v + 1])
-        frames, marks = render_video(ident, make_video(vrng, n_frames, cfg.size, cfg), cfg.size, cfg.supersample, vrng)
+        frames, marks = render_video(ident, make_video(vrng, n_frames, cfg.size, cfg), cfg.size, cfg.supersample, vrng,
+                                     cfg.occlusion)
         write_video_arrays(out, name, frames, marks)
     return records
 
@@ -352,7 +373,7 @@ def _map(fn, jobs: list, workers: int) -> Iterator:
     if workers <= 1:
         yield from map(fn, jobs)
         return
-    with ProcessPoolExecutor(workers) as pool:
+    with ProcessPoolExecutor(workers, initializer=die_with_parent) as pool:
         yield from pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
 
 

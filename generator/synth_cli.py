@@ -6,12 +6,16 @@ import argparse
 import time
 from pathlib import Path
 
+from talkbench.config import bounded
 from talkbench.generator.synth import SynthConfig
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     d = SynthConfig()
     parser.add_argument("out", type=Path, help="output folder (the prepared-dataset format, docs/data.md)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="any SynthConfig field, e.g. occlusion=0.3 noise=5 glasses=0.3 clip_seconds=4 "
+                             "(docs/data.md lists them; the options below are the common ones)")
     parser.add_argument("--identities", type=int, default=d.identities, help="number of people (default %(default)s)")
     parser.add_argument("--videos", type=int, default=d.videos, help="videos per person (default %(default)s)")
     parser.add_argument("--frames", type=int, default=d.frames, help="frames per training video (default %(default)s)")
@@ -23,18 +27,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="share of identities held out for testing (default %(default)s)")
     parser.add_argument("--supersample", type=int, default=d.supersample,
                         help="render at this multiple of the size, then area-downsample (default %(default)s)")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    parser.add_argument("--check", type=int, default=0, metavar="N",
+    parser.add_argument("--workers", type=bounded(int, 1), default=None, help="processes (default: all cores)")
+    parser.add_argument("--check", type=bounded(int, 0), default=0, metavar="N",
                         help="afterwards, run dlib on N frames and report detection rate and landmark error")
 
 
 def run(args: argparse.Namespace) -> int:
+    from talkbench.config import apply_overrides, from_dict
     from talkbench.generator.dataset import FaceDataset
     from talkbench.generator.synth import render_dataset
 
-    cfg = SynthConfig(identities=args.identities, videos=args.videos, frames=args.frames,
-                      test_frames=args.test_frames, size=args.size, seed=args.seed,
-                      test_fraction=args.test_fraction, supersample=args.supersample)
+    cfg = from_dict(SynthConfig, {"identities": args.identities, "videos": args.videos, "frames": args.frames,
+                                  "test_frames": args.test_frames, "size": args.size, "seed": args.seed,
+                                  "test_fraction": args.test_fraction,
+                                  "supersample": args.supersample})  # checks each value's range
+    cfg = apply_overrides(cfg, args.overrides)
     start = time.perf_counter()
     render_dataset(args.out, cfg, workers=args.workers)
     wall = time.perf_counter() - start

@@ -35,10 +35,11 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from talkbench.checksum import stamp_weights, verify_weights
 from talkbench.config import from_dict, to_dict
 from talkbench.device import configure_threads, select_device
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path
+from talkbench.files import atomic_path, load_torch_file, save_torch_file
 from talkbench.generator.dataset import FaceDataset
 from talkbench.generator.episodes import MetaEpisodes
 from talkbench.generator.losses import ContentLoss, LossConfig
@@ -151,21 +152,16 @@ def save_checkpoint(path: Path, model: TalkingHead, opt_g: torch.optim.Optimizer
         "opt_d": opt_d.state_dict() if opt_d is not None else None,
         "rng": _rng_state(), **(extra or {}),
     }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    stamp_weights(state, ("E", "G", "D"))
+    save_torch_file(state, path)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint safely (``weights_only=True``) and check its format."""
-    path = Path(path)
-    if not path.is_file():
-        raise TalkbenchError(f"checkpoint {path} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle/zip errors of a truncated or foreign file
-        raise TalkbenchError(f"cannot read checkpoint {path}: {exc}") from None
+    state = load_torch_file(path, "checkpoint")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise TalkbenchError(f"{path} is not a talkbench talking-head checkpoint")
+    verify_weights(state, ("E", "G", "D"), path)
     return state
 
 
@@ -322,8 +318,7 @@ def train(cfg: TrainConfig, dataset_root: str | Path, out_dir: str | Path, resum
         run.update(dataset=str(Path(dataset_root).resolve()), dataset_source=dataset.source,
                    n_train_videos=len(videos), world_size=world, content_loss_parts=content.parts,
                    offline_pixel_l1=content.pixel_l1 > 0,
-                   content_note=("VGG19/VGGFace weights absent: pixel L1 replaces L_CNT (documented deviation)"
-                                 if not content.nets else "paper content loss"),
+                   content_note=content.note,
                    parameters=model.parameter_counts(), resumed_from_step=start or None)
         logs = _Logs(out, start)
     loader = torch.utils.data.DataLoader(

@@ -80,6 +80,8 @@ def compute_metrics(real: ImageSource, fake: ImageSource, metrics: Sequence[str]
 
         compute_metrics("runs/x/real", "runs/x/fake", ["ssim", "fid"], pairs="by-name")
     """
+    if batch_size < 1:
+        raise TalkbenchError(f"batch_size must be at least 1, got {batch_size}")
     real_set, fake_set = ImageSet.from_any(real, "real"), ImageSet.from_any(fake, "fake")
     names = list(metrics or (DEFAULT_UNPAIRED if pairs == "none" else DEFAULT_PAIRED))
     unknown = [n for n in names if n not in REGISTRY]

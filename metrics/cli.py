@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from talkbench.config import bounded
 from talkbench.errors import TalkbenchError
 from talkbench.metrics.api import REGISTRY
 
@@ -21,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="face backend for CSIM, identity FD/KID and landmarks")
     parser.add_argument("--out", type=Path, help="write results to this .json or .csv file")
     parser.add_argument("--strict", action="store_true", help="fail if any metric is unavailable (missing weights)")
-    parser.add_argument("--batch-size", type=int, default=32, help="images per batch (default 32)")
+    parser.add_argument("--batch-size", type=bounded(int, 1), default=32, help="images per batch (default 32)")
 
 
 def run(args: argparse.Namespace) -> int:

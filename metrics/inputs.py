@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import sys
 from pathlib import Path
 from typing import Iterator, Literal, Sequence, Union
 
@@ -21,6 +22,14 @@ from talkbench.media import list_images, read_image
 Pairing = Literal["by-name", "by-order", "none"]
 ImageSource = Union[str, Path, Sequence[Union[str, Path, np.ndarray]], np.ndarray]
 _ROLE = re.compile(r"[_-](fake|real|gen|generated|gt)$", re.IGNORECASE)
+MIN_SIDE = 16  # smaller images cannot be scored (SSIM's window alone is 11 px)
+
+
+def _check_side(image: np.ndarray, name: str) -> np.ndarray:
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise TalkbenchError(f"{name} is {image.shape[1]}×{image.shape[0]} px; realism metrics need images of "
+                             f"at least {MIN_SIDE}×{MIN_SIDE} px")
+    return image
 
 
 @dataclasses.dataclass
@@ -54,11 +63,12 @@ class ImageSet:
         """Image i as H×W×3 uint8 RGB, or None if the file cannot be read."""
         item = self.items[i]
         if isinstance(item, np.ndarray):
-            return item
+            return _check_side(item, f"{self.label} image {self.names[i]}")
         try:
-            return read_image(item)
+            image = read_image(item)
         except TalkbenchError:
             return None
+        return _check_side(image, str(item))
 
     def batches(self, indices: Sequence[int], size: int = 32) -> Iterator[list[np.ndarray | None]]:
         for start in range(0, len(indices), size):
@@ -125,4 +135,8 @@ def make_pairs(real: ImageSet, fake: ImageSet, pairing: Pairing) -> list[tuple[i
     if missing:
         raise TalkbenchError(f"{len(missing)} of {len(fake)} fake images have no real image of the same name "
                              f"(e.g. {missing[0]}); use --pairs none for unpaired metrics")
+    unpartnered = len(real) - len(pairs)
+    if unpartnered:  # they still count in distribution metrics (FID, KID), not in paired ones
+        print(f"note: {unpartnered} of {len(real)} real images have no fake of the same name; paired metrics use "
+              f"{len(pairs)} pairs, distribution metrics all {len(real)} real images", file=sys.stderr)
     return pairs

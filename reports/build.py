@@ -14,11 +14,14 @@ import pandas as pd
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path, write_bytes, write_json, write_text
 from talkbench.reports import compare, html, latex, markdown, paper, plots, seeds
+from talkbench.reports.adversarial import adversarial_section
+from talkbench.reports.generator_checks import generator_checks_section
 from talkbench.reports.document import Document, Figure, Image, Section
 from talkbench.reports.findings import findings
 from talkbench.reports.methods import methods_section
 from talkbench.reports.results import RunResults, load_run, unique_labels
 from talkbench.reports.tables import CI_NOTE, Cell, Table, detectors, extra_metrics, cross_setting, robustness, table1, user_table
+from talkbench.reports.tables import cross_dataset
 
 
 TITLE = "talkbench report: realism and detectability of few-shot talking heads"
@@ -57,8 +60,7 @@ def manifest_facts(run: RunResults) -> list[tuple[str, str]]:
     return facts
 
 
-def _figure(name: str, plot: plots.Plot | None, caption: str) -> list[Figure]:
-    return [Figure(name, plot.png, caption, lambda: (plot.pdf, plot.svg))] if plot is not None else []
+_figure = plots.as_figures
 
 
 def _figures(*candidates: tuple[str, plots.Plot | None, str]) -> list[Figure]:
@@ -79,9 +81,11 @@ def findings_section(run: RunResults) -> Section:
     return sec
 
 
-def _run_sections(run: RunResults, prefix: str) -> list[Section]:
-    """Everything about one run: tables, plots, grids, manifest."""
+def _run_sections(run: RunResults, prefix: str, files_title: str | None = None) -> list[Section]:
+    """Everything about one run: tables, plots, grids, manifest. ``files_title``: the title
+    suffix of the sections read straight from ``run.path`` (a seed aggregate's are one seed's)."""
     title = f" — {run.label}" if prefix else ""
+    own = title if files_title is None else files_title
     first = Section(f"Table 1: realism and detectability vs shots{title}", tables=[table1(run, "self")],
                     tables_side_by_side=True)
     if not prefix:  # one run: the published figures right beside its numbers
@@ -98,6 +102,9 @@ def _run_sections(run: RunResults, prefix: str) -> list[Section]:
     if user is not None:
         first.tables.insert(1, user)
     secs = [first, more]
+    checks = generator_checks_section(run.path, own)
+    if checks is not None:
+        secs.append(checks)
     det = Section(f"Detectors{title}")
     det.figures += _figure(f"{prefix}auc_vs_shots", plots.auc_vs_shots([run]),
                            "Detector AUC vs shots (trained and tested per setting)")
@@ -109,9 +116,14 @@ def _run_sections(run: RunResults, prefix: str) -> list[Section]:
         if rob:
             det.tables.append(robustness(run, d))
             det.figures += _figure(f"{prefix}robustness_{d}", rob, f"Robustness, {d}")
+    for d in sorted(run.cross_dataset["detector"].astype(str).unique()):
+        det.tables += [cross_dataset(run, d, "video"), cross_dataset(run, d, "frame")]
     if not (det.tables or det.figures):
         det.text.append("No detection results in this run (results/detection.csv is absent).")
     secs.append(det)
+    adv = adversarial_section(run.path, prefix, own)
+    if adv is not None:
+        secs.append(adv)
     grids = Section(f"Sample grids{title}",
                     text=["Columns: shot | driving landmarks | generated | ground truth; one row per held-out frame."],
                     images=[Image(p, p.stem.replace("__", " · ")) for p in run.samples])
@@ -133,7 +145,7 @@ def seed_document(runs: list[RunResults]) -> Document:
     within-run CI beside it), then every seed's values side by side."""
     label = f"mean of {len(runs)} seeds"
     agg = seeds.aggregate(runs, label)
-    sections = _run_sections(agg, "")
+    sections = _run_sections(agg, "", files_title=f" — seed {seeds.seed_of(runs[0])} only (not aggregated)")
     for t in (t for sec in sections for t in sec.tables):
         t.caption = t.caption.replace(CI_NOTE, "mean over seeds [95 % CI across seeds]; beneath it the within-run CI")
     sections[0].title = "Table 1 over seeds: realism and detectability vs shots"
@@ -207,7 +219,8 @@ def build_report(run_paths: list[str | Path], out: str | Path, vector: bool = Tr
                 write_bytes(out / "plots" / f"{fig.name}.svg", svg)
     numbers = {"runs": [{"label": r.label, "path": str(r.path), "manifest": r.manifest, "stages": r.stages,
                          "realism": _records(r.realism), "detection": _records(r.detection),
-                         "robustness": _records(r.robustness), "user": _records(r.user)} for r in runs],
+                         "robustness": _records(r.robustness), "user": _records(r.user),
+                         "cross_dataset": _records(r.cross_dataset)} for r in runs],
                "tables": [{"title": t.title, "caption": t.caption, "cells": _records(t.tidy())} for t in _tables(doc)],
                "published": {"label": paper.LABEL, "note": paper.NOTE, "table1": _records(paper.table1())}}
     table_files: dict[str, str] = {}

@@ -18,6 +18,8 @@ REALISM_COLUMNS = ["setting", "mode", "T", "kind", "metric", "backend", "value",
 DETECTION_COLUMNS = ["detector", "train_setting", "test_setting", "level", "auc", "auc_ci_low", "auc_ci_high",
                      "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "pretrained"]
 ROBUSTNESS_COLUMNS = ["detector", "train_setting", "perturbation", "level", "auc"]
+CROSS_DATASET_COLUMNS = ["detector", "train_dataset", "test_dataset", "level", "auc", "auc_ci_low", "auc_ci_high",
+                         "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "n_videos", "pretrained"]
 USER_COLUMNS = ["setting", "mode", "T", "user", "ci_low", "ci_high", "n_trials", "n_participants", "n_excluded"]
 
 
@@ -36,6 +38,7 @@ class RunResults:
     user: pd.DataFrame
     roc: dict[tuple[str, str, str], pd.DataFrame]  # (detector, train, test) -> fpr, tpr, threshold
     samples: list[Path]
+    cross_dataset: pd.DataFrame = dataclasses.field(default_factory=lambda: pd.DataFrame(columns=CROSS_DATASET_COLUMNS))
     train_manifest: dict = dataclasses.field(default_factory=dict)  # RUN/train/manifest.json (schedule, deviations)
 
     @property
@@ -62,7 +65,10 @@ def split_setting(name: str) -> tuple[str, int]:
 def _csv(path: Path, columns: list[str]) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame(columns=columns)
-    df = pd.read_csv(path, keep_default_na=True)
+    try:
+        df = pd.read_csv(path, keep_default_na=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise TalkbenchError(f"{path} is not a readable CSV (damaged?): {' '.join(str(exc).split())}") from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise TalkbenchError(f"{path} lacks the column(s) {', '.join(missing)} (docs/CONTRACTS.md 'Results')")
@@ -94,6 +100,7 @@ def load_run(path: str | Path, label: str | None = None) -> RunResults:
         user=_csv(res / "user.csv", USER_COLUMNS),
         roc=roc,
         samples=sorted((path / "samples").glob("*.png")),
+        cross_dataset=_csv(res / "cross_dataset.csv", CROSS_DATASET_COLUMNS),
         train_manifest=read_json(path / "train" / "manifest.json") if (path / "train" / "manifest.json").is_file() else {},
     )
 

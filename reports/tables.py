@@ -277,6 +277,18 @@ def user_table(run: RunResults) -> Table | None:
                  "lower is better; participants failing attention checks excluded")
 
 
+def cross_dataset(run: RunResults, detector: str, level: str = "video") -> Table:
+    """AUC of ``detector`` trained on the row's dataset, tested on the column's
+    (results/cross_dataset.csv; video level = mean frame probability per video)."""
+    d = run.cross_dataset[(run.cross_dataset["detector"].astype(str) == detector)
+                          & (run.cross_dataset["level"].astype(str) == level)]
+    rows = list(dict.fromkeys(d["train_dataset"].astype(str)))
+    cols = list(dict.fromkeys(d["test_dataset"].astype(str)))
+    cells = {(str(r["train_dataset"]), str(r["test_dataset"])): _auc_cell(r) for _, r in d.iterrows()}
+    return Table(f"Cross-dataset AUC — {detector} ({level} level)", rows, cols, cells,
+                 "rows: trained on (train split); columns: tested on (test split); [95 % CI, bootstrap over videos]")
+
+
 def best_row(table: Table, col: str) -> str | None:
     """The row whose value in ``col`` is best and whose 95 % CI lies clear of every other
     value's CI in that column; None when no row is separated (or the column has no direction,

@@ -22,9 +22,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reenact": ("talkbench.generator.reenact_cli", "drive a few-shot model with landmarks: frames + mp4"),
     "metrics": ("talkbench.metrics.cli", "realism metrics between real and generated images"),
     "detect": ("talkbench.detector.cli", "train, evaluate and apply forgery detectors"),
+    "attack": ("talkbench.benchmarks.attack_cli", "adversarial fakes against your detectors: PGD or evasive FT"),
     "run": ("talkbench.benchmarks.cli", "run a benchmark suite end to end (the main job)"),
     "report": ("talkbench.reports.cli", "HTML/Markdown/CSV report of one run or several side by side"),
     "study": ("talkbench.study.cli", "USER: the paper's user study as a local web app"),
+    "provenance": ("talkbench.provenance_cli", "is a file talkbench output? C2PA manifest, metadata, watermark"),
 }
 
 
@@ -47,11 +49,21 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # key=value overrides after options (`train DS OUT --resume steps=5`) land here
+        if not hasattr(args, "overrides") or any(a.startswith("-") or "=" not in a for a in extra):
+            parser.parse_args(argv)  # argparse's own message for what is really unknown
+        args.overrides = list(args.overrides or []) + extra
     try:
         return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
     except TalkbenchError as exc:
+        print(f"talkbench {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # read-only or full disk, a file where a folder must be, /proc, ...
         print(f"talkbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"talkbench {args.command}: error: out of memory; use smaller sizes or batches", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"talkbench {args.command}: interrupted; finished work is kept, rerun to resume", file=sys.stderr)

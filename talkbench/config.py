@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import types
 import typing
 from pathlib import Path
@@ -22,6 +23,94 @@ import yaml
 from talkbench.errors import TalkbenchError
 
 T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """Allowed values of a number: ``low``/``high`` bounds (None: unbounded), inclusive unless
+    ``open_low``/``open_high``. NaN and infinities are never allowed."""
+
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+
+    def __str__(self) -> str:
+        lo = "" if self.low is None else f"{'>' if self.open_low else '>='} {self.low:g}"
+        hi = "" if self.high is None else f"{'<' if self.open_high else '<='} {self.high:g}"
+        return " and ".join(p for p in (lo, hi) if p) or "a finite number"
+
+    def check(self, value: float, where: str) -> None:
+        """Raise a one-line TalkbenchError naming ``where`` and this range when ``value`` is outside it."""
+        ok = math.isfinite(value)
+        if ok and self.low is not None:
+            ok = value > self.low if self.open_low else value >= self.low
+        if ok and self.high is not None:
+            ok = value < self.high if self.open_high else value <= self.high
+        if not ok:
+            raise TalkbenchError(f"{where}: {value!r} is out of range; allowed: {self.__str__()}")
+
+
+_AT_LEAST_1, _AT_LEAST_0, _POSITIVE = Range(1), Range(0), Range(0, open_low=True)
+_FRACTION, _UNIT = Range(0, 1, open_high=True), Range(0, 1)
+
+# The allowed range of every numeric config key, for every config parsed by ``from_dict``
+# (YAML files, key=value overrides, suite sections): "Class.key" entries win over "key".
+# Numbers absent here must still be finite.
+LIMITS: dict[str, Range] = {
+    "steps": _AT_LEAST_1, "batch_size": _AT_LEAST_1, "k": _AT_LEAST_1, "d_steps": _AT_LEAST_1,
+    "epochs": _AT_LEAST_1, "patience": _AT_LEAST_1, "frames": _AT_LEAST_1, "min_frames": _AT_LEAST_1,
+    "identities": _AT_LEAST_1, "videos": _AT_LEAST_1, "test_frames": _AT_LEAST_1,
+    "checkpoint_every": _AT_LEAST_1, "log_every": _AT_LEAST_1, "sample_every": _AT_LEAST_1,
+    "guard_patience": _AT_LEAST_1, "guard_after": _AT_LEAST_0, "guard_min_std": _AT_LEAST_0,
+    "time_limit_min": _AT_LEAST_0, "threads": _AT_LEAST_0, "num_workers": _AT_LEAST_0, "seed": _AT_LEAST_0,
+    "lr": _POSITIVE, "lr_g": _POSITIVE, "lr_d": _POSITIVE, "weight_decay": _AT_LEAST_0,
+    "beta1": _FRACTION, "beta2": _FRACTION, "test_fraction": _FRACTION, "min_face_fraction": _UNIT,
+    "glasses": _UNIT, "noise": _AT_LEAST_0, "clip_seconds": _POSITIVE, "margin": _POSITIVE,
+    "size": Range(8, 2048), "crop_size": Range(8, 2048), "input_size": Range(16, 2048),
+    "image_size": Range(16, 2048), "detect_size": Range(32, 8192), "supersample": Range(1, 8),
+    "width": _AT_LEAST_1, "max_width": _AT_LEAST_1, "emb_dim": _AT_LEAST_1, "n_res": _AT_LEAST_0,
+    "vgg19_weight": _AT_LEAST_0, "vggface_weight": _AT_LEAST_0, "fm_weight": _AT_LEAST_0,
+    "mch_weight": _AT_LEAST_0, "adv_weight": _AT_LEAST_0, "pixel_l1": _AT_LEAST_0,
+    "ft_steps": _AT_LEAST_1, "n_heldout": _AT_LEAST_1, "n_cross": _AT_LEAST_0, "max_people": _AT_LEAST_0,
+    "n_sample_grids": _AT_LEAST_0, "occlusion": _UNIT, "inception_weight": _AT_LEAST_0,
+    "inception_size": Range(75, 1024), "ft_epochs": _POSITIVE, "ft_min_steps": _AT_LEAST_0,
+    "FineTuneConfig.epochs": _POSITIVE, "min_steps": _AT_LEAST_0,
+}
+
+
+def limit_of(cls: type, key: str) -> Range | None:
+    """The range ``LIMITS`` gives key ``key`` of config class ``cls`` (None: any finite number)."""
+    return LIMITS.get(f"{cls.__name__}.{key}", LIMITS.get(key))
+
+
+def bounded(tp: type, low: float | None = None, high: float | None = None, open_low: bool = False):
+    """An argparse ``type=`` for a number option, e.g. ``type=bounded(int, 1)``: out-of-range or
+    non-finite values are a usage error that states the allowed range."""
+    import argparse
+
+    rng = Range(low, high, open_low)
+
+    def parse(text: str):
+        try:
+            value = tp(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {tp.__name__}") from None
+        try:
+            rng.check(value, "value")
+        except TalkbenchError:
+            raise argparse.ArgumentTypeError(f"{text} is out of range; allowed: {rng}") from None
+        return value
+
+    parse.__name__ = tp.__name__  # argparse names the type in its messages
+    return parse
+
+
+def _check_number(cls: type, key: str, value: Any, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    rng = limit_of(cls, key) or Range()
+    rng.check(value, f"config key '{where}'")
 
 
 def to_dict(cfg: Any) -> Any:
@@ -55,7 +144,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
                 return _coerce(value, arg, where)
             except (TalkbenchError, TypeError, ValueError) as exc:
                 errors.append(str(exc))
-        raise TalkbenchError(f"config key '{where}': {value!r} fits none of {tp}")
+        raise TalkbenchError(f"config key '{where}': {value!r} fits none of {tp} ({'; '.join(errors)})")
     if origin is typing.Literal:
         if value not in typing.get_args(tp):
             raise TalkbenchError(f"config key '{where}': {value!r} is not one of {typing.get_args(tp)}")
@@ -107,6 +196,8 @@ def from_dict(cls: type[T], data: dict, prefix: str = "") -> T:
         raise TalkbenchError(f"unknown config key(s) {', '.join(prefix + u for u in unknown)}; "
                              f"known: {', '.join(sorted(names))}")
     kwargs = {k: _coerce(v, hints[k], prefix + k) for k, v in data.items()}
+    for k, v in kwargs.items():
+        _check_number(cls, k, v, prefix + k)
     return cls(**kwargs)
 
 
@@ -125,7 +216,10 @@ def apply_overrides(cfg: T, overrides: list[str]) -> T:
             node = node[p]
         if parts[-1] not in node:
             raise TalkbenchError(f"override '{item}': unknown key '{key}'; known: {', '.join(sorted(node))}")
-        node[parts[-1]] = yaml.safe_load(raw) if raw != "" else ""
+        try:
+            node[parts[-1]] = yaml.safe_load(raw) if raw != "" else ""
+        except yaml.YAMLError:
+            node[parts[-1]] = raw  # not YAML: the plain string, checked against the key's type
     return from_dict(type(cfg), data)
 
 
@@ -136,7 +230,13 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: list[st
         path = Path(path)
         if not path.is_file():
             raise TalkbenchError(f"config file {path} does not exist")
-        loaded = yaml.safe_load(path.read_text()) or {}
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+            raise TalkbenchError(f"config file {path} is not valid YAML{where}: "
+                                 f"{getattr(exc, 'problem', None) or exc}") from None
         if not isinstance(loaded, dict):
             raise TalkbenchError(f"config file {path} does not hold a mapping")
         merged = _deep_merge(to_dict(cfg), loaded)

@@ -55,7 +55,8 @@ def collect() -> dict:
 
     weights = [resolution_record(r) for r in status_all()]
     backends = backends_report()
-    missing_default = [w["name"] for w in weights if w["default_suite"] and w["status"] != "present"]
+    missing_default = [w["name"] for w in weights
+                       if w["default_suite"] and w["status"] not in ("present", "convertible")]
     dlib_ok = all(c["available"] for c in backends.get("dlib", {"?": {"available": False}}).values())
     return {"versions": library_versions(), "device": device_report(), "face_backends": backends,
             "weights": weights,
@@ -79,8 +80,11 @@ def render(report: dict) -> str:
             lines.append(f"  {name:<12} {cap:<10} {'yes' if st['available'] else 'NO ':<4} {st['reason']}")
     lines += ["", "weights"]
     for w in report["weights"]:
+        source = f" ({w['source']})" if w["source"] else ""
         if w["status"] == "present":
-            lines.append(f"  {w['name']:<22} present  {', '.join(w['paths'])}")
+            lines.append(f"  {w['name']:<22} present  {', '.join(w['paths'])}{source}")
+        elif w["status"] == "convertible":
+            lines.append(f"  {w['name']:<22} convertible offline{source}: {w['detail']}")
         else:
             lines.append(f"  {w['name']:<22} {w['status']:<8} searched {', '.join(w['searched']) or '(nowhere)'}")
             lines.append(f"  {'':<22} {'':<8} fetch: {w['fetch_command']}")

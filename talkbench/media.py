@@ -3,10 +3,17 @@
 Images come back as H×W×3 uint8 RGB whatever is on disk (grayscale and RGBA are
 converted). Videos are decoded and encoded with PyAV: it reports corrupt files as
 exceptions we can count, and writes container metadata, which carries provenance.
+
+Synthetic files (``meta["synthetic"] == "true"``) get three layers of provenance here, so
+every writer has them: the text chunks / container fields, an invisible pixel watermark
+(talkbench.watermark; ``watermark=False`` for experiment data that detectors train on)
+and a signed C2PA manifest (talkbench.credentials). docs/provenance.md says what each
+survives.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -15,7 +22,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path
+from talkbench.files import atomic_path, write_bytes
 from talkbench.provenance import from_tags, to_tags
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
@@ -23,11 +30,19 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """H×W×3 uint8 RGB; raises TalkbenchError for unreadable files."""
+    """H×W×3 uint8 RGB; raises TalkbenchError for unreadable files. 16-bit grey images are
+    scaled to 8 bits (PIL's own conversion clips them, reading most of them as white)."""
     try:
         with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except (OSError, ValueError) as exc:
+            if im.mode in ("RGB", "L", "P", "RGBA", "LA", "PA", "1", "CMYK", "YCbCr", "LAB", "HSV"):
+                return np.asarray(im.convert("RGB"))
+            if im.mode.startswith("I"):  # I;16, I;16B, I (PNG 16-bit grey)
+                grey = np.asarray(im).astype(np.int64)
+                if grey.size and (grey.min() < 0 or grey.max() > 65535):
+                    raise TalkbenchError(f"{path}: {im.mode} image with values outside 0..65535 is not supported")
+                return np.repeat(((grey + 128) // 257).astype(np.uint8)[..., None], 3, axis=-1)
+            raise TalkbenchError(f"{path}: image mode {im.mode} is not supported (save it as 8- or 16-bit RGB/grey)")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise TalkbenchError(f"cannot read image {path}: {exc}") from None
 
 
@@ -39,13 +54,37 @@ def list_images(folder: str | Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
-def write_png(path: str | Path, image: np.ndarray, meta: dict[str, str] | None = None) -> None:
-    """Write an RGB uint8 image as PNG, atomically, with provenance in tEXt chunks."""
+def write_png(path: str | Path, image: np.ndarray, meta: dict[str, str] | None = None,
+              watermark: bool = True) -> None:
+    """Write an RGB uint8 image as PNG, atomically, with provenance in tEXt chunks; a
+    synthetic one also gets the pixel watermark (unless ``watermark=False``) and a signed
+    C2PA manifest."""
+    meta = meta or {}
+    synthetic = meta.get("synthetic") == "true"
+    if synthetic:
+        image, mark = _mark(image, watermark)
     info = PngImagePlugin.PngInfo()
-    for k, v in to_tags(meta or {}).items():
+    for k, v in to_tags(meta).items():
         info.add_text(k, v)
-    with atomic_path(path) as tmp:
-        Image.fromarray(np.ascontiguousarray(image)).save(tmp, format="PNG", pnginfo=info)
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", pnginfo=info)
+    data = buf.getvalue()
+    if synthetic:  # the manifest alone adds the `watermark` field: text chunks stay as they were
+        from talkbench.credentials import sign
+
+        data = sign(data, ".png", {**meta, "watermark": mark}, Path(path).name)
+    write_bytes(path, data)
+
+
+def _mark(image: np.ndarray, watermark: bool) -> tuple[np.ndarray, str]:
+    """(pixels to write, the ``watermark`` provenance field that says what they carry)."""
+    from talkbench import watermark as wm
+
+    if not watermark:
+        return image, "none (experiment data: detectors must not learn a mark that only fakes carry)"
+    if not wm.can_carry(image):
+        return image, f"none (image under {wm.MIN_SIDE} px: too small to carry the mark reliably)"
+    return wm.embed(image), f"{wm.METHOD}; claimed to survive: {', '.join(wm.claims_for(image.shape))}"
 
 
 def read_png_provenance(path: str | Path) -> dict[str, str]:
@@ -85,14 +124,22 @@ def iter_video(path: str | Path) -> Iterator[tuple[np.ndarray, float]]:
 
 
 def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float = 25.0,
-                meta: dict[str, str] | None = None, crf: int = 18) -> None:
-    """Encode RGB frames to H.264 mp4 (atomically) with provenance in container metadata."""
+                meta: dict[str, str] | None = None, crf: int = 18, watermark: bool = True) -> None:
+    """Encode RGB frames to H.264 mp4 (atomically) with provenance in container metadata;
+    a synthetic video's frames also get the pixel watermark (unless ``watermark=False``)
+    and the file a signed C2PA manifest."""
     import av
 
+    meta = meta or {}
+    synthetic = meta.get("synthetic") == "true"
     frames = iter(frames)
     first = next(frames, None)
     if first is None:
         raise TalkbenchError(f"no frames to write to {path}")
+    if synthetic:
+        first, mark = _mark(first, watermark)
+        if watermark:
+            frames = (_mark(f, True)[0] for f in frames)
     h, w = first.shape[:2]
     with atomic_path(path) as tmp:
         with av.open(str(tmp), mode="w", format="mp4") as container:
@@ -108,6 +155,10 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float = 25.
                     container.mux(packet)
             for packet in stream.encode():
                 container.mux(packet)
+        if synthetic:
+            from talkbench.credentials import sign
+
+            tmp.write_bytes(sign(tmp.read_bytes(), ".mp4", {**meta, "watermark": mark}, Path(path).name))
 
 
 def _mp4_tags(meta: dict[str, str]) -> dict[str, str]:

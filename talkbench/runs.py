@@ -55,7 +55,7 @@ def weights_record(names: list[str]) -> list[dict[str, Any]]:
     out = []
     for name in sorted(set(names)):
         res = locate(name)
-        out.append({"name": name, "status": res.status,
+        out.append({"name": name, "status": res.status, "source": res.source,
                     "files": [{"path": str(p), "sha256": sha256_file(p)} for p in res.paths]})
     return out
 

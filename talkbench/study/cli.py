@@ -7,6 +7,7 @@ import ipaddress
 import sys
 from pathlib import Path
 
+from talkbench.config import bounded
 from talkbench.errors import TalkbenchError
 
 
@@ -25,6 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--attention-checks", type=int, metavar="N", default=3,
                        help="extra screens with an obviously broken picture per participant (default 3)")
     serve.add_argument("--seed", type=int, metavar="N", default=0, help="seed of registration and trial sampling (default 0)")
+    serve.add_argument("--max-participants", type=bounded(int, 1), metavar="N", default=500,
+                       help="refuse new participants once the study has this many (default %(default)s)")
 
     results = sub.add_parser("results", help="USER per setting with 95%% CIs into RUN/results/user.csv",
                              description="USER per setting (fraction of fakes found; chance 1/3, lower = more "
@@ -50,7 +53,7 @@ def serve(args: argparse.Namespace) -> int:
         raise TalkbenchError(f"--port must be between 0 and 65535, got {args.port}")
     if not args.run.is_dir():
         raise TalkbenchError(f"{args.run} is not a run directory")
-    app = create_app(args.run, args.trials_per_participant, args.attention_checks, args.seed)
+    app = create_app(args.run, args.trials_per_participant, args.attention_checks, args.seed, args.max_participants)
     registry = app.extensions["talkbench_study"]["registry"]
     try:
         server = make_server(args.host, args.port, app, threaded=True)

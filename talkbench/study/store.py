@@ -99,12 +99,16 @@ class Store:
                 raise
             con.execute("COMMIT")
 
-    def create_participant(self, sample: Callable[[int, dict[tuple[str, str], int]], list[Trial]]) -> str:
+    def create_participant(self, sample: Callable[[int, dict[tuple[str, str], int]], list[Trial]],
+                           limit: int | None = None) -> str | None:
         """A new participant with the trials ``sample(number, exposure)`` draws; ``exposure``
         counts the test trials already handed out per (setting, identity), read in the same
-        transaction, so concurrent participants still balance."""
+        transaction, so concurrent participants still balance. None when the study already
+        has ``limit`` participants (checked in that transaction too)."""
         pid = secrets.token_urlsafe(9)
         with self._write() as con:
+            if limit is not None and con.execute("SELECT COUNT(*) FROM participants").fetchone()[0] >= limit:
+                return None
             number = con.execute("SELECT COALESCE(MAX(number), -1) + 1 FROM participants").fetchone()[0]
             exposure = {(s, i): n for s, i, n in con.execute(
                 "SELECT setting, identity, COUNT(*) FROM trials WHERE kind = 'test' GROUP BY setting, identity")}

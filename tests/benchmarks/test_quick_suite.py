@@ -13,7 +13,7 @@ from talkbench.cli import main
 from talkbench.files import read_json
 from talkbench.media import read_png_provenance
 
-STAGES = ["data", "train", "generate", "realism", "detection", "report"]
+STAGES = ["data", "train", "generate", "checks", "realism", "detection", "adversarial", "report"]
 
 
 @pytest.mark.slow
@@ -41,6 +41,13 @@ def test_quick_suite_end_to_end_and_resume(tmp_path, capsys):
     assert set(detection["train_setting"]) == set(frames["setting"])
     assert detection["auc"].between(0, 1).all()
     assert (run / "results" / "robustness.csv").is_file() and any((run / "results" / "roc").glob("*.csv"))
+    adv = pd.read_csv(run / "results" / "adversarial.csv")
+    assert {"none", "evade", "pgd"} <= set(adv["attack"]) and set(adv["round"]) == {0, 1}
+    assert adv["auc"].between(0, 1).all() and (adv["auc_ci_low"] <= adv["auc"] + 1e-9).all()
+    evasive = pd.read_csv(run / "adversarial" / "round0" / "frames.csv")
+    meta = read_png_provenance(run / "adversarial" / "round0" / evasive["fake_path"].iloc[0])
+    assert meta["synthetic"] == "true" and "adversarial: evasion" in meta["generator"]
+    assert (run / "report" / "plots" / "adversarial.png").is_file()
     assert (run / "report" / "index.html").stat().st_size > 10_000
     assert any((run / "samples").glob("*.png"))
     trained = read_json(run / "stages" / "train.json")["result"]

@@ -35,8 +35,8 @@ def test_train_then_eval_on_folders(forgery_set, tmp_path, capsys):
     out, res = tmp_path / "det", tmp_path / "results"
     assert main(["detect", "train", "--real", str(tmp_path / "real"), "--fake", str(tmp_path / "fake"),
                  "--detector", "spectral_logreg", "--out", str(out)]) == 0
-    assert (out / "detector.joblib").is_file() and (out / "manifest.json").is_file()
-    assert main(["detect", "eval", "--checkpoint", str(out / "detector.joblib"), "--results", str(res),
+    assert (out / "detector.safetensors").is_file() and (out / "manifest.json").is_file()
+    assert main(["detect", "eval", "--checkpoint", str(out / "detector.safetensors"), "--results", str(res),
                  "--bootstrap", "100", "--robustness"]) == 0
     rob = pd.read_csv(res / "robustness.csv")
     assert len(rob) == 16 and rob.auc.between(0, 1).all() and (res / "robustness.png").is_file()
@@ -54,7 +54,7 @@ def test_predict_image_and_video(forgery_set, shared_images, shared_videos, tmp_
     tr = select(table, "train")
     det = create_detector("spectral_logreg").fit(images[tr.index.to_numpy()], tr.label.to_numpy())
     det.crop_size = 64
-    ckpt = det.save(tmp_path / "detector.joblib")
+    ckpt = det.save(tmp_path / "detector.safetensors")
     noise = tmp_path / "noise.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (80, 80, 3), np.uint8)).save(noise)
     broken = tmp_path / "broken.mp4"

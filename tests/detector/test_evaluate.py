@@ -86,6 +86,6 @@ def test_cross_setting_matrix(two_settings, tmp_path):
     assert set(pd.read_csv(res / "robustness.csv").train_setting) == {"FF_T1", "FF_T8"}
     assert (res / "robustness.png").is_file()
     # finished detectors are not retrained on a re-run
-    stamp = (tmp_path / "models" / "spectral_logreg__FF_T1" / "detector.joblib").stat().st_mtime_ns
+    stamp = (tmp_path / "models" / "spectral_logreg__FF_T1" / "detector.safetensors").stat().st_mtime_ns
     cross_setting(images, table, cfg, tmp_path / "models", res, robustness=False, n_boot=10, progress=False)
-    assert (tmp_path / "models" / "spectral_logreg__FF_T1" / "detector.joblib").stat().st_mtime_ns == stamp
+    assert (tmp_path / "models" / "spectral_logreg__FF_T1" / "detector.safetensors").stat().st_mtime_ns == stamp

@@ -23,7 +23,7 @@ def app(run_dir):
 
 
 def start(client) -> str:
-    resp = client.post("/start")
+    resp = client.post("/start", data={"csrf": client.application.extensions["talkbench_study"]["start_token"]})
     assert resp.status_code == 303
     return resp.headers["Location"].rsplit("/", 1)[1]
 

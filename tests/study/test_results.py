@@ -33,10 +33,15 @@ def test_clopper_pearson_interval():
     assert low == pytest.approx(1 - high) and low == pytest.approx(0.18708602, abs=1e-7)
 
 
+def start(client) -> str:
+    token = client.application.extensions["talkbench_study"]["start_token"]
+    return client.post("/start", data={"csrf": token}).headers["Location"].rsplit("/", 1)[1]
+
+
 def play(client, run, current_answer, policy) -> str:
     """One participant clicking through the whole study; ``policy(kind, setting_index)`` says
     whether to pick the odd image."""
-    pid = client.post("/start").headers["Location"].rsplit("/", 1)[1]
+    pid = start(client)
     n = 0
     while b"Thank you" not in client.get(f"/p/{pid}").data:
         idx, answer, kind = current_answer(run, pid)
@@ -52,7 +57,7 @@ def test_results_exclude_attention_failures(run_dir, current_answer, capsys):
     play(client, run_dir, current_answer, lambda kind, n: kind == "attention")  # never finds a fake
     play(client, run_dir, current_answer, lambda kind, n: kind == "test")    # misses attention: excluded
     # a fourth participant stops after the first screen (a test trial): still counted
-    pid = client.post("/start").headers["Location"].rsplit("/", 1)[1]
+    pid = start(client)
     client.get(f"/p/{pid}")
     idx, answer, kind = current_answer(run_dir, pid)
     assert kind == "test"

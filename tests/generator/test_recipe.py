@@ -1,0 +1,105 @@
+"""The CPU recipe's levers: D's pooling cannot die, where L_MCH's gradient goes, the FT
+schedule grows with T, and the generator checks' statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from talkbench.benchmarks.generator_checks import nearest_shot_frames, paired_checks
+from talkbench.generator.fewshot import FineTuneConfig, fine_tune
+from talkbench.generator.losses import ContentLoss, LossConfig
+from talkbench.generator.model import build_model
+from talkbench.generator.networks import relu_sum_pool
+from talkbench.generator.steps import gan_step
+from tests.generator.conftest import tiny_model_config
+
+
+def test_relu_then_sum_keeps_a_channel_whose_sum_is_negative():
+    """ReLU(sum) zeroes a channel with a negative spatial sum (D died that way); sum(ReLU)
+    keeps its positive positions, so D still gets a gradient."""
+    h = torch.tensor([[[[3.0, -5.0], [-1.0, -1.0]]]], requires_grad=True)  # sum = -4
+    v = relu_sum_pool(h)
+    assert v.item() == pytest.approx(3.0)
+    v.sum().backward()
+    assert h.grad.abs().sum() > 0
+    assert torch.relu(h.detach().sum()).item() == 0.0  # the old order: dead
+
+
+def _gen_step(mch_to_embedder: bool) -> torch.Tensor:
+    """The embedder's gradient after one step in which only L_MCH acts on it."""
+    torch.manual_seed(0)
+    model = build_model(tiny_model_config(), n_videos=2)
+    cfg = LossConfig(vgg19="off", vggface="off", pixel_l1=0.0, fm_weight=0.0, adv_weight=0.0, mch_weight=10.0,
+                     mch_to_embedder=mch_to_embedder)
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    opt_e = torch.optim.SGD(model.E.parameters(), lr=0.0)
+    opt_d = torch.optim.SGD(model.D.parameters(), lr=0.0)
+    video = torch.tensor([0, 1])
+
+    def generate():
+        e = model.E(x, x)
+        return model.G(x, e), e
+
+    gan_step(generate, lambda a, b: model.D(a, b, torch.cat([video, video])), x, x, ContentLoss(cfg), cfg,
+             opt_e, opt_d)
+    grads = [p.grad for p in model.E.parameters() if p.grad is not None]
+    return torch.stack([g.abs().sum() for g in grads]).sum() if grads else torch.tensor(0.0)
+
+
+def test_mch_gradient_goes_to_the_embedder_only_when_asked():
+    assert _gen_step(True) > 0
+    assert _gen_step(False) == 0
+
+
+@pytest.mark.parametrize("t,expected", [(1, 24), (8, 24), (32, 40)])
+def test_ft_schedule_is_epochs_over_the_shots_with_a_floor(t, expected, monkeypatch):
+    """max(min_steps, ⌈epochs·T / batch⌉): T = 32 gets more steps than T = 8."""
+    model = build_model(tiny_model_config(), n_videos=1)
+    calls = []
+
+    def fake_step(*args, **kwargs):
+        calls.append(1)
+        return {"g_total": 0.0}, torch.zeros(1, 3, 32, 32) + torch.linspace(-1, 1, 32)
+
+    monkeypatch.setattr("talkbench.generator.fewshot.gan_step", fake_step)
+    from talkbench.generator.train import TrainConfig
+
+    x = torch.zeros(t, 3, 32, 32)
+    fine_tune(model.G, model.D, torch.zeros(1, model.G.n_adain), torch.zeros(32), x, x,
+              FineTuneConfig(epochs=10, min_steps=24), TrainConfig(), LossConfig(vgg19="off", vggface="off"),
+              torch.device("cpu"))
+    assert len(calls) == expected
+
+
+def test_nearest_shot_frame_is_the_one_with_the_closest_landmarks():
+    shots = np.stack([np.full((4, 4, 3), i, np.uint8) for i in range(3)])
+    marks = np.stack([np.full((68, 2), 10.0 * i, np.float32) for i in range(3)])
+    targets = np.stack([np.full((68, 2), 19.0, np.float32), np.full((68, 2), 1.0, np.float32)])
+    picked = nearest_shot_frames(shots, marks, targets)
+    assert picked[:, 0, 0, 0].tolist() == [2, 0]
+
+
+def _people(a_minus_b: float, spread: float = 0.01, n: int = 6) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(n):
+        base = 0.5 + rng.normal(0, 0.05)
+        d = a_minus_b + rng.normal(0, spread)
+        for method, ssim in (("FF", base + d), ("FF-other-ê", base), ("FF-mean-ê", base), ("FT", base + d),
+                             ("nearest-shot", base)):
+            rows.append({"method": method, "T": 8, "identity": f"p{i}", "ssim": ssim, "l1": 1 - ssim,
+                         "id_sim": ssim, "face_rate": 1.0, "n_frames": 8})
+    return pd.DataFrame(rows)
+
+
+def test_paired_checks_hold_only_when_the_ci_excludes_zero_in_the_right_direction():
+    better = paired_checks(_people(0.05)).set_index(["check", "metric"])
+    assert better.loc[("own_vs_other", "ssim"), "holds"] and better.loc[("own_vs_other", "l1"), "holds"]
+    assert better.loc[("own_vs_other", "ssim"), "diff"] == pytest.approx(0.05, abs=0.01)
+    worse = paired_checks(_people(-0.05)).set_index(["check", "metric"])
+    assert not worse["holds"].any()
+    noise = paired_checks(_people(0.0, spread=0.05)).set_index(["check", "metric"])
+    assert not noise.loc[("ft_vs_nearest_shot", "ssim"), "holds"]
