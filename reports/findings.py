@@ -16,7 +16,7 @@ from typing import Callable
 
 from talkbench.reports.compare import clear_difference, direction
 from talkbench.reports.results import RunResults
-from talkbench.reports.tables import Cell, Table, cross_setting, detectors, fmt, row_label, table1
+from talkbench.reports.tables import Cell, Table, cross_dataset, cross_setting, detectors, fmt, row_label, table1
 
 
 @dataclasses.dataclass
@@ -169,21 +169,32 @@ def detectability_vs_shots(run: RunResults) -> list[Group]:
     return groups
 
 
-def cross_setting_generalisation(run: RunResults) -> list[Group]:
-    """A detector on its own setting against each other setting it is tested on."""
+def own_vs_other(table: Table, heading: str, det: str, what: str) -> list[Group]:
+    """A train × test AUC matrix: each row's own column (trained and tested on the same
+    setting or dataset) against every other column it is tested on."""
     groups = []
-    for det in detectors(run):
-        table = cross_setting(run, det)
-        for train in table.rows:
-            cmps = [Comparison(table, (train, train), (train, test), f"{det} trained on {train}: its own setting",
-                               test, "") for test in table.columns if test != train]
-            if cmps:
-                groups.append(Group("Cross-setting generalisation", cmps, verb="is detected better than"))
+    for train in (r for r in table.rows if r in table.columns):
+        cmps = [Comparison(table, (train, train), (train, test), f"{det} trained on {train}: its own {what}", test, "")
+                for test in table.columns if test != train]
+        if cmps:
+            groups.append(Group(heading, cmps, verb="is detected better than"))
     return groups
 
 
+def cross_setting_generalisation(run: RunResults) -> list[Group]:
+    return [g for det in detectors(run) for g in own_vs_other(cross_setting(run, det), "Cross-setting generalisation",
+                                                              det, "setting")]
+
+
+def cross_dataset_generalisation(run: RunResults) -> list[Group]:
+    dets = sorted(run.cross_dataset["detector"].astype(str).unique()) if len(run.cross_dataset) else []
+    return [g for det in dets for g in own_vs_other(cross_dataset(run, det, "video"),
+                                                    "Cross-dataset generalisation (video level)", det, "dataset")]
+
+
 Finder = Callable[[RunResults], list[Group]]
-FINDERS: list[Finder] = [realism_vs_shots, ff_vs_ft, detectability_vs_shots, cross_setting_generalisation]
+FINDERS: list[Finder] = [realism_vs_shots, ff_vs_ft, detectability_vs_shots, cross_setting_generalisation,
+                         cross_dataset_generalisation]
 
 
 def findings(run: RunResults, finders: list[Finder] | None = None) -> list[tuple[str, list[Finding]]]:
