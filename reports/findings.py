@@ -192,9 +192,35 @@ def cross_dataset_generalisation(run: RunResults) -> list[Group]:
                                                     "Cross-dataset generalisation (video level)", det, "dataset")]
 
 
+def adversarial_evasion_and_hardening(run: RunResults) -> list[Group]:
+    """Each attack's fakes against the clean FT fakes, per scoring detector (evasion, and
+    transfer to the other detectors); and the hardened detector against the attacked one on
+    the same fakes (hardening). Reads the adversarial section's own table."""
+    from talkbench.reports.adversarial import _read, auc_table
+
+    adv = _read(run.path / "results" / "adversarial.csv")
+    if adv.empty:
+        return []
+    table = auc_table(adv)
+    groups = []
+    attacks = [r for r in table.rows if r != "clean"]
+    if "clean" in table.rows:
+        for attack in attacks:
+            cmps = [Comparison(table, (attack, c), ("clean", c), f"{attack} fakes", "clean FT fakes", f"{c} AUC")
+                    for c in table.columns]
+            groups.append(Group("Adversarial evasion", cmps, verb="are harder to detect than", lower_wins=True))
+    hardened = [c for c in table.columns if c.endswith("(hardened)")]
+    attacked = [c for c in table.columns if c.endswith("(attacked)")]
+    for h in hardened:
+        for a in attacked:
+            cmps = [Comparison(table, (r, h), (r, a), h, a, f"{r} fakes") for r in table.rows]
+            groups.append(Group("Hardening", cmps, verb="detects better than"))
+    return groups
+
+
 Finder = Callable[[RunResults], list[Group]]
 FINDERS: list[Finder] = [realism_vs_shots, ff_vs_ft, detectability_vs_shots, cross_setting_generalisation,
-                         cross_dataset_generalisation]
+                         cross_dataset_generalisation, adversarial_evasion_and_hardening]
 
 
 def findings(run: RunResults, finders: list[Finder] | None = None) -> list[tuple[str, list[Finding]]]:
