@@ -222,6 +222,8 @@ def build_report(run_paths: list[str | Path], out: str | Path, vector: bool = Tr
                          "robustness": _records(r.robustness), "user": _records(r.user),
                          "cross_dataset": _records(r.cross_dataset)} for r in runs],
                "tables": [{"title": t.title, "caption": t.caption, "cells": _records(t.tidy())} for t in _tables(doc)],
+               "findings": [{"heading": h, "text": f.text, "table": f.table_title, "supported": f.supported}
+                            for sec in doc.sections for h, fs in sec.findings for f in fs],
                "published": {"label": paper.LABEL, "note": paper.NOTE, "table1": _records(paper.table1())}}
     table_files: dict[str, str] = {}
     for t in _tables(doc):
