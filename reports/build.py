@@ -152,7 +152,8 @@ def seed_document(runs: list[RunResults]) -> Document:
     sections[0].text.append(f"Mean over {len(runs)} seeds (seeds {', '.join(str(seeds.seed_of(r)) for r in runs)}); "
                             "[95 % CI across seeds]; below it the within-run CI over people (mean over seeds).")
     per_seed = Section("Each seed side by side", tables=[compare.side_by_side(runs, "self")],
-                       text=[f"Baseline: {runs[0].label}; the ROC curves, sample grids and per-file sections (checks, adversarial) of this report are of that seed."])
+                       text=[f"Baseline: {runs[0].label}; the ROC curves, sample grids and per-file sections "
+                             "(checks, adversarial) of this report are of that seed."])
     sections.insert(2, per_seed)
     sections = [findings_section(agg)] + _with_methods(sections, methods_section(runs))
     return Document(TITLE, f"{label}: suite '{agg.config.get('name', '?')}'", sections)

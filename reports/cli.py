@@ -9,7 +9,8 @@ from pathlib import Path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("runs", nargs="+", metavar="RUN", help="run directories (written by `talkbench run`; a `--seeds` run folder stands for its seeds)")
+    parser.add_argument("runs", nargs="+", metavar="RUN",
+                        help="run directories (written by `talkbench run`; a `--seeds` run folder stands for its seeds)")
     parser.add_argument("--out", help="report folder (default: RUN/report for one run, "
                                       "reports/compare-<names> for several)")
     parser.add_argument("--no-vector", action="store_true",

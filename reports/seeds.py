@@ -41,7 +41,8 @@ def are_replicates(runs: list[RunResults]) -> bool:
     return all(s == strip[0] for s in strip) and None not in seeds and len(set(seeds)) == len(seeds)
 
 
-def t_interval(values: np.ndarray, bounds: tuple[float, float] = (-math.inf, math.inf)) -> tuple[float, float | None, float | None]:
+def t_interval(values: np.ndarray, bounds: tuple[float, float] = (-math.inf, math.inf)
+               ) -> tuple[float, float | None, float | None]:
     """Mean and 95 % Student-t CI; no interval from fewer than two values."""
     from scipy import stats
 
