@@ -202,19 +202,20 @@ def adversarial_evasion_and_hardening(run: RunResults) -> list[Group]:
     if adv.empty:
         return []
     table = auc_table(adv)
+    one = f" (seed {run.manifest['seeds'][0]} only)" if run.manifest.get("seeds") else ""  # a seed aggregate
     groups = []
     attacks = [r for r in table.rows if r != "clean"]
     if "clean" in table.rows:
         for attack in attacks:
             cmps = [Comparison(table, (attack, c), ("clean", c), f"{attack} fakes", "clean FT fakes", f"{c} AUC")
                     for c in table.columns]
-            groups.append(Group("Adversarial evasion", cmps, verb="are harder to detect than", lower_wins=True))
+            groups.append(Group(f"Adversarial evasion{one}", cmps, verb="are harder to detect than", lower_wins=True))
     hardened = [c for c in table.columns if c.endswith("(hardened)")]
     attacked = [c for c in table.columns if c.endswith("(attacked)")]
     for h in hardened:
         for a in attacked:
             cmps = [Comparison(table, (r, h), (r, a), h, a, f"{r} fakes") for r in table.rows]
-            groups.append(Group("Hardening", cmps, verb="detects better than"))
+            groups.append(Group(f"Hardening{one}", cmps, verb="detects better than"))
     return groups
 
 
