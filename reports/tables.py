@@ -235,7 +235,7 @@ def table1(run: RunResults, kind: str = "self", level: str = "frame") -> Table:
         columns.remove("FID∞")
     what = "self-reenactment (held-out frames of the same video)" if kind == "self" else \
         "cross-reenactment (driven by other people's landmarks)"
-    fid_n = sorted({c.n_set for (_, col), c in cells.items() if col == "FID" and c.ok})
+    fid_n = sorted({c.n_set for (_, col), c in cells.items() if col == "FID" and c.ok and c.n_set})
     sample = (f"FID of every setting at a common n = {', '.join(map(str, fid_n))} frames per set (random subsets), "
               "FID∞ extrapolated to n → ∞ from all frames (Chong & Forsyth 2020), KID ± std over subsets; "
               if fid_n else "")
