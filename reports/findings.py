@@ -16,7 +16,7 @@ from typing import Callable
 
 from talkbench.reports.compare import clear_difference, direction
 from talkbench.reports.results import RunResults
-from talkbench.reports.tables import Cell, Table, cross_setting, detectors, fmt, row_label, table1
+from talkbench.reports.tables import Cell, Table, cross_dataset, cross_setting, detectors, fmt, row_label, table1
 
 
 @dataclasses.dataclass
@@ -168,21 +168,59 @@ def detectability_vs_shots(run: RunResults) -> list[Group]:
     return groups
 
 
-def cross_setting_generalisation(run: RunResults) -> list[Group]:
-    """A detector on its own setting against each other setting it is tested on."""
+def own_vs_other(table: Table, heading: str, det: str, what: str) -> list[Group]:
+    """A train × test AUC matrix: each row's own column (trained and tested on the same
+    setting or dataset) against every other column it is tested on."""
     groups = []
-    for det in detectors(run):
-        table = cross_setting(run, det)
-        for train in table.rows:
-            cmps = [Comparison(table, (train, train), (train, test), f"{det} trained on {train}: its own setting",
-                               test, "") for test in table.columns if test != train]
-            if cmps:
-                groups.append(Group("Cross-setting generalisation", cmps, verb="is detected better than"))
+    for train in (r for r in table.rows if r in table.columns):
+        cmps = [Comparison(table, (train, train), (train, test), f"{det} trained on {train}: its own {what}", test, "")
+                for test in table.columns if test != train]
+        if cmps:
+            groups.append(Group(heading, cmps, verb="is detected better than"))
+    return groups
+
+
+def cross_setting_generalisation(run: RunResults) -> list[Group]:
+    return [g for det in detectors(run) for g in own_vs_other(cross_setting(run, det), "Cross-setting generalisation",
+                                                              det, "setting")]
+
+
+def cross_dataset_generalisation(run: RunResults) -> list[Group]:
+    dets = sorted(run.cross_dataset["detector"].astype(str).unique()) if len(run.cross_dataset) else []
+    return [g for det in dets for g in own_vs_other(cross_dataset(run, det, "video"),
+                                                    "Cross-dataset generalisation (video level)", det, "dataset")]
+
+
+def adversarial_evasion_and_hardening(run: RunResults) -> list[Group]:
+    """Each attack's fakes against the clean FT fakes, per scoring detector (evasion, and
+    transfer to the other detectors); and the hardened detector against the attacked one on
+    the same fakes (hardening). Reads the adversarial section's own table."""
+    from talkbench.reports.adversarial import _read, auc_table
+
+    adv = _read(run.path / "results" / "adversarial.csv")
+    if adv.empty:
+        return []
+    table = auc_table(adv)
+    one = f" (seed {run.manifest['seeds'][0]} only)" if run.manifest.get("seeds") else ""  # a seed aggregate
+    groups = []
+    attacks = [r for r in table.rows if r != "clean"]
+    if "clean" in table.rows:
+        for attack in attacks:
+            cmps = [Comparison(table, (attack, c), ("clean", c), f"{attack} fakes", "clean FT fakes", f"{c} AUC")
+                    for c in table.columns]
+            groups.append(Group(f"Adversarial evasion{one}", cmps, verb="are harder to detect than", lower_wins=True))
+    hardened = [c for c in table.columns if c.endswith("(hardened)")]
+    attacked = [c for c in table.columns if c.endswith("(attacked)")]
+    for h in hardened:
+        for a in attacked:
+            cmps = [Comparison(table, (r, h), (r, a), h, a, f"{r} fakes") for r in table.rows]
+            groups.append(Group(f"Hardening{one}", cmps, verb="detects better than"))
     return groups
 
 
 Finder = Callable[[RunResults], list[Group]]
-FINDERS: list[Finder] = [realism_vs_shots, ff_vs_ft, detectability_vs_shots, cross_setting_generalisation]
+FINDERS: list[Finder] = [realism_vs_shots, ff_vs_ft, detectability_vs_shots, cross_setting_generalisation,
+                         cross_dataset_generalisation, adversarial_evasion_and_hardening]
 
 
 def findings(run: RunResults, finders: list[Finder] | None = None) -> list[tuple[str, list[Finding]]]:

@@ -38,7 +38,8 @@ def table_tex(table: Table) -> str:
     best = {col: best_row(table, col) for col in table.columns}
     lines = [r"\begin{table}[tbp]", r"\centering", r"\small",
              rf"\caption{{{escape(table.title)}. {escape(table.caption)}}}", rf"\label{{{label(table)}}}",
-             r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%", r"\begin{tabular}{l" + "r" * len(table.columns) + "}", r"\toprule",
+             r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%",
+             r"\begin{tabular}{l" + "r" * len(table.columns) + "}", r"\toprule",
              " & ".join([""] + [escape(c) for c in table.columns]) + r" \\", r"\midrule"]
     for row in table.rows:
         cells = []

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from talkbench.plotting import auc_heatmap, roc_frame, robustness_frame  # noqa: E402
+from talkbench.reports.document import Figure  # noqa: E402
 from talkbench.reports.results import RunResults, split_setting  # noqa: E402
 from talkbench.reports.tables import TABLE1_METRICS, LOWER_IS_BETTER, cross_setting, detectors, table1  # noqa: E402
 
@@ -76,7 +77,12 @@ def _save(fig, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def _plot(draw: Callable[..., "plt.Figure | None"]) -> Callable[..., Plot | None]:
+def as_figures(name: str, plot: Plot | None, caption: str) -> list[Figure]:
+    """A drawn plot as the report's figure (none when it could not be drawn)."""
+    return [Figure(name, plot.png, caption, lambda: (plot.pdf, plot.svg))] if plot is not None else []
+
+
+def vector_plot(draw: Callable[..., "plt.Figure | None"]) -> Callable[..., Plot | None]:
     """Draw for the screen (PNG); keep how to draw it again under paper fonts at one- or
     two-column width (PDF, SVG). The width follows the screen figure: wide grids take two."""
     @functools.wraps(draw)
@@ -157,7 +163,7 @@ def _unavailable(ax, tables, col: str) -> None:
     ax.set_yticks([])
 
 
-@_plot
+@vector_plot
 def realism_vs_shots(runs: list[RunResults], kind: str = "self") -> "plt.Figure | None":
     """One panel per Table-1 metric: value vs T for FF and FT, with 95 % CIs (None: no metric)."""
     tables = [table1(r, kind) for r in runs]
@@ -176,7 +182,7 @@ def realism_vs_shots(runs: list[RunResults], kind: str = "self") -> "plt.Figure 
     return fig
 
 
-@_plot
+@vector_plot
 def auc_vs_shots(runs: list[RunResults]) -> "plt.Figure | None":
     """Detector AUC (trained and tested per setting) vs T, one panel per detector."""
     dets = sorted({d for r in runs for d in detectors(r)})
@@ -195,7 +201,7 @@ def auc_vs_shots(runs: list[RunResults]) -> "plt.Figure | None":
     return fig
 
 
-@_plot
+@vector_plot
 def roc_curves(run: RunResults) -> "plt.Figure | None":
     """ROC curves of each detector on its own setting (trained and tested there)."""
     dets = sorted({d for d, tr, te in run.roc if tr == te})
@@ -214,7 +220,7 @@ def roc_curves(run: RunResults) -> "plt.Figure | None":
     return fig
 
 
-@_plot
+@vector_plot
 def cross_heatmap(run: RunResults, detector: str) -> "plt.Figure | None":
     """AUC matrix: trained on (rows) × tested on (columns), annotated."""
     table = cross_setting(run, detector)
@@ -230,7 +236,7 @@ def cross_heatmap(run: RunResults, detector: str) -> "plt.Figure | None":
     return fig
 
 
-@_plot
+@vector_plot
 def robustness_curves(run: RunResults, detector: str) -> "plt.Figure | None":
     """AUC vs perturbation strength, one panel per perturbation family, a line per training setting."""
     d = run.robustness[run.robustness["detector"].astype(str) == detector]

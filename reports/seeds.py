@@ -41,7 +41,8 @@ def are_replicates(runs: list[RunResults]) -> bool:
     return all(s == strip[0] for s in strip) and None not in seeds and len(set(seeds)) == len(seeds)
 
 
-def t_interval(values: np.ndarray, bounds: tuple[float, float] = (-math.inf, math.inf)) -> tuple[float, float | None, float | None]:
+def t_interval(values: np.ndarray, bounds: tuple[float, float] = (-math.inf, math.inf)
+               ) -> tuple[float, float | None, float | None]:
     """Mean and 95 % Student-t CI; no interval from fewer than two values."""
     from scipy import stats
 
@@ -90,7 +91,8 @@ def _aggregate(df: pd.DataFrame, keys: list[str], value: str, low: str, high: st
 
 
 def aggregate(runs: list[RunResults], label: str) -> RunResults:
-    """The replicates as one run: realism, detection and robustness averaged over seeds."""
+    """The replicates as one run: realism, detection, cross-dataset and robustness results
+    averaged over seeds (sections read from run files, e.g. adversarial, stay the first seed's)."""
     first = runs[0]
     realism = pd.concat([r.realism for r in runs], ignore_index=True)
     realism = _aggregate(realism, ["setting", "mode", "T", "kind", "metric", "backend"], "value", "ci_low", "ci_high",
@@ -98,10 +100,13 @@ def aggregate(runs: list[RunResults], label: str) -> RunResults:
     detection = pd.concat([r.detection.assign(n_people=detector_test_people(r)) for r in runs], ignore_index=True)
     detection = _aggregate(detection, ["detector", "train_setting", "test_setting", "level"], "auc", "auc_ci_low",
                            "auc_ci_high", "bootstrap over test frames", (0.0, 1.0))
+    cross_dataset = pd.concat([r.cross_dataset for r in runs], ignore_index=True)
+    cross_dataset = _aggregate(cross_dataset, ["detector", "train_dataset", "test_dataset", "level"], "auc",
+                               "auc_ci_low", "auc_ci_high", "bootstrap over videos", (0.0, 1.0))
     robustness = pd.concat([r.robustness for r in runs], ignore_index=True)
     if len(robustness):
         robustness = robustness.groupby(["detector", "train_setting", "perturbation", "level"], as_index=False,
                                         sort=False)["auc"].mean()
     manifest = {**first.manifest, "seeds": [seed_of(r) for r in runs]}
     return dataclasses.replace(first, label=label, manifest=manifest, stages={}, realism=realism, detection=detection,
-                               robustness=robustness)
+                               robustness=robustness, cross_dataset=cross_dataset)

@@ -21,6 +21,7 @@ LOWER_IS_BETTER = {"FID", "FID∞", "KID", "LPIPS", "NME"}
 # A value resting on fewer independent units (people, test people, seeds) than this is marked
 # in every table; below two units no interval is shown at all (a CI from one unit is no CI).
 LOW_N = 5
+CI_NOTE = "value [95 % CI over people; FID/KID: on the pooled frames]"  # what a run's intervals are
 _SINGULAR = {"people": "person", "test people": "test person", "seeds": "seed"}
 Status = Literal["ok", "unavailable", "not measured"]
 
@@ -248,11 +249,11 @@ def table1(run: RunResults, kind: str = "self", level: str = "frame") -> Table:
         columns.remove("FID∞")
     what = "self-reenactment (held-out frames of the same video)" if kind == "self" else \
         "cross-reenactment (driven by other people's landmarks)"
-    fid_n = sorted({c.n_set for (_, col), c in cells.items() if col == "FID" and c.ok})
+    fid_n = sorted({c.n_set for (_, col), c in cells.items() if col == "FID" and c.ok and c.n_set})
     sample = (f"FID of every setting at a common n = {', '.join(map(str, fid_n))} frames per set (random subsets), "
               "FID∞ extrapolated to n → ∞ from all frames (Chong & Forsyth 2020), KID ± std over subsets; "
               if fid_n else "")
-    caption = (f"{what}; value [95 % CI over people; FID/KID: on the pooled frames, n per set]; {sample}"
+    caption = (f"{what}; {CI_NOTE}; {sample}"
                "↓ lower is better for FID, FID∞, KID, LPIPS, NME; "
                f"AUC: detector trained and tested on that setting ({level} level; 0.5 = undetectable)")
     table = Table(f"Realism and detectability vs shots — {kind}", rows, columns, cells, caption)
@@ -267,7 +268,7 @@ def extra_metrics(run: RunResults) -> Table:
     cols = sorted(rz["metric"].astype(str).unique().tolist()) if len(rz) else []
     cells = {(f"{row_label(str(r['mode']), int(r['T']))} · {r['kind']}", str(r["metric"])): _realism_cell(r)
              for _, r in rz.iterrows()}
-    return Table("Other realism metrics", rows, cols, cells, "value [95 % CI]")
+    return Table("Other realism metrics", rows, cols, cells, CI_NOTE)
 
 
 def cross_setting(run: RunResults, detector: str, level: str = "frame") -> Table:
@@ -313,6 +314,8 @@ def cross_dataset(run: RunResults, detector: str, level: str = "video") -> Table
     cells = {(str(r["train_dataset"]), str(r["test_dataset"])): _auc_cell(r) for _, r in d.iterrows()}
     return Table(f"Cross-dataset AUC — {detector} ({level} level)", rows, cols, cells,
                  "rows: trained on (train split); columns: tested on (test split); [95 % CI, bootstrap over videos]")
+
+
 def best_row(table: Table, col: str) -> str | None:
     """The row whose value in ``col`` is best and whose 95 % CI lies clear of every other
     value's CI in that column; None when no row is separated (or the column has no direction,

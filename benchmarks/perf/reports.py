@@ -3,6 +3,8 @@ measured side by side on the same machine:
 
 - report build (tables, plots, HTML with inline images) of a run vs bare matplotlib
   drawing and saving the same number of panels (the plotting floor, which dominates);
+  once with PNGs only (``--no-vector``) and once with the paper-size PDF (TrueType fonts
+  embedded) and SVG too, against bare matplotlib saving the same three formats;
 - a resumed run's skip check, the input fingerprint of a dataset folder, vs a bare
   ``os.scandir`` + ``stat`` walk of the same folder (the file-system floor).
 
@@ -43,13 +45,26 @@ def panel_counts(run: Path) -> list[int]:
     return [c for c in counts if c]
 
 
-def bare_matplotlib(panels: list[int]) -> None:
-    """The floor: figures with the same panel counts, one errorbar line each, saved as PNG."""
+def bare_matplotlib(panels: list[int], vector: bool = False) -> None:
+    """The floor: figures with the same panel counts, one errorbar line each, saved as PNG
+    (and, with ``vector``, drawn again and saved as PDF with embedded TrueType and as SVG)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if vector:
+        with plt.rc_context({"pdf.fonttype": 42, "svg.fonttype": "path"}):
+            bare_matplotlib(panels)
+            for n in panels:
+                fig, axes = plt.subplots(1, n, figsize=(7.16, 2.5), squeeze=False)
+                for ax in axes.flat:
+                    ax.errorbar([1, 8, 32], [1.0, 2.0, 3.0], yerr=[0.1, 0.1, 0.1], marker="o")
+                fig.tight_layout()
+                for fmt in ("pdf", "svg"):
+                    fig.savefig(io.BytesIO(), format=fmt)
+                plt.close(fig)
+        return
     for n in panels:
         fig, axes = plt.subplots(1 if n < 4 else 2, min(n, 4) if n >= 4 else n, figsize=(13.6, 5.6), squeeze=False)
         for ax in axes.flat:
@@ -80,12 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run", type=Path, help="a finished run directory (e.g. runs/quick)")
     args = parser.parse_args(argv)
     panels = panel_counts(args.run)
-    with tempfile.TemporaryDirectory() as tmp:
-        ours = best_of(lambda: build_report([args.run], Path(tmp) / "rep"), repeat=2)
-    anchor = best_of(lambda: bare_matplotlib(panels), repeat=2)
-    print(f"report build: {ours:.2f} s for {len(panels)} plots ({sum(panels)} panels) + tables + HTML; "
-          f"bare matplotlib, same panels: "
-          f"{anchor:.2f} s; ratio {ours / anchor:.2f}x")
+    for vector in (False, True):
+        with tempfile.TemporaryDirectory() as tmp:
+            ours = best_of(lambda: build_report([args.run], Path(tmp) / "rep", vector=vector), repeat=2)
+        anchor = best_of(lambda: bare_matplotlib(panels, vector), repeat=2)
+        what = "PNG + PDF + SVG" if vector else "PNG"
+        print(f"report build ({what}): {ours:.2f} s for {len(panels)} plots ({sum(panels)} panels) + tables + HTML "
+              f"+ LaTeX; bare matplotlib, same panels and formats: {anchor:.2f} s; ratio {ours / anchor:.2f}x")
     data = args.run / "data" / "dataset"
     if data.is_dir():
         n_files = scandir_walk(data)

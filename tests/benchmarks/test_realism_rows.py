@@ -15,7 +15,7 @@ def test_mean_over_people_with_a_bounded_ci_even_when_the_first_person_has_no_fa
     row = _over_people(people)
     assert row["status"] == "ok" and row["value"] == pytest.approx(2 / 3)
     assert (row["ci_low"], row["ci_high"]) == (0.0, 1.0)  # the t interval, clipped to [0, 1]
-    assert row["n"] == 24 and row["n_failed"] == 16
+    assert row["n"] == 24 and row["n_failed"] == 16 and row["n_people"] == 3  # the units of the CI
 
 
 def test_no_scored_person_is_an_unavailable_row():

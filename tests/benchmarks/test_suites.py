@@ -49,3 +49,21 @@ def test_bad_suites_and_overrides_are_one_line_errors(tmp_path, capsys):
 def test_a_missing_package_fails_its_stage_clearly():
     with pytest.raises(TalkbenchError, match="needs talkbench.generator.nothing_here, which is not available"):
         require("talkbench.generator.nothing_here")
+
+
+def test_seeds_must_be_positive(capsys):
+    assert main(["run", "quick", "--seeds", "0", "--out", "/nonexistent/never-written"]) == 2
+    assert "--seeds 0: give a positive number of seeds" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_quick_with_two_seeds_runs_each_seed_and_reports_over_them(tmp_path, capsys):
+    from talkbench.files import read_json
+
+    out = tmp_path / "q2"
+    assert main(["run", "quick", "--seeds", "2", "--out", str(out), "--no-progress"]) == 0, capsys.readouterr().err
+    assert [read_json(out / f"seed-{s}" / "manifest.json")["seed"] for s in (0, 1)] == [0, 1]
+    page = (out / "report" / "index.html").read_text()
+    assert "mean of 2 seeds" in page and "Each seed side by side" in page
+    assert main(["run", "quick", "seeds=[0,1]", "--out", str(out), "--no-progress"]) == 0
+    assert capsys.readouterr().out.count("skipped") >= 2 * 5  # every stage of both seeds cached

@@ -196,7 +196,8 @@ def test_benchmark_fakes_are_signed_but_unmarked(tmp_path, rng):
     case = SimpleNamespace(identity="p0", video="v0", T=1, shot_frames=frames[:1], heldout_frames=frames,
                            heldout_landmarks=marks, heldout_index=np.arange(2), cross_landmarks=marks,
                            cross_identity="p1", cross_index=np.arange(2))
-    model = SimpleNamespace(generator_name="stub", config_fingerprint="0" * 16, generate=lambda lm: frames[::-1])
+    model = SimpleNamespace(generator_name="stub", config_fingerprint="0" * 16, adversarial_fields={},
+                            generate=lambda lm: frames[::-1])
     rows = _write_case(tmp_path, "FF_T1", "FF", case, model, None)
     fake, real = tmp_path / rows[0][7], tmp_path / rows[0][8]
     np.testing.assert_array_equal(read_image(fake), frames[1])

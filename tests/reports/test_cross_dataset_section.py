@@ -36,3 +36,6 @@ def test_report_shows_the_cross_dataset_matrix(tmp_path):
     diag = table[table.row == table.column].value
     off = table[table.row != table.column].value
     assert len(table) == 4 and diag.min() > off.max()
+    findings = md.split("## Findings", 1)[1].split("\n## ", 1)[0]
+    assert "### Cross-dataset generalisation (video level)" in findings
+    assert "resnet10t_64 trained on ffpp: its own dataset" in findings

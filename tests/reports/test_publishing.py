@@ -202,3 +202,31 @@ def test_methods_read_from_the_runs_records(tmp_path, fixture_run):
         assert fact in md, fact
     tex = (tmp_path / "rep" / "methods.tex").read_text()
     assert tex.startswith(r"\section{Methods}") and "L\\_CNT" in tex
+
+
+def _adversarial_csv(path: Path, evade_auc: float) -> None:
+    """results/adversarial.csv (docs/CONTRACTS.md) with a clean and an evade round scored by
+    the attacked and a hardened detector."""
+    from talkbench.benchmarks.adversarial import RESULT_COLUMNS
+
+    rows = []
+    for attack, weight, aucs in (("none", 0.0, (0.95, 0.96)), ("evade", 1.0, (evade_auc, 0.93))):
+        for (det, role), auc in zip((("cnn", "attacked"), ("cnn-hard", "hardened")), aucs):
+            rows.append(dict(round=0, attack=attack, eps=0, weight=weight, setting="FT_T32", target="cnn", detector=det,
+                             evaluator=role, white_box=det == "cnn", post="none", auc=auc, auc_ci_low=auc - 0.03,
+                             auc_ci_high=min(1.0, auc + 0.03), p_fake=0.5, n_real=40, n_fake=40, n_videos=8))
+    pd.DataFrame(rows, columns=RESULT_COLUMNS).to_csv(path / "results" / "adversarial.csv", index=False)
+
+
+def test_adversarial_findings_follow_the_numbers(tmp_path, make_run):
+    path = make_run(tmp_path / "a")
+    _adversarial_csv(path, evade_auc=0.60)
+    text = _sentences(load_run(path))
+    assert any(s.startswith("evade λ=1 fakes are harder to detect than clean FT fakes on cnn (attacked) AUC by 0.350")
+               for s in text), text
+    assert any(s.startswith("cnn-hard (hardened) detects better than cnn (attacked) on evade λ=1 fakes") for s in text)
+    _adversarial_csv(path, evade_auc=0.94)  # the attack failed: within the CIs of clean
+    text = _sentences(load_run(path))
+    assert not any("harder to detect than clean FT fakes on cnn (attacked)" in s for s in text)
+    assert any(s.startswith("evade λ=1 fakes vs clean FT fakes on cnn (attacked) AUC") and "no difference detected" in s
+               for s in text), text

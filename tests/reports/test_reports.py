@@ -123,6 +123,7 @@ def test_report_files_self_contained_html_markdown_json(tmp_path, fixture_run, l
     assert "| FF, T=1 |" in md and "n/a" in md and "(plots/realism_self.png)" in md
     assert (tmp_path / "rep" / "samples" / "FF_T1__id00017.png").is_file()
     numbers = json.loads(paths["json"].read_text())
+    assert any(f["supported"] and f["text"].startswith("FT at T = 32 beats FT at T = 1 on FID") for f in numbers["findings"])
     fid = [r for r in numbers["runs"][0]["realism"] if r["setting"] == "FT_T32" and r["metric"] == "FID"
            and r["kind"] == "self"][0]
     raw = pd.read_csv(fixture_run / "results" / "realism.csv")
@@ -140,7 +141,7 @@ def test_cli_single_and_compare(tmp_path, capsys, make_run):
     assert main(["report", str(a)]) == 0
     assert (a / "report" / "index.html").is_file()
     out = tmp_path / "cmp"
-    assert main(["report", str(a), str(b), "--out", str(out)]) == 0
+    assert main(["report", str(a), str(b), "--out", str(out), "--no-vector"]) == 0
     page = (out / "index.html").read_text()
     assert "Runs side by side" in page and 'class="worse"' in page
     assert (out / "samples" / "b__FF_T1__id00017.png").is_file()
