@@ -91,6 +91,7 @@ class StageFailed(TalkbenchError):
         super().__init__(f"stage '{stage}' failed: {error}")
         self.stage = stage
         self.reports = reports
+        self.run_dir: Path | None = None  # set by a seed replicate run: which seed's folder failed
 
 
 class StageRunner:
