@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from talkbench.detector.base import Detector
-from talkbench.detector.differentiable import logit_function, tensor_sum, to_unit
+from talkbench.detector.differentiable import logit_function, to_unit
+from talkbench.tensors import tensor_sum
 from talkbench.errors import TalkbenchError
 
 

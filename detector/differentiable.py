@@ -14,9 +14,7 @@ parameters get no gradient.
 
 from __future__ import annotations
 
-import functools
-import operator
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -24,6 +22,7 @@ import torch.nn.functional as F
 
 from talkbench.detector.base import Detector
 from talkbench.errors import TalkbenchError
+from talkbench.tensors import tensor_sum
 
 LogitFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -88,11 +87,6 @@ def to_unit(images: np.ndarray, device: torch.device | str = "cpu") -> torch.Ten
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
         raise TalkbenchError(f"expected uint8 N×H×W×3 images, got {images.dtype} {images.shape}")
     return torch.from_numpy(np.require(images, requirements=["C", "W"])).to(device).permute(0, 3, 1, 2).float().div(255)
-
-
-def tensor_sum(terms: Iterable[torch.Tensor]) -> torch.Tensor:
-    """t1 + t2 + ... of at least one tensor (``sum()`` would start from the int 0)."""
-    return functools.reduce(operator.add, terms)
 
 
 class EvasionLoss:

@@ -91,7 +91,7 @@ class FewShotModel(nn.Module):
 
     @property
     def size(self) -> int:
-        return int(self.model_cfg.image_size)
+        return self.model_cfg.shape().image_size
 
     @property
     def generator_name(self) -> str:
@@ -140,7 +140,8 @@ class FewShotModel(nn.Module):
             raise TalkbenchError(f"{path} is not a talkbench few-shot model (make one with `talkbench fewshot`)")
         verify_weights(state, ("G", "psi"), path)
         cfg = from_dict(ModelConfig, state["model_config"])
-        g = Generator(cfg.image_size, cfg.width, cfg.max_width, cfg.emb_dim, cfg.n_res)
+        s = cfg.shape()
+        g = Generator(s.image_size, s.width, s.max_width, s.emb_dim, s.n_res)
         g.load_state_dict(state["G"])
         return cls(cfg, g, state["psi"], state["mode"], state["shots"], state["info"]).to(select_device(str(device)))
 
@@ -178,7 +179,7 @@ def build_fewshot(checkpoint: str | Path, shot_frames: np.ndarray, shot_landmark
     state = load_checkpoint(checkpoint)
     dev = select_device(str(device))
     meta = model_from_checkpoint(state, dev)
-    size = meta.cfg.image_size
+    size = meta.cfg.shape().image_size
     _check_shots(shot_frames, shot_landmarks, size)
     x = _images(shot_frames).to(dev)
     y = _landmark_images(shot_landmarks, size).to(dev)

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from talkbench.errors import TalkbenchError
+from talkbench.tensors import tensor_sum
 from talkbench.weights import locate, resolve
 
 VGG19_LAYERS = (1, 6, 11, 20, 29)
@@ -66,6 +67,8 @@ class VGGFeatures(nn.Module):
         self.features = features[: max(layers) + 1].eval().requires_grad_(False)
         self.layers = set(layers)
         self.scale = scale
+        self.mean: torch.Tensor
+        self.std: torch.Tensor
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1))
 
@@ -104,6 +107,7 @@ def load_vggface(path: Path) -> VGGFeatures:
         if state[name + ".weight"].shape != conv.weight.shape:
             raise TalkbenchError(f"{path}: layer {name} has shape {tuple(state[name + '.weight'].shape)}, "
                                  f"expected {tuple(conv.weight.shape)}")
+        assert conv.bias is not None  # make_layers builds every conv with a bias
         conv.weight.data.copy_(state[name + ".weight"])
         conv.bias.data.copy_(state[name + ".bias"])
     return VGGFeatures(features, VGGFACE_LAYERS, VGGFACE_MEAN, (1.0, 1.0, 1.0), 255.0)
@@ -179,7 +183,7 @@ class ContentLoss(nn.Module):
         for name, net in self.nets.items():
             with torch.autocast(fake.device.type, enabled=False):
                 f_fake, f_real = net(fake.float()), net(real.float())
-            out[name] = self.weights[name] * sum(F.l1_loss(a, b.detach()) for a, b in zip(f_fake, f_real))
+            out[name] = self.weights[name] * tensor_sum(F.l1_loss(a, b.detach()) for a, b in zip(f_fake, f_real))
         if self.pixel_l1 > 0:
             out["pixel_l1"] = self.pixel_l1 * F.l1_loss(fake.float(), real.float())
         return out
@@ -196,7 +200,7 @@ def g_adversarial(fake_score: torch.Tensor) -> torch.Tensor:
 
 def feature_matching(fake_feats: list[torch.Tensor], real_feats: list[torch.Tensor]) -> torch.Tensor:
     """Sum over D's blocks of the L1 between activations on generated and real frames."""
-    return sum(F.l1_loss(a.float(), b.detach().float()) for a, b in zip(fake_feats, real_feats))
+    return tensor_sum(F.l1_loss(a.float(), b.detach().float()) for a, b in zip(fake_feats, real_feats))
 
 
 def embedding_match(e: torch.Tensor, w_rows: torch.Tensor) -> torch.Tensor:

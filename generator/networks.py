@@ -122,7 +122,9 @@ class Generator(nn.Module):
     def forward(self, y: torch.Tensor, e: torch.Tensor | None = None, psi: torch.Tensor | None = None) -> torch.Tensor:
         if (e is None) == (psi is None):
             raise ValueError("pass exactly one of e (embedding) or psi (AdaIN parameters)")
-        psi = self.psi(e) if psi is None else psi
+        if psi is None:
+            assert e is not None  # checked above: exactly one of them is given
+            psi = self.psi(e)
         if psi.shape[0] == 1 and y.shape[0] > 1:
             psi = psi.expand(y.shape[0], -1)
         offset = 0

@@ -17,6 +17,7 @@ from typing import Callable
 import torch
 
 from talkbench.errors import TalkbenchError
+from talkbench.tensors import tensor_sum
 from talkbench.generator.losses import (ContentLoss, LossConfig, d_hinge, embedding_match, feature_matching,
                                         g_adversarial)
 
@@ -61,7 +62,7 @@ def gan_step(generate: Callable[[], tuple[torch.Tensor, torch.Tensor | None]], d
             terms["mch"] = loss.mch_weight * embedding_match(e, rows[:b].detach())
         if extra_g is not None:
             terms["extra"] = extra_g(fake)
-        loss_g = sum(terms.values())
+        loss_g = tensor_sum(terms.values())
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     opt_g.step()
@@ -74,7 +75,7 @@ def gan_step(generate: Callable[[], tuple[torch.Tensor, torch.Tensor | None]], d
             d_terms = {"hinge": d_hinge(score[:b], score[b:])}
             if e is not None and loss.mch_weight > 0:
                 d_terms["mch"] = loss.mch_weight * embedding_match(e.detach(), rows[:b])
-            loss_d = sum(d_terms.values())
+            loss_d = tensor_sum(d_terms.values())
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
