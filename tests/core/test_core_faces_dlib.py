@@ -54,3 +54,26 @@ def test_registry_errors_are_one_line():
         create_backend("nope")
     with pytest.raises(TalkbenchError, match="cannot do 'embed'"):
         create_backend("fan", "embed")
+
+
+def test_each_image_is_analysed_once(shared_images, dlib_backend, monkeypatch):
+    """Detection and embedding are memoised by pixel content: a second look at the same
+    frame (another metric, another setting) gives the same answer without running dlib."""
+    from talkbench.faces import dlib_backend as module
+
+    img = load(shared_images, PORTRAITS[0], 480)
+    first_boxes, first_emb = dlib_backend.detect([img])[0].boxes, dlib_backend.embed([img])
+    assert len(first_boxes) == 1 and np.isfinite(first_emb).all()
+
+    def fail(*args, **kwargs):
+        raise AssertionError("dlib ran again on an image it had analysed")
+
+    monkeypatch.setattr(dlib_backend, "_detector", type("D", (), {"run": staticmethod(fail)})())
+    monkeypatch.setattr(dlib_backend, "_recogniser", type("R", (), {"compute_face_descriptor": staticmethod(fail)})())
+    assert np.array_equal(dlib_backend.detect([img.copy()])[0].boxes, first_boxes)
+    assert np.array_equal(dlib_backend.embed([img.copy()]), first_emb)
+    other = img.copy()
+    other[0, 0] ^= 1  # one pixel differs: analysed afresh
+    with pytest.raises(AssertionError, match="ran again"):
+        dlib_backend.detect([other])
+    assert module.image_digest(img) != module.image_digest(other)
