@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm import tqdm
 
 from talkbench.config import to_dict
 from talkbench.errors import TalkbenchError
@@ -30,7 +28,7 @@ from talkbench.files import read_json, write_json, write_text
 from talkbench.generator.dataset import (VideoRecord, safe_name, split_identities, write_index,
                                          write_video_arrays)
 from talkbench.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES
-from talkbench.processes import die_with_parent
+from talkbench.processes import run_resumable
 
 __all__ = ["PrepareConfig", "Clip", "discover", "prepare", "process_clip", "Skip", "crop_box", "cut", "read_clip",
            "sample_indices"]
@@ -129,30 +127,13 @@ def prepare(src: str | Path, out: str | Path, cfg: PrepareConfig, workers: int =
     if settings.is_file() and read_json(settings) != to_dict(cfg):
         raise TalkbenchError(f"{out} was prepared with another config ({settings}); choose a new folder")
     write_json(settings, to_dict(cfg))
-    results: dict[str, dict[str, Any]] = {}
-    todo = []
-    for clip in clips:
-        marker = _marker(out, clip)
-        if marker.is_file():
-            results[clip.video] = read_json(marker)
-        else:
-            todo.append(clip)
     start = time.perf_counter()
-    with tqdm(total=len(clips), initial=len(clips) - len(todo), desc="prepare", unit="clip", disable=not progress) as bar:
-        jobs = [(c, cfg, out) for c in todo]
-        if workers <= 1 or len(jobs) <= 1:
-            for job in jobs:
-                results[job[0].video] = _run_one(job)
-                bar.update()
-        else:
-            with ProcessPoolExecutor(min(workers, len(jobs)), initializer=die_with_parent) as pool:
-                futures = {pool.submit(_run_one, job): job[0] for job in jobs}
-                for fut in as_completed(futures):
-                    results[futures[fut].video] = fut.result()
-                    bar.update()
+    jobs = [(c, cfg, out) for c in clips]
+    results, ran = run_resumable(jobs, lambda j: j[0].video, lambda j: _marker(out, j[0]), _run_one, workers,
+                                   "prepare", "clip", progress)
     wall = time.perf_counter() - start
-    new_frames = sum(results[c.video].get("n_frames", 0) for c in todo)
-    return _finish(out, clips, results, cfg, wall, len(todo), new_frames)
+    new_frames = sum(results[video].get("n_frames", 0) for video in ran)
+    return _finish(out, clips, results, cfg, wall, len(ran), new_frames)
 
 
 def _finish(out: Path, clips: list[Clip], results: dict[str, dict[str, Any]], cfg: PrepareConfig,

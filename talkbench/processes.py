@@ -10,6 +10,8 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -34,3 +36,37 @@ def die_with_parent() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def run_resumable(jobs: Sequence[Any], key: Callable[[Any], str], marker: Callable[[Any], Path],
+                  work: Callable[[Any], dict[str, Any]], workers: int = 1, desc: str = "", unit: str = "item",
+                  progress: bool = True) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Outcomes by ``key(job)`` of a resumable batch (``talkbench prepare``, ``detect
+    import``): a job whose ``marker(job)`` JSON exists was finished by an earlier run and is
+    read back; the rest run through ``work`` (which records its marker atomically), in
+    ``workers`` processes that die with the parent. Returns (outcomes, keys of the jobs run now)."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm import tqdm
+
+    from talkbench.files import read_json
+
+    results: dict[str, dict[str, Any]] = {}
+    todo = []
+    for job in jobs:
+        if marker(job).is_file():
+            results[key(job)] = read_json(marker(job))
+        else:
+            todo.append(job)
+    with tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=desc, unit=unit, disable=not progress) as bar:
+        if workers <= 1 or len(todo) <= 1:
+            for job in todo:
+                results[key(job)] = work(job)
+                bar.update()
+        else:
+            with ProcessPoolExecutor(min(workers, len(todo)), initializer=die_with_parent) as pool:
+                futures = {pool.submit(work, job): job for job in todo}
+                for fut in as_completed(futures):
+                    results[key(futures[fut])] = fut.result()
+                    bar.update()
+    return results, [key(job) for job in todo]

@@ -11,13 +11,11 @@ a rerun does only what is left; unusable videos go to ``skipped.csv`` with their
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from talkbench import __version__
 from talkbench.config import to_dict
@@ -25,6 +23,7 @@ from talkbench.detector.importers import get_importer
 from talkbench.detector.importers.base import ImportConfig, VideoItem
 from talkbench.errors import TalkbenchError
 from talkbench.files import read_json, write_json, write_text
+from talkbench.processes import run_resumable
 
 FORMAT = "talkbench-detect-crops"
 VERSION = 1
@@ -114,29 +113,11 @@ def import_dataset(fmt: str, src: str | Path, out: str | Path, cfg: ImportConfig
     if settings.is_file() and read_json(settings) != config:
         raise TalkbenchError(f"{out} was imported with another config or source ({settings}); choose a new folder")
     write_json(settings, config)
-    results: dict[str, dict[str, Any]] = {}
-    todo = []
-    for it in items:
-        marker = _marker(out, it)
-        if marker.is_file():
-            results[it.video] = read_json(marker)
-        else:
-            todo.append(it)
     start = time.perf_counter()
-    with tqdm(total=len(items), initial=len(items) - len(todo), desc=f"import {fmt}", unit="video",
-              disable=not progress) as bar:
-        jobs = [(it, cfg, out, dataset) for it in todo]
-        if workers <= 1 or len(jobs) <= 1:
-            for job in jobs:
-                results[job[0].video] = _run_one(job)
-                bar.update()
-        else:
-            with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
-                futures = {pool.submit(_run_one, job): job[0] for job in jobs}
-                for fut in as_completed(futures):
-                    results[futures[fut].video] = fut.result()
-                    bar.update()
-    return _finish(out, fmt, dataset, items, listed_skips, results, cfg, time.perf_counter() - start, len(todo))
+    jobs = [(it, cfg, out, dataset) for it in items]
+    results, ran = run_resumable(jobs, lambda j: j[0].video, lambda j: _marker(out, j[0]), _run_one, workers,
+                                 f"import {fmt}", "video", progress)
+    return _finish(out, fmt, dataset, items, listed_skips, results, cfg, time.perf_counter() - start, len(ran))
 
 
 def _finish(out: Path, fmt: str, dataset: str, items: list[VideoItem], listed_skips: list[tuple[str, str]],
