@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -86,3 +88,30 @@ def test_bad_image_size_is_an_error():
 
     with pytest.raises(TalkbenchError):
         build_model(ModelConfig(image_size=100), 2)
+
+
+@pytest.mark.slow
+def test_paper_preset_trains_and_fine_tunes_a_step_at_256_px():
+    """The paper's networks still build, take a meta-learning step and an FT step at 256 px
+    on the CPU (batch 1, K = 1), with finite losses and weights that move."""
+    from talkbench.generator.fewshot import FineTuneConfig, fine_tune
+    from talkbench.generator.losses import ContentLoss, LossConfig
+    from talkbench.generator.train import TrainConfig, make_optimizers, meta_step
+
+    torch.manual_seed(0)
+    cfg = TrainConfig(model=ModelConfig(preset="paper"), batch_size=1, k=1,
+                      loss=LossConfig(vgg19="off", vggface="off"))
+    model = build_model(cfg.model, 2)
+    opt_g, opt_d = make_optimizers(model, cfg)
+    r = lambda *s: torch.rand(*s) * 2 - 1  # noqa: E731
+    batch = {"shots": r(1, 1, 3, 256, 256), "shot_landmarks": r(1, 1, 3, 256, 256), "target": r(1, 3, 256, 256),
+             "target_landmarks": r(1, 3, 256, 256), "video_index": torch.tensor([1])}
+    before = model.G.out_conv.parametrizations.weight.original.detach().clone()
+    losses, fake = meta_step(model.E, model.G, model.D, batch, ContentLoss(cfg.loss), cfg, opt_g, opt_d,
+                             torch.device("cpu"))
+    assert fake.shape == (1, 3, 256, 256) and all(math.isfinite(v) for v in losses.values())
+    assert not torch.equal(before, model.G.out_conv.parametrizations.weight.original)
+    x, y = r(2, 3, 256, 256), r(2, 3, 256, 256)
+    psi, log = fine_tune(model.G, model.D, model.G.psi(torch.ones(1, 512)), torch.zeros(512), x, y,
+                         FineTuneConfig(steps=1, batch_size=1), cfg, cfg.loss, torch.device("cpu"))
+    assert psi.shape == (1, model.G.n_adain) and math.isfinite(log["g_total_last"][0])
