@@ -13,7 +13,7 @@ import pandas as pd
 
 from talkbench.reports.document import Section
 from talkbench.reports.plots import as_figures, vector_plot
-from talkbench.reports.tables import Cell, Table
+from talkbench.reports.tables import Cell, Table, _num
 
 REALISM = (("SSIM", True), ("CSIM", True), ("face-detection rate", True), ("FID", False), ("KID", False))
 
@@ -28,13 +28,6 @@ def attack_label(row: pd.Series) -> str:
             "pgd": f"PGD ε={int(row['eps'])}/255"}[str(row["attack"])]
     return f"{kind} vs hardened" if int(row["round"]) == 1 else kind
 
-
-def _num(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if np.isfinite(f) else None
 
 
 def auc_table(adv: pd.DataFrame) -> Table:

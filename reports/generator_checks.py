@@ -5,25 +5,17 @@ detection rate among them); docs/CONTRACTS.md has the columns."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
 
 from talkbench.reports.document import Section
-from talkbench.reports.tables import Cell, Table
+from talkbench.reports.tables import Cell, Table, _num
 
 METRIC_NAMES = {"ssim": "SSIM", "l1": "L1", "id_sim": "identity sim."}
 CHECK_NAMES = {"own_vs_other": "FF own ê − FF other person's ê", "own_vs_mean": "FF own ê − G(mean training ê)",
                "ft_vs_nearest_shot": "FT − nearest shot frame"}
 
-
-def _num(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 def checks_table(checks: pd.DataFrame) -> Table:

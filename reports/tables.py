@@ -115,11 +115,12 @@ def fmt(v: float | None) -> str:
 
 
 def _num(x) -> float | None:
+    """A result-file value as a float, None where it is missing, NaN or infinite."""
     try:
         x = float(x)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(x) else x
+    return x if math.isfinite(x) else None
 
 
 @dataclasses.dataclass
