@@ -11,13 +11,6 @@ def _one_thread(one_torch_thread):
 
 
 @pytest.fixture(scope="session")
-def tiny_faces(tmp_path_factory):
-    from talkbench.generator.synth import tiny_dataset
-
-    return tiny_dataset(tmp_path_factory.mktemp("faces") / "tiny")
-
-
-@pytest.fixture(scope="session")
 def checkpoint(tiny_faces, tmp_path_factory):
     import torch
 

@@ -23,11 +23,3 @@ def tiny_train_config(**overrides) -> TrainConfig:
 @pytest.fixture(autouse=True)
 def _one_thread(one_torch_thread):
     yield
-
-
-@pytest.fixture(scope="session")
-def tiny_faces(tmp_path_factory):
-    """6 synthetic identities at 32 px (2 test identities with 40 frames per video)."""
-    from talkbench.generator.synth import tiny_dataset
-
-    return tiny_dataset(tmp_path_factory.mktemp("faces") / "tiny")
