@@ -27,6 +27,48 @@ def conv1x1(cin: int, cout: int) -> nn.Module:
     return sn(nn.Conv2d(cin, cout, 1))
 
 
+def conv3x3_avgpool(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """``avg_pool2d(conv(x), 2)`` for a padded 3×3 ``conv``, as one stride-2 4×4 convolution.
+
+    Both are linear, so pooling folds into the kernel: w4[m, n] = ¼ Σ_{a,b∈{0,1}} w[m−a, n−b].
+    Same function to float rounding, with 16/36 of the multiply-adds and no pooled map.
+    """
+    w = conv.weight
+    w4 = (F.pad(w, (0, 1, 0, 1)) + F.pad(w, (1, 0, 0, 1)) + F.pad(w, (0, 1, 1, 0)) + F.pad(w, (1, 0, 1, 0))) / 4
+    return F.conv2d(x, w4, conv.bias, stride=2, padding=1)
+
+
+def _fold_phase(w: torch.Tensor, dim: int, phase: int) -> torch.Tensor:
+    """The 2-tap kernel along ``dim`` that a 3-tap kernel becomes on a ×2 nearest-upsampled
+    axis, for output positions of parity ``phase``: (w₀, w₁+w₂) or (w₀+w₁, w₂)."""
+    t0, t1, t2 = w.unbind(dim)
+    return torch.stack((t0, t1 + t2) if phase == 0 else (t0 + t1, t2), dim)
+
+
+def upsample_conv3x3(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """``conv(interpolate(x, scale_factor=2, mode="nearest"))`` for a padded 3×3 ``conv``, computed
+    on the low-resolution input (sub-pixel form).
+
+    Each of the four output phases (row parity a, column parity b) of the upsampled
+    convolution is a 2×2 convolution of ``x``: along each axis, phase 0 sees taps
+    {−1: w₀, 0: w₁+w₂} and phase 1 sees {0: w₀+w₁, +1: w₂}. One convolution with the four
+    phase kernels, then interleaving, gives the same function to float rounding with 16/36
+    of the multiply-adds and no upsampled copy of ``x``.
+    """
+    w = conv.weight  # (Cout, Cin, 3, 3)
+    cout = w.shape[0]
+    kernels = [_fold_phase(_fold_phase(w, 2, a), 3, b) for a in (0, 1) for b in (0, 1)]  # 4 × (Cout, Cin, 2, 2)
+    y = F.conv2d(F.pad(x, (1, 1, 1, 1)), torch.cat(kernels), None)  # (B, 4·Cout, H+1, W+1)
+    h, wd = x.shape[-2:]
+    phases = [y[:, i * cout:(i + 1) * cout, a:a + h, b:b + wd]
+              for i, (a, b) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1)))]
+    out = torch.stack(phases, 2).unflatten(2, (2, 2))  # (B, Cout, 2, 2, H, W)
+    out = out.permute(0, 1, 4, 2, 5, 3).reshape(x.shape[0], cout, 2 * h, 2 * wd)
+    if conv.bias is not None:
+        out = out + conv.bias[:, None, None]
+    return out
+
+
 class AdaIN(nn.Module):
     """Instance norm whose per-channel scale and bias come from outside (a slice of ψ).
 
@@ -75,6 +117,7 @@ class SelfAttention(nn.Module):
 
 class ResBlockDown(nn.Module):
     """BigGAN discriminator block: [norm] ReLU conv [norm] ReLU conv, avg-pool; 1×1 skip.
+    The pooling is folded into the convolutions (:func:`conv3x3_avgpool`), the same function.
 
     ``norm=True`` (instance norm) is the generator's landmark encoder; the embedder and the
     discriminator use no normalisation. ``preactivation=False`` drops the leading ReLU of
@@ -99,17 +142,17 @@ class ResBlockDown(nn.Module):
         h = self._norm(x)
         if self.preactivation:
             h = F.relu(h)
-        h = self.conv1(h)
-        h = self.conv2(F.relu(self._norm(h)))
-        s = self.skip(x) if self.skip is not None else x
-        if self.down:
-            h, s = F.avg_pool2d(h, 2), F.avg_pool2d(s, 2)
-        return h + s
+        h = F.relu(self._norm(self.conv1(h)))
+        if not self.down:
+            return self.conv2(h) + (self.skip(x) if self.skip is not None else x)
+        # conv → pool computed as one strided conv; pool → 1×1 conv (linear maps commute)
+        return conv3x3_avgpool(self.conv2, h) + self.skip(F.avg_pool2d(x, 2))
 
 
 class ResBlockAdaIN(nn.Module):
     """Generator residual block, optionally upsampling (×2 nearest): AdaIN ReLU [up] conv
-    AdaIN ReLU conv, plus a ([up] 1×1 conv) skip. All normalisation parameters come from ψ."""
+    AdaIN ReLU conv, plus a ([up] 1×1 conv) skip. All normalisation parameters come from ψ.
+    The upsampling is folded into the convolutions (:func:`upsample_conv3x3`), the same function."""
 
     def __init__(self, cin: int, cout: int, *, up: bool) -> None:
         super().__init__()
@@ -122,9 +165,9 @@ class ResBlockAdaIN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = F.relu(self.norm1(x))
-        if self.up:
-            h = F.interpolate(h, scale_factor=2, mode="nearest")
-            x = F.interpolate(x, scale_factor=2, mode="nearest")
-        h = self.conv2(F.relu(self.norm2(self.conv1(h))))
-        s = self.skip(x) if self.skip is not None else x
-        return h + s
+        if not self.up:
+            h = self.conv2(F.relu(self.norm2(self.conv1(h))))
+            return h + (self.skip(x) if self.skip is not None else x)
+        # upsample → conv in sub-pixel form; upsample → 1×1 conv as 1×1 conv → upsample
+        h = self.conv2(F.relu(self.norm2(upsample_conv3x3(self.conv1, h))))
+        return h + F.interpolate(self.skip(x), scale_factor=2, mode="nearest")
