@@ -9,7 +9,9 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from talkbench.generator.blocks import AdaIN, SelfAttention
+import torch.nn.functional as F
+
+from talkbench.generator.blocks import AdaIN, SelfAttention, conv3x3_avgpool, upsample_conv3x3
 from talkbench.generator.model import ModelConfig, build_model
 from tests.generator.conftest import tiny_model_config
 
@@ -34,6 +36,25 @@ def test_shapes_at_every_size(size):
         for h in hooks:
             h.remove()
     assert resolutions == {"E": {size // 8}, "G": {size // 4}}
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_folded_pool_and_upsample_convolutions_are_the_plain_ones(bias):
+    """The blocks fold avg-pool and ×2 nearest upsampling into their 3×3 convolutions; the
+    reference is the plain composition, values and gradients (float64, odd channel counts,
+    non-square input)."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(5, 7, 3, padding=1, bias=bias).double()
+    x = torch.randn(2, 5, 8, 12, dtype=torch.double, requires_grad=True)
+    cases = ((F.avg_pool2d(conv(x), 2), conv3x3_avgpool(conv, x)),
+             (conv(F.interpolate(x, scale_factor=2, mode="nearest")), upsample_conv3x3(conv, x)))
+    for plain, folded in cases:
+        assert folded.shape == plain.shape
+        torch.testing.assert_close(folded, plain, rtol=0, atol=1e-12)
+        g_plain = torch.autograd.grad((plain * plain.detach()).sum(), [x, conv.weight], retain_graph=True)
+        g_fold = torch.autograd.grad((folded * plain.detach()).sum(), [x, conv.weight], retain_graph=True)
+        for a, b in zip(g_fold, g_plain):
+            torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
 
 
 def test_spectral_norm_on_every_conv_and_linear():
