@@ -27,15 +27,22 @@ def conv1x1(cin: int, cout: int) -> nn.Module:
     return sn(nn.Conv2d(cin, cout, 1))
 
 
-def conv3x3_avgpool(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+def _weight_bias(conv: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """A convolution's (spectrally normalised: a parametrisation) weight and its bias."""
+    w, b = conv.weight, conv.bias
+    assert isinstance(w, torch.Tensor) and (b is None or isinstance(b, torch.Tensor))
+    return w, b
+
+
+def conv3x3_avgpool(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``avg_pool2d(conv(x), 2)`` for a padded 3×3 ``conv``, as one stride-2 4×4 convolution.
 
     Both are linear, so pooling folds into the kernel: w4[m, n] = ¼ Σ_{a,b∈{0,1}} w[m−a, n−b].
     Same function to float rounding, with 16/36 of the multiply-adds and no pooled map.
     """
-    w = conv.weight
+    w, bias = _weight_bias(conv)
     w4 = (F.pad(w, (0, 1, 0, 1)) + F.pad(w, (1, 0, 0, 1)) + F.pad(w, (0, 1, 1, 0)) + F.pad(w, (1, 0, 1, 0))) / 4
-    return F.conv2d(x, w4, conv.bias, stride=2, padding=1)
+    return F.conv2d(x, w4, bias, stride=2, padding=1)
 
 
 def _fold_phase(w: torch.Tensor, dim: int, phase: int) -> torch.Tensor:
@@ -45,7 +52,7 @@ def _fold_phase(w: torch.Tensor, dim: int, phase: int) -> torch.Tensor:
     return torch.stack((t0, t1 + t2) if phase == 0 else (t0 + t1, t2), dim)
 
 
-def upsample_conv3x3(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+def upsample_conv3x3(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``conv(interpolate(x, scale_factor=2, mode="nearest"))`` for a padded 3×3 ``conv``, computed
     on the low-resolution input (sub-pixel form).
 
@@ -55,7 +62,7 @@ def upsample_conv3x3(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
     phase kernels, then interleaving, gives the same function to float rounding with 16/36
     of the multiply-adds and no upsampled copy of ``x``.
     """
-    w = conv.weight  # (Cout, Cin, 3, 3)
+    w, bias = _weight_bias(conv)  # w: (Cout, Cin, 3, 3)
     cout = w.shape[0]
     kernels = [_fold_phase(_fold_phase(w, 2, a), 3, b) for a in (0, 1) for b in (0, 1)]  # 4 × (Cout, Cin, 2, 2)
     y = F.conv2d(F.pad(x, (1, 1, 1, 1)), torch.cat(kernels), None)  # (B, 4·Cout, H+1, W+1)
@@ -64,8 +71,8 @@ def upsample_conv3x3(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
               for i, (a, b) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1)))]
     out = torch.stack(phases, 2).unflatten(2, (2, 2))  # (B, Cout, 2, 2, H, W)
     out = out.permute(0, 1, 4, 2, 5, 3).reshape(x.shape[0], cout, 2 * h, 2 * wd)
-    if conv.bias is not None:
-        out = out + conv.bias[:, None, None]
+    if bias is not None:
+        out = out + bias[:, None, None]
     return out
 
 
@@ -146,6 +153,7 @@ class ResBlockDown(nn.Module):
         if not self.down:
             return self.conv2(h) + (self.skip(x) if self.skip is not None else x)
         # conv → pool computed as one strided conv; pool → 1×1 conv (linear maps commute)
+        assert self.skip is not None  # a down block always has its 1×1 skip
         return conv3x3_avgpool(self.conv2, h) + self.skip(F.avg_pool2d(x, 2))
 
 
@@ -170,4 +178,5 @@ class ResBlockAdaIN(nn.Module):
             return h + (self.skip(x) if self.skip is not None else x)
         # upsample → conv in sub-pixel form; upsample → 1×1 conv as 1×1 conv → upsample
         h = self.conv2(F.relu(self.norm2(upsample_conv3x3(self.conv1, h))))
+        assert self.skip is not None  # an up block always has its 1×1 skip
         return h + F.interpolate(self.skip(x), scale_factor=2, mode="nearest")
