@@ -82,9 +82,12 @@ def _ssim_chunk(fake: np.ndarray, real: np.ndarray, strips: list[tuple[int, int,
                 sums: np.ndarray, data_range: float) -> None:
     """Add the SSIM-map sums over the valid pixels of ``strips`` (stacked into one tall
     image) to ``sums``."""
-    x = np.concatenate([fake[i, a:b] for i, a, b in strips]).astype(np.float32)
-    y = np.concatenate([real[i, a:b] for i, a, b in strips]).astype(np.float32)
-    u = x + y
+    fx = np.concatenate([fake[i, a:b] for i, a, b in strips])
+    fy = np.concatenate([real[i, a:b] for i, a, b in strips])
+    flat_x, flat_y = fx.reshape(len(fx), -1), fy.reshape(len(fy), -1)
+    # one pass each from the input dtype straight to float32 (OpenCV converts before it adds)
+    u: np.ndarray = cv2.add(flat_x, flat_y, dtype=cv2.CV_32F).reshape(fx.shape)
+    v: np.ndarray = cv2.subtract(flat_x, flat_y, dtype=cv2.CV_32F).reshape(fx.shape)
     # centre u per strip and channel (on a subsample: any shift near the values will do,
     # σ does not depend on it and μu gets it back exactly)
     shift = np.empty((len(u), 1, u.shape[2]), np.float32)
@@ -93,25 +96,22 @@ def _ssim_chunk(fake: np.ndarray, real: np.ndarray, strips: list[tuple[int, int,
         shift[row:row + b - a] = u[row:row + b - a:4, ::4].mean(axis=(0, 1))
         row += b - a
     u -= shift
-    v = np.subtract(x, y, out=x)
     mu, mv = _blur(u), _blur(v)
-    su, sv = _blur(np.multiply(u, u, out=y)), _blur(np.multiply(v, v, out=u))
-    su -= np.multiply(mu, mu, out=x)
-    sv -= np.multiply(mv, mv, out=mv)  # mv now holds V = μv²
+    su, sv = _blur(cv2.multiply(u, u)), _blur(cv2.multiply(v, v, dst=u))
+    su = cv2.subtract(su, cv2.multiply(mu, mu, dst=v), dst=su)
+    big_v = cv2.multiply(mv, mv, dst=mv)
+    sv = cv2.subtract(sv, big_v, dst=sv)
     mu += shift
-    big_u = np.multiply(mu, mu, out=mu)
+    big_u = cv2.multiply(mu, mu, dst=mu)
     c1, c2 = 2 * (K1 * data_range) ** 2, 2 * (K2 * data_range) ** 2
-    num = np.subtract(big_u, mv, out=x)
-    num += c1
-    den = np.add(big_u, mv, out=big_u)
-    den += c1
-    num2 = np.subtract(su, sv, out=mv)
-    num2 += c2
-    den2 = np.add(su, sv, out=su)
-    den2 += c2
-    num *= num2
-    den *= den2
-    smap = np.divide(num, den, out=num)
+    # addWeighted does a ± b + c in one pass
+    num = cv2.addWeighted(big_u, 1.0, big_v, -1.0, c1, dst=v)
+    den = cv2.addWeighted(big_u, 1.0, big_v, 1.0, c1, dst=big_u)
+    num2 = cv2.addWeighted(su, 1.0, sv, -1.0, c2, dst=big_v)
+    den2 = cv2.addWeighted(su, 1.0, sv, 1.0, c2, dst=su)
+    num = cv2.multiply(num, num2, dst=num)
+    den = cv2.multiply(den, den2, dst=den)
+    smap = cv2.divide(num, den, dst=num)
     w = smap.shape[1]
     row = 0
     for i, a, b in strips:  # cv2.sum accumulates in float64

@@ -43,6 +43,20 @@ def test_ssim_near_identical_and_flat_images_within_1e5_of_skimage(rng):
         assert abs(ssim_batch(f[None], r[None])[0] - skimage_ssim(f, r)) <= 1e-5
 
 
+
+@pytest.mark.parametrize("side", [64, 128, 256])
+def test_ssim_near_identical_photo_sizes_within_1e5_of_skimage(rng, side):
+    """Where float32 cancellation of E[x²] − μ² bites: x itself, x ± 1 and x + rare ±2 noise."""
+    _, real = smooth_pair(rng, side, side)
+    noise = rng.integers(-1, 2, real.shape)
+    sparse = np.where(rng.random(real.shape) < 0.01, rng.choice([-2, 2], real.shape), 0)
+    pairs = [real, np.clip(real.astype(np.int16) + noise, 0, 255).astype(np.uint8),
+             np.clip(real.astype(np.int16) + sparse, 0, 255).astype(np.uint8)]
+    ours = ssim_batch(np.stack(pairs), np.stack([real] * 3))
+    for fake, value in zip(pairs, ours):
+        assert abs(value - skimage_ssim(fake, real)) <= 1e-5
+    assert ours[0] == pytest.approx(1.0, abs=1e-6)
+
 def _peak_bytes(fn) -> int:
     tracemalloc.start()
     try:
