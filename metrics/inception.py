@@ -116,8 +116,9 @@ def fold_input_normalization(model: nn.Module) -> nn.Module:
 
 
 def preprocess(image: np.ndarray) -> torch.Tensor:
-    """H×W×3 uint8 → 3×299×299 float in [0, 1], exactly as pytorch-fid resizes it."""
-    x = torch.tensor(image).permute(2, 0, 1).float().div(255)
+    """H×W×3 uint8 → 3×299×299 float in [0, 1], exactly as pytorch-fid resizes it. Converted
+    to float while still H×W×3 contiguous: converting the permuted view is ~5x slower."""
+    x = torch.from_numpy(np.array(image, np.float32)).div_(255).permute(2, 0, 1)
     if x.shape[1:] != (299, 299):
         x = F.interpolate(x[None], size=(299, 299), mode="bilinear", align_corners=False)[0]
     return x
