@@ -106,8 +106,8 @@ def fold_input_normalization(model: nn.Module) -> nn.Module:
     """Fold pytorch-fid's input map x → 2x − 1 into the first convolution of a model built
     with ``normalize_input=False``: conv(2x − 1) = conv'(x) with W' = 2W, b' = b − ΣW. Exact
     only because that convolution has no zero padding (padding would see −1 as 0)."""
-    first = model.blocks[0][0].conv
-    if first.padding != (0, 0) or first.padding_mode != "zeros":
+    first = model.get_submodule("blocks.0.0.conv")  # pytorch-fid's Conv2d_1a_3x3
+    if not isinstance(first, nn.Conv2d) or first.padding != (0, 0) or first.padding_mode != "zeros":
         raise ValueError(f"cannot fold the input normalisation into a padded convolution ({first})")
     shift = first.weight.sum(dim=(1, 2, 3))
     first.bias = nn.Parameter((first.bias if first.bias is not None else 0) - shift, requires_grad=False)
