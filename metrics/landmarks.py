@@ -15,7 +15,6 @@ import math
 from typing import Sequence
 
 import numpy as np
-from scipy.stats import binomtest
 
 from talkbench.faces import FaceBackend
 from talkbench.metrics.base import Image, Metric, MetricResult, check_pairs, mean_ci, resize_to
@@ -38,7 +37,10 @@ def akd(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def wilson_interval(k: int, n: int) -> tuple[float, float]:
-    """95 % Wilson score interval of a proportion k/n (scipy's binomtest)."""
+    """95 % Wilson score interval of a proportion k/n (scipy's binomtest; imported here, as
+    scipy.stats takes ~1.5 s to import and every ``compute_metrics`` caller would pay it)."""
+    from scipy.stats import binomtest
+
     ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
     return float(ci.low), float(ci.high)
 
