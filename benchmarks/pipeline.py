@@ -250,7 +250,7 @@ def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, li
         try:
             built.append(spec.build(ctx))
         except (TalkbenchError, ImportError) as exc:
-            unavailable.append(MetricResult.unavailable(spec.fallback_name(backend), str(exc), spec.higher_is_better))
+            unavailable.append(MetricResult.unavailable(spec.display_name(backend), str(exc), spec.higher_is_better))
     return built, unavailable, faces
 
 

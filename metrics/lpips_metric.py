@@ -59,9 +59,10 @@ class LPIPS(PerImageMetric):
         self.batch_size = batch_size
         super().__init__()
 
-    @property
-    def display_name(self) -> str:
-        return "LPIPS" if self.net == "alex" else f"LPIPS-{self.net}"
+    @classmethod
+    def display_for(cls, backend: str) -> str:
+        """``backend`` is the trunk: AlexNet (the default) is plain LPIPS."""
+        return cls.name if backend in ("", "alex") else f"{cls.name}-{backend}"
 
     @property
     def backend(self) -> str:
