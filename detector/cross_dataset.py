@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from talkbench.contracts import CROSS_DATASET_COLUMNS
+from talkbench.contracts import CROSS_DATASET_COLUMNS, CROSS_DATASET_KEY
 from talkbench.detector.data import from_data, keep_or_split, load_crops, select
 from talkbench.detector.evaluate import merge_csv, score, video_scores, write_auc_matrices
 from talkbench.detector.experiment import ALL, train_setting_detector
@@ -90,7 +90,7 @@ def cross_dataset(images: np.ndarray, table: pd.DataFrame, cfg: DetectorTrainCon
                 scored = score(det, images, test, cfg.batch_size * 2)
                 rows += dataset_rows(scored, det.name, a, b, det.pretrained, n_boot, cfg.seed)
     out = pd.DataFrame(rows, columns=CROSS_DATASET_COLUMNS)
-    merged = merge_csv(out, Path(results) / RESULTS_FILE, ["detector", "train_dataset", "test_dataset", "level"])
+    merged = merge_csv(out, Path(results) / RESULTS_FILE, CROSS_DATASET_KEY)
     write_matrices(merged, Path(results))
     return out
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from talkbench.contracts import DETECTION_COLUMNS, ROBUSTNESS_COLUMNS, SETTING_PATTERN
+from talkbench.contracts import DETECTION_COLUMNS, DETECTION_KEY, ROBUSTNESS_COLUMNS, ROBUSTNESS_KEY, SETTING_PATTERN
 from talkbench.detector.base import Detector
 from talkbench.detector.data import select
 from talkbench.detector.metrics import auc as auc_score
@@ -100,7 +100,7 @@ def evaluate_detector(det: Detector, images: np.ndarray, table: pd.DataFrame, tr
             write_curves(scored, det.name, train_setting, setting, Path(results))
     out = pd.DataFrame(rows, columns=DETECTION_COLUMNS)
     if results is not None:
-        merge_csv(out, Path(results) / "detection.csv", ["detector", "train_setting", "test_setting", "level"])
+        merge_csv(out, Path(results) / "detection.csv", DETECTION_KEY)
     return out
 
 
@@ -135,7 +135,7 @@ def write_auc_matrices(rows: pd.DataFrame, matrix: Callable[[pd.DataFrame, str, 
 
 def write_robustness(table: pd.DataFrame, results: Path) -> None:
     """Merge rows into results/robustness.csv and redraw results/robustness.png."""
-    merged = merge_csv(table, Path(results) / "robustness.csv", ["detector", "train_setting", "perturbation", "level"])
+    merged = merge_csv(table, Path(results) / "robustness.csv", ROBUSTNESS_KEY)
     plot_robustness(merged, Path(results) / "robustness.png")
 
 
