@@ -209,14 +209,16 @@ def meta_step(E: nn.Module, G: nn.Module, D: nn.Module, batch: dict[str, torch.T
 
 def sample_grid(batch: dict[str, torch.Tensor], fake: torch.Tensor, max_rows: int = 4, max_shots: int = 4) -> np.ndarray:
     """uint8 grid, one row per episode: shots | target landmarks | generated | target."""
+    from talkbench.media import image_grid
+
     def img(t: torch.Tensor) -> np.ndarray:
         return ((t.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
     rows = []
     for i in range(min(max_rows, fake.shape[0])):
         tiles = [img(s) for s in batch["shots"][i, :max_shots]]
         tiles += [img(batch["target_landmarks"][i]), img(fake[i]), img(batch["target"][i])]
-        rows.append(np.concatenate(tiles, axis=1))
-    return np.concatenate(rows, axis=0)
+        rows.append(tiles)
+    return image_grid(rows)
 
 
 class _Logs:
