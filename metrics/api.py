@@ -181,12 +181,12 @@ def _build(names: Sequence[str], ctx: BuildContext, backend: str, strict: bool) 
 
 def _embed_set(face: FaceBackend, image_set: ImageSet, batch_size: int, progress: bool) -> np.ndarray:
     """(n, d) identity embeddings of a whole set; NaN rows for unreadable files or no face."""
-    from tqdm import tqdm
+    from talkbench.progress import progress_bar
 
     out = []
     order = list(range(len(image_set)))
-    for batch in tqdm(image_set.batches(order, batch_size), total=-(-len(order) // batch_size),
-                      desc=f"identity embeddings ({image_set.label})", disable=not progress, leave=False):
+    for batch in progress_bar(image_set.batches(order, batch_size), total=-(-len(order) // batch_size),
+                      desc=f"identity embeddings ({image_set.label})", enabled=progress, leave=False):
         emb = np.full((len(batch), face.embedding_dim or 1), np.nan, np.float32)
         idx = [i for i, im in enumerate(batch) if im is not None]
         if idx:
@@ -215,12 +215,12 @@ def _feed_own_features(metrics: Sequence[FeatureDistanceMetric], real_set: Image
                        batch_size: int, progress: bool) -> None:
     """Set metrics on features of their own (neither Inception nor a face backend's): each
     embeds every batch itself; unreadable files count as failed."""
-    from tqdm import tqdm
+    from talkbench.progress import progress_bar
 
     for image_set, is_real in ((real_set, True), (fake_set, False)):
         order = list(range(len(image_set)))
-        for batch in tqdm(image_set.batches(order, batch_size), total=-(-len(order) // batch_size),
-                          desc=f"features ({image_set.label})", disable=not progress, leave=False):
+        for batch in progress_bar(image_set.batches(order, batch_size), total=-(-len(order) // batch_size),
+                          desc=f"features ({image_set.label})", enabled=progress, leave=False):
             for m in metrics:
                 if is_real:
                     m.update(real=batch)
@@ -231,12 +231,12 @@ def _feed_own_features(metrics: Sequence[FeatureDistanceMetric], real_set: Image
 @torch.inference_mode()
 def _feed_pairs(metrics: Sequence[Metric], real_set: ImageSet, fake_set: ImageSet,
                 pairs: list[tuple[int, int]], batch_size: int, progress: bool) -> None:
-    from tqdm import tqdm
+    from talkbench.progress import progress_bar
 
     real: list = []
     fake: list = []
     pixels = 0
-    for n, (i, j) in enumerate(tqdm(pairs, desc="paired metrics", unit="pair", disable=not progress, leave=False)):
+    for n, (i, j) in enumerate(progress_bar(pairs, desc="paired metrics", unit="pair", enabled=progress, leave=False)):
         real.append(real_set.load(i))
         fake.append(fake_set.load(j))
         pixels += sum(im.shape[0] * im.shape[1] for im in (real[-1], fake[-1]) if im is not None)
