@@ -26,7 +26,6 @@ detectors, sample grids). Resumable: finished people and trained detectors are k
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from talkbench.benchmarks.runner import require, result_of
 from talkbench.benchmarks.stages import StageContext
 from talkbench.benchmarks.suite import SuiteConfig
 from talkbench.config import from_dict
-from talkbench.contracts import split_setting
+from talkbench.contracts import SETTING_PATTERN, split_setting
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path
 
@@ -67,7 +66,7 @@ class _Bank:
 
 
 def _largest_ft(settings: list[str]) -> str:
-    ft = [(int(m.group(1)), s) for s in settings if (m := re.fullmatch(r"FT_T(\d+)", s))]
+    ft = [(int(m.group(2)), s) for s in settings if (m := SETTING_PATTERN.fullmatch(s)) and m.group(1) == "FT"]
     if not ft:
         raise TalkbenchError("the adversarial stage attacks an FT setting; this suite generates none (fewshot.modes)")
     return max(ft)[1]

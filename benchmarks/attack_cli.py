@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 def _pgd(args: argparse.Namespace, detectors: list) -> int:
     import numpy as np
     import pandas as pd
-    from tqdm.auto import tqdm
+    from talkbench.progress import progress_bar
 
     from talkbench.config import fingerprint
     from talkbench.detector.attack import pgd
@@ -72,7 +72,7 @@ def _pgd(args: argparse.Namespace, detectors: list) -> int:
     names = ", ".join(f"{d.name} ({p})" for d, p in zip(detectors, args.detector))
     fp = fingerprint({"attack": "pgd", "eps": args.eps, "steps": args.steps, "detectors": [str(p) for p in args.detector]})
     rows = []
-    for path in tqdm(paths, desc="PGD", unit="image", disable=args.quiet):
+    for path in progress_bar(paths, desc="PGD", unit="image", enabled=not args.quiet):
         img = read_image(path)[None]
         adv = pgd(img, detectors, args.eps, args.steps, device=device)
         write_png(args.out / f"{path.stem}.png", adv[0],

@@ -22,7 +22,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="seed replicates: run the whole flow for seeds seed..seed+N-1 into OUT/seed-<s>/ and "
                              "report them together in OUT/report/ (or give seeds=[0,1,2])")
     parser.add_argument("--list", action="store_true", help="list the suites and the stages, then exit")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -157,15 +157,15 @@ def _write_case(out: Path, setting: str, mode: str, case, model, samples: Path |
 
 def _write_grid(path: Path, case, fake: np.ndarray, model, setting: str, rows: int = 3) -> None:
     """shots | driver landmarks | generated | ground truth, one row per held-out frame."""
-    from talkbench.media import write_png
+    from talkbench.media import image_grid, write_png
     from talkbench.provenance import provenance
 
     draw = require("talkbench.generator.landmark_image").draw_landmarks
     size = fake.shape[1]
     drivers = draw(case.heldout_landmarks[:rows], size)
-    lines = [np.concatenate([case.shot_frames[i % len(case.shot_frames)], drivers[i], fake[i],
-                             case.heldout_frames[i]], axis=1) for i in range(min(rows, len(fake)))]
-    write_png(path, np.concatenate(lines, axis=0),
+    lines = [[case.shot_frames[i % len(case.shot_frames)], drivers[i], fake[i], case.heldout_frames[i]]
+             for i in range(min(rows, len(fake)))]
+    write_png(path, image_grid(lines),
               provenance(generator=model.generator_name, config_fingerprint=model.config_fingerprint,
                          setting=setting, identity=case.identity,
                          layout="columns: shot | driver landmarks | generated | ground truth"))
@@ -250,7 +250,7 @@ def _person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, li
         try:
             built.append(spec.build(ctx))
         except (TalkbenchError, ImportError) as exc:
-            unavailable.append(MetricResult.unavailable(spec.fallback_name(backend), str(exc), spec.higher_is_better))
+            unavailable.append(MetricResult.unavailable(spec.display_name(backend), str(exc), spec.higher_is_better))
     return built, unavailable, faces
 
 

@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from talkbench.config import fingerprint
 from talkbench.errors import TalkbenchError
 from talkbench.files import read_json, write_json, write_text
+from talkbench.progress import progress_bar
 from talkbench.runs import now
 
 T = TypeVar("T")
@@ -61,7 +62,7 @@ class StageContext:
     def progress(self, items: Iterable[T], total: int | None = None, desc: str = "") -> Iterator[T]:
         """A tqdm bar labelled with the stage name (silent when progress is off)."""
         label = f"{self.name}: {desc}" if desc else self.name
-        return iter(tqdm(items, total=total, desc=label, disable=not self.show_progress, leave=False))
+        return iter(progress_bar(items, total=total, desc=label, enabled=self.show_progress, leave=False))
 
 
 @dataclasses.dataclass

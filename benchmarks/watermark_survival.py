@@ -23,11 +23,11 @@ from typing import Callable
 import cv2
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
 
 from talkbench import watermark as wm
 from talkbench.errors import TalkbenchError
 from talkbench.media import iter_video, read_image, read_video, write_png, write_video
+from talkbench.progress import progress_bar
 from talkbench.provenance import provenance
 
 SIZES = (64, 128, 256)
@@ -98,7 +98,7 @@ def measure(crops: list[np.ndarray], sizes=SIZES) -> dict:
             hits = {t: 0 for t in TRANSFORMS}
             fp = {"png": 0, "jpeg75": 0}
             psnr = []
-            for i, img in enumerate(tqdm(imgs, desc=f"watermark {size}px", leave=False)):
+            for i, img in enumerate(progress_bar(imgs, desc=f"watermark {size}px", leave=False)):
                 marked, plain = Path(d) / f"m{size}_{i}.png", Path(d) / f"p{size}_{i}.png"
                 write_png(marked, img, meta)
                 write_png(plain, img, meta, watermark=False)

@@ -12,10 +12,10 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from talkbench.detector.base import Detector
 from talkbench.detector.differentiable import logit_function, to_unit
+from talkbench.progress import progress_bar
 from talkbench.tensors import tensor_sum
 from talkbench.errors import TalkbenchError
 
@@ -41,7 +41,7 @@ def pgd(images: np.ndarray, detectors: Sequence[Detector], eps: int, steps: int 
     alpha = (step_size if step_size is not None else 2.5 * eps / steps) / 255.0
     out = np.empty_like(images)
     starts = range(0, len(images), batch_size)
-    for i in tqdm(starts, desc=f"PGD ε={eps}/255", disable=not progress, leave=False):
+    for i in progress_bar(starts, desc=f"PGD ε={eps}/255", enabled=progress, leave=False):
         x0 = to_unit(images[i:i + batch_size], device)
         x = x0.clone()
         for _ in range(steps):

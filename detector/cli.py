@@ -146,13 +146,13 @@ def _frame_table(args: argparse.Namespace) -> pd.DataFrame | None:
 
 
 def _load(table: pd.DataFrame, args: argparse.Namespace) -> np.ndarray:
-    from tqdm.auto import tqdm
+    from talkbench.progress import progress_bar
 
     from talkbench.detector.data import load_crops
 
     paths = list(table.path)
     chunks = [load_crops(paths[i:i + 256], args.crop_size, args.jpeg)
-              for i in tqdm(range(0, len(paths), 256), desc="load crops", unit="×256")]
+              for i in progress_bar(range(0, len(paths), 256), desc="load crops", unit="×256")]
     return np.concatenate(chunks)
 
 

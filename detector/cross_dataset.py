@@ -14,15 +14,15 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from talkbench.contracts import CROSS_DATASET_COLUMNS
+from talkbench.contracts import CROSS_DATASET_COLUMNS, CROSS_DATASET_KEY
 from talkbench.detector.data import from_data, keep_or_split, load_crops, select
 from talkbench.detector.evaluate import merge_csv, score, video_scores, write_auc_matrices
 from talkbench.detector.experiment import ALL, train_setting_detector
 from talkbench.detector.metrics import binary_metrics, grouped_bootstrap_auc
 from talkbench.detector.train import DetectorTrainConfig
 from talkbench.errors import TalkbenchError
+from talkbench.progress import progress_bar
 
 RESULTS_FILE = "cross_dataset.csv"
 
@@ -50,7 +50,7 @@ def load_datasets(specs: dict[str, Path], crop_size: int, jpeg: int | None = Non
     table = pd.concat(tables, ignore_index=True)
     paths = list(table.path)
     chunks = [load_crops(paths[i:i + 256], crop_size, jpeg)
-              for i in tqdm(range(0, len(paths), 256), desc="load crops", unit="×256", disable=not progress)]
+              for i in progress_bar(range(0, len(paths), 256), desc="load crops", unit="×256", enabled=progress)]
     return np.concatenate(chunks), table
 
 
@@ -90,7 +90,7 @@ def cross_dataset(images: np.ndarray, table: pd.DataFrame, cfg: DetectorTrainCon
                 scored = score(det, images, test, cfg.batch_size * 2)
                 rows += dataset_rows(scored, det.name, a, b, det.pretrained, n_boot, cfg.seed)
     out = pd.DataFrame(rows, columns=CROSS_DATASET_COLUMNS)
-    merged = merge_csv(out, Path(results) / RESULTS_FILE, ["detector", "train_dataset", "test_dataset", "level"])
+    merged = merge_csv(out, Path(results) / RESULTS_FILE, CROSS_DATASET_KEY)
     write_matrices(merged, Path(results))
     return out
 

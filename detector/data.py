@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from talkbench.contracts import FRAME_REQUIRED
 from talkbench.detector.perturb import jpeg
 from talkbench.errors import TalkbenchError
 from talkbench.files import read_json
@@ -72,7 +73,7 @@ def from_generated(path: str | Path) -> pd.DataFrame:
     if not csv.is_file():
         raise TalkbenchError(f"no frames.csv at {path} (expected RUN/generated/frames.csv)")
     df = pd.read_csv(csv, keep_default_na=False)
-    need = {"setting", "kind", "identity", "video", "frame", "fake_path", "real_path"}
+    need = set(FRAME_REQUIRED) - {"mode", "T"}  # both are in the setting's name
     if missing := need - set(df.columns):
         raise TalkbenchError(f"{csv} lacks column(s) {', '.join(sorted(missing))}")
     base = csv.parent

@@ -13,9 +13,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from talkbench.contracts import DETECTION_COLUMNS, ROBUSTNESS_COLUMNS, SETTING_PATTERN
+from talkbench.contracts import DETECTION_COLUMNS, DETECTION_KEY, ROBUSTNESS_COLUMNS, ROBUSTNESS_KEY, SETTING_PATTERN
 from talkbench.detector.base import Detector
 from talkbench.detector.data import select
 from talkbench.detector.metrics import auc as auc_score
@@ -23,6 +22,7 @@ from talkbench.detector.metrics import binary_metrics, pr_curve, roc_curve
 from talkbench.detector.perturb import ROBUSTNESS_CONDITIONS, Condition
 from talkbench.detector.plots import plot_curves, plot_heatmap, plot_robustness
 from talkbench.files import atomic_path
+from talkbench.progress import progress_bar
 
 VIDEO_KEYS = ["label", "setting", "kind", "video"]  # a video's real and fake frames are two units
 
@@ -78,7 +78,7 @@ def robustness_sweep(det: Detector, images: np.ndarray, test: pd.DataFrame, trai
     degraded alike)."""
     x, y = images[test.index.to_numpy()], test.label.to_numpy()
     rows = []
-    for cond in tqdm(conditions, desc=f"robustness {det.name}", disable=not progress):
+    for cond in progress_bar(conditions, desc=f"robustness {det.name}", enabled=progress):
         prob = det.predict_proba(cond.apply(x), batch_size)
         rows.append({"detector": det.name, "train_setting": train_setting, "perturbation": cond.perturbation,
                      "level": cond.level, "auc": auc_score(y, prob)})
@@ -100,7 +100,7 @@ def evaluate_detector(det: Detector, images: np.ndarray, table: pd.DataFrame, tr
             write_curves(scored, det.name, train_setting, setting, Path(results))
     out = pd.DataFrame(rows, columns=DETECTION_COLUMNS)
     if results is not None:
-        merge_csv(out, Path(results) / "detection.csv", ["detector", "train_setting", "test_setting", "level"])
+        merge_csv(out, Path(results) / "detection.csv", DETECTION_KEY)
     return out
 
 
@@ -135,7 +135,7 @@ def write_auc_matrices(rows: pd.DataFrame, matrix: Callable[[pd.DataFrame, str, 
 
 def write_robustness(table: pd.DataFrame, results: Path) -> None:
     """Merge rows into results/robustness.csv and redraw results/robustness.png."""
-    merged = merge_csv(table, Path(results) / "robustness.csv", ["detector", "train_setting", "perturbation", "level"])
+    merged = merge_csv(table, Path(results) / "robustness.csv", ROBUSTNESS_KEY)
     plot_robustness(merged, Path(results) / "robustness.png")
 
 

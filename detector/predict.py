@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 import cv2
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from talkbench.detector.base import Detector
 from talkbench.detector.data import face_crop, to_square
 from talkbench.errors import TalkbenchError
 from talkbench.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_video, read_image
+from talkbench.progress import progress_bar
 
 if TYPE_CHECKING:
     from talkbench.faces.base import FaceBackend
@@ -154,7 +154,7 @@ class Predictor:
         """(per-file table, per-frame table of the videos)."""
         files, frames, image_paths = [], [], []
         inputs = expand_inputs(paths)
-        for path in tqdm(inputs, desc="predict", unit="file", disable=not progress):
+        for path in progress_bar(inputs, desc="predict", unit="file", enabled=progress):
             if path.suffix.lower() not in VIDEO_SUFFIXES:
                 image_paths.append(path)  # scored below in batches
                 continue

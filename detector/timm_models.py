@@ -14,11 +14,11 @@ import torch
 import torch.nn.functional as F
 from timm.data import resolve_data_config
 
-from talkbench.checksum import stamp_weights, verify_weights
+from talkbench.checksum import load_tagged, stamp_weights
 from talkbench.detector.base import Detector
 from talkbench.detector.registry import register_detector
 from talkbench.errors import TalkbenchError
-from talkbench.files import load_torch_file, save_torch_file
+from talkbench.files import save_torch_file
 from talkbench.weights import ASSETS, locate, missing_message
 
 
@@ -109,11 +109,8 @@ class TimmDetector(Detector):
 
     @classmethod
     def load(cls, path: Path) -> "TimmDetector":
-        state = load_torch_file(path, "detector checkpoint")
-        if not isinstance(state, dict) or state.get("kind") != cls.kind:
-            raise TalkbenchError(f"{path} is not a timm detector checkpoint")
-        verify_weights(state, ["state_dict"], path)
-        return cls.from_state(state)
+        return cls.from_state(load_tagged(path, "detector checkpoint", ["state_dict"],
+                                          lambda s: s.get("kind") == cls.kind, f"{path} is not a timm detector checkpoint"))
 
     def describe(self) -> dict:
         return {**super().describe(), "arch": self.arch, "input_size": self.input_size}

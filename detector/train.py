@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
-from talkbench.checksum import stamp_weights, verify_weights
+from talkbench.checksum import load_tagged, stamp_weights
 from talkbench.config import to_dict
 from talkbench.detector.augment import WangAugment
 from talkbench.detector.metrics import auc
@@ -25,7 +24,8 @@ from talkbench.detector.spectral import SpectralDetector
 from talkbench.detector.timm_models import TimmDetector
 from talkbench.device import configure_threads, seed_everything, select_device
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path, load_torch_file, save_torch_file, write_json
+from talkbench.files import atomic_path, save_torch_file, write_json
+from talkbench.progress import progress_bar
 
 RESUME_WEIGHTS = ("model", "optimizer", "scheduler")  # what last.pt's checksum covers
 
@@ -97,10 +97,8 @@ def _train_timm(cfg: DetectorTrainConfig, det: TimmDetector, xtr: np.ndarray, yt
     state: dict[str, Any] = {"epoch": 0, "best_auc": -1.0, "best_epoch": -1, "bad_epochs": 0, "history": []}  # resumable: read back from last.pt
     last = out_dir / "last.pt"
     if resume and last.is_file():
-        ckpt = load_torch_file(last, "resume checkpoint")
-        if not isinstance(ckpt, dict) or not {"config", "state", *RESUME_WEIGHTS} <= set(ckpt):
-            raise TalkbenchError(f"{last} is not a detector resume checkpoint; use a new folder or drop --resume")
-        verify_weights(ckpt, RESUME_WEIGHTS, last)
+        ckpt = load_tagged(last, "resume checkpoint", RESUME_WEIGHTS, lambda s: {"config", "state", *RESUME_WEIGHTS} <= set(s),
+                           f"{last} is not a detector resume checkpoint; use a new folder or drop --resume")
         if ckpt["config"] != to_dict(cfg):
             raise TalkbenchError(f"{last} was written with a different config; use a new folder or drop --resume")
         det.model.load_state_dict(ckpt["model"])
@@ -112,7 +110,7 @@ def _train_timm(cfg: DetectorTrainConfig, det: TimmDetector, xtr: np.ndarray, yt
 
     writer = SummaryWriter(str(out_dir / "tb"))
     labels = torch.from_numpy(ytr.astype(np.float32))
-    bar = tqdm(total=cfg.epochs, initial=state["epoch"], desc=f"train {det.name}", unit="epoch", disable=not progress)
+    bar = progress_bar(total=cfg.epochs, initial=state["epoch"], desc=f"train {det.name}", unit="epoch", enabled=progress)
     while state["epoch"] < cfg.epochs and state["bad_epochs"] < cfg.patience:
         epoch = state["epoch"]
         rng = np.random.default_rng([cfg.seed, epoch])

@@ -87,7 +87,7 @@ def evaluate(checkpoint: Path, dataset: Path, shots: tuple[int, ...] = (1, 8, 32
 
 def _grid(path: Path, cases: list[FewShotCase], per_case: dict) -> None:
     """Rows per test video at the largest FT T: shot | driver landmarks | FF | FT | ground truth."""
-    from talkbench.media import write_png
+    from talkbench.media import image_grid, write_png
     from talkbench.provenance import provenance
 
     t = max(k[1] for k in per_case if k[0] == "FT")
@@ -98,8 +98,8 @@ def _grid(path: Path, cases: list[FewShotCase], per_case: dict) -> None:
         lm = draw_landmarks(case.heldout_landmarks[j], case.shot_frames.shape[1])
         ff = per_case[("FF", t)][i][0][j]
         ftf = per_case[("FT", t)][i][0][j]
-        rows.append(np.concatenate([case.shot_frames[0], lm, ff, ftf, case.heldout_frames[j]], axis=1))
-    write_png(path, np.concatenate(rows), provenance("talkbench generator evaluation", "", layout="shot|landmarks|FF|FT|real", T=t))
+        rows.append([case.shot_frames[0], lm, ff, ftf, case.heldout_frames[j]])
+    write_png(path, image_grid(rows), provenance("talkbench generator evaluation", "", layout="shot|landmarks|FF|FT|real", T=t))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,11 +25,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from talkbench.checksum import stamp_weights, verify_weights
+from talkbench.checksum import load_tagged, stamp_weights
 from talkbench.config import fingerprint, from_dict, to_dict
 from talkbench.device import select_device
 from talkbench.errors import TalkbenchError
-from talkbench.files import load_torch_file, save_torch_file
+from talkbench.files import save_torch_file
 from talkbench.generator.landmark_image import draw_landmarks, to_tensor_range
 from talkbench.generator.losses import ContentLoss, LossConfig
 from talkbench.generator.model import ModelConfig
@@ -135,10 +135,8 @@ class FewShotModel(nn.Module):
 
     @classmethod
     def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "FewShotModel":
-        state = load_torch_file(path, "few-shot model")
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise TalkbenchError(f"{path} is not a talkbench few-shot model (make one with `talkbench fewshot`)")
-        verify_weights(state, ("G", "psi"), path)
+        state = load_tagged(path, "few-shot model", ("G", "psi"), lambda s: s.get("format") == FORMAT,
+                            f"{path} is not a talkbench few-shot model (make one with `talkbench fewshot`)")
         cfg = from_dict(ModelConfig, state["model_config"])
         s = cfg.shape()
         g = Generator(s.image_size, s.width, s.max_width, s.emb_dim, s.n_res)
@@ -208,7 +206,7 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
               ) -> tuple[torch.Tensor, dict[str, list[float]]]:
     """Train G, ψ', D and w' on the T frames; returns the tuned ψ' and the per-step
     generator and discriminator totals (first and last ten steps)."""
-    from tqdm import tqdm
+    from talkbench.progress import progress_bar
 
     t = x.shape[0]
     batch = min(ft.batch_size, t)
@@ -224,7 +222,7 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
     G.train()
     D.train()
     totals: list[float] = []
-    for step in tqdm(range(1, steps + 1), desc="fine-tune", unit="step", disable=not progress):
+    for step in progress_bar(range(1, steps + 1), desc="fine-tune", unit="step", enabled=progress):
         idx = torch.randperm(t, generator=gen)[:batch].to(device)
         xb, yb = x[idx], y[idx]
         losses, fake = gan_step(lambda: (G(yb, psi=psi_p.expand(len(idx), -1)), None),

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from talkbench.errors import TalkbenchError
+from talkbench.files import load_torch_file
 from talkbench.tensors import tensor_sum
 from talkbench.weights import locate, resolve
 
@@ -86,7 +87,7 @@ def load_vgg19(path: Path) -> VGGFeatures:
     """torchvision VGG19 with the ImageNet checkpoint at ``path`` (never downloads)."""
     from torchvision.models.vgg import cfgs, make_layers
 
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_torch_file(path, "VGG19 weights")
     features = make_layers(cfgs["E"])  # VGG19's conv trunk; the classifier is never used
     features.load_state_dict({k[len("features."):]: v for k, v in state.items() if k.startswith("features.")})
     return VGGFeatures(features, VGG19_LAYERS, IMAGENET_MEAN, IMAGENET_STD, 1.0)
@@ -97,7 +98,7 @@ def load_vggface(path: Path) -> VGGFeatures:
     keys ``conv1_1.weight`` …); the conv tensors are taken in order, the fc layers ignored."""
     from torchvision.models.vgg import cfgs, make_layers
 
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_torch_file(path, "VGGFace weights")
     convs = [k[: -len(".weight")] for k in state if k.endswith(".weight") and state[k].dim() == 4]
     features = make_layers(cfgs["D"])  # VGG16's conv trunk
     targets = [m for m in features if isinstance(m, nn.Conv2d)]

@@ -26,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
-    from tqdm import tqdm
+    from talkbench.progress import progress_bar
 
     from talkbench.generator.face_input import driver_landmarks
     from talkbench.generator.fewshot import FewShotModel
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     meta = provenance(model.generator_name, model.config_fingerprint, driver=str(args.driver),
                       fewshot_model=args.model.name)
     batches = []
-    for i in tqdm(range(0, len(marks), 16), desc="reenact", unit="batch", disable=args.quiet):
+    for i in progress_bar(range(0, len(marks), 16), desc="reenact", unit="batch", enabled=not args.quiet):
         batches.append(model.generate(marks[i:i + 16]))
     frames = np.concatenate(batches)
     written = set()

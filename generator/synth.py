@@ -19,7 +19,6 @@ from typing import Iterator
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from talkbench.config import fingerprint, to_dict
 from talkbench.errors import TalkbenchError
@@ -28,6 +27,7 @@ from talkbench.files import read_json, write_json
 from talkbench.generator.dataset import (VideoRecord, split_identities, video_is_written, write_index,
                                          write_video_arrays)
 from talkbench.processes import die_with_parent
+from talkbench.progress import progress_bar
 from talkbench.provenance import provenance
 
 GENERATOR_NAME = "talkbench-synth"
@@ -360,7 +360,7 @@ def render_dataset(out: str | Path, cfg: SynthConfig, workers: int | None = None
     jobs = [(out, cfg, i, splits[identity_name(i)]) for i in range(cfg.identities)]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     records: list[VideoRecord] = []
-    with tqdm(total=len(jobs), desc="synth", unit="identity", disable=not progress) as bar:
+    with progress_bar(total=len(jobs), desc="synth", unit="identity", enabled=progress) as bar:
         for recs in _map(_render_identity, jobs, workers):
             records.extend(recs)
             bar.update()

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import logging
 import os
 import random
-import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -35,11 +35,11 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from talkbench.checksum import stamp_weights, verify_weights
+from talkbench.checksum import load_tagged, stamp_weights
 from talkbench.config import from_dict, to_dict
 from talkbench.device import configure_threads, select_device
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path, load_torch_file, save_torch_file
+from talkbench.files import atomic_path, save_torch_file
 from talkbench.generator.dataset import FaceDataset
 from talkbench.generator.episodes import MetaEpisodes
 from talkbench.generator.losses import ContentLoss, LossConfig
@@ -161,11 +161,8 @@ def save_checkpoint(path: Path, model: TalkingHead, opt_g: torch.optim.Optimizer
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint safely (``weights_only=True``) and check its format."""
-    state = load_torch_file(path, "checkpoint")
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise TalkbenchError(f"{path} is not a talkbench talking-head checkpoint")
-    verify_weights(state, ("E", "G", "D"), path)
-    return state
+    return load_tagged(path, "checkpoint", ("E", "G", "D"), lambda s: s.get("format") == FORMAT,
+                       f"{path} is not a talkbench talking-head checkpoint")
 
 
 def model_from_checkpoint(state: dict[str, Any], device: torch.device | str = "cpu") -> TalkingHead:
@@ -209,14 +206,16 @@ def meta_step(E: nn.Module, G: nn.Module, D: nn.Module, batch: dict[str, torch.T
 
 def sample_grid(batch: dict[str, torch.Tensor], fake: torch.Tensor, max_rows: int = 4, max_shots: int = 4) -> np.ndarray:
     """uint8 grid, one row per episode: shots | target landmarks | generated | target."""
+    from talkbench.media import image_grid
+
     def img(t: torch.Tensor) -> np.ndarray:
         return ((t.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
     rows = []
     for i in range(min(max_rows, fake.shape[0])):
         tiles = [img(s) for s in batch["shots"][i, :max_shots]]
         tiles += [img(batch["target_landmarks"][i]), img(fake[i]), img(batch["target"][i])]
-        rows.append(np.concatenate(tiles, axis=1))
-    return np.concatenate(rows, axis=0)
+        rows.append(tiles)
+    return image_grid(rows)
 
 
 class _Logs:
@@ -262,7 +261,7 @@ def _distributed() -> tuple[int, int, int]:
 def train(cfg: TrainConfig, dataset_root: str | Path, out_dir: str | Path, resume: bool = False,
           progress: bool = True) -> Path:
     """Meta-learn E, G, D on ``dataset_root``'s training videos; returns the checkpoint path."""
-    from tqdm import tqdm
+    from talkbench.progress import progress_bar
 
     from talkbench.media import write_png
     from talkbench.provenance import provenance
@@ -333,7 +332,7 @@ def train(cfg: TrainConfig, dataset_root: str | Path, out_dir: str | Path, resum
     guard = CollapseGuard(cfg.guard_min_std, cfg.guard_patience, cfg.guard_after)
     meta = provenance(GENERATOR_NAME, model.fingerprint, stage="meta-learning")
     t0 = time.time()
-    bar = tqdm(total=cfg.steps, initial=start, desc="train", unit="step", disable=not progress or rank != 0)
+    bar = progress_bar(total=cfg.steps, initial=start, desc="train", unit="step", enabled=progress and rank == 0)
     step = start
     try:
         for batch in loader:
@@ -363,7 +362,8 @@ def train(cfg: TrainConfig, dataset_root: str | Path, out_dir: str | Path, resum
     if rank == 0:
         capped = step < cfg.steps
         if capped:
-            print(f"train: stopped by time_limit_min={cfg.time_limit_min} at step {step} of {cfg.steps}", file=sys.stderr)
+            logging.getLogger(__name__).warning("train: stopped by time_limit_min=%s at step %d of %d",
+                                                cfg.time_limit_min, step, cfg.steps)
         run.finish(final_step=step, stopped_by_time_limit=capped, wall_s=round(time.time() - t0, 1))
     return ckpt_path
 

@@ -21,7 +21,7 @@ from talkbench.metrics.base import PIXEL_BUDGET, Metric, MetricResult, PerImageM
 from talkbench.metrics.csim import CSIM
 from talkbench.metrics.feature_metric import FeatureDistanceMetric
 from talkbench.metrics.fid import FID, KID, FIDInfinity
-from talkbench.metrics.identity_fd import EMBEDDING_NAMES, IdentityFD, IdentityFDInfinity, IdentityKID
+from talkbench.metrics.identity_fd import IdentityFD, IdentityFDInfinity, IdentityKID
 from talkbench.metrics.inception import InceptionFeatures
 from talkbench.metrics.inputs import ImageSet, ImageSource, Pairing, make_pairs
 from talkbench.metrics.landmarks import LandmarkError
@@ -45,12 +45,13 @@ class BuildContext:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A metric users pick by name: its class (the source of its direction, pairing and
-    bounds), how to build it, and its name when it cannot be built."""
+    """A metric users pick by name: its class (the source of its direction, pairing, bounds
+    and reported name) and how to build it. ``backend`` fixes the backend the metric's name
+    carries where the spec chooses it (LPIPS's trunk); else it is the run's face backend."""
 
     cls: type[Metric]
     build: Callable[[BuildContext], Metric]
-    fallback_name: Callable[[str], str]
+    backend: str | None = None
 
     @property
     def higher_is_better(self) -> bool:
@@ -66,21 +67,25 @@ class MetricSpec:
         """A distance between the two sets' feature distributions: one value per set."""
         return issubclass(self.cls, FeatureDistanceMetric)
 
+    def display_name(self, backend: str) -> str:
+        """The name it is reported under with face backend ``backend``, built or not."""
+        return self.cls.display_for(self.backend or backend)
+
 
 REGISTRY: dict[str, MetricSpec] = {
-    "fid": MetricSpec(FID, lambda c: FID(c.inception(), c.common_n), lambda b: "FID"),
-    "fid-inf": MetricSpec(FIDInfinity, lambda c: FIDInfinity(c.inception()), lambda b: "FID∞"),
-    "kid": MetricSpec(KID, lambda c: KID(c.inception()), lambda b: "KID"),
-    "ifd": MetricSpec(IdentityFD, lambda c: IdentityFD(c.faces("embed"), c.common_n), lambda b: f"IFD-{EMBEDDING_NAMES.get(b, b)}"),
-    "ifd-inf": MetricSpec(IdentityFDInfinity, lambda c: IdentityFDInfinity(c.faces("embed")), lambda b: f"IFD∞-{EMBEDDING_NAMES.get(b, b)}"),
-    "ikid": MetricSpec(IdentityKID, lambda c: IdentityKID(c.faces("embed")), lambda b: f"IKID-{EMBEDDING_NAMES.get(b, b)}"),
-    "csim": MetricSpec(CSIM, lambda c: CSIM(c.faces("embed"), paired=c.paired), lambda b: f"CSIM-{EMBEDDING_NAMES.get(b, b)}"),
-    "ssim": MetricSpec(SSIM, lambda c: SSIM(), lambda b: "SSIM"),
-    "psnr": MetricSpec(PSNR, lambda c: PSNR(), lambda b: "PSNR"),
-    "l1": MetricSpec(L1, lambda c: L1(), lambda b: "L1"),
-    "lpips": MetricSpec(LPIPS, lambda c: LPIPS("alex", c.lpips_trunk), lambda b: "LPIPS"),
-    "lpips-vgg": MetricSpec(LPIPS, lambda c: LPIPS("vgg", c.lpips_trunk), lambda b: "LPIPS-vgg"),
-    "landmarks": MetricSpec(LandmarkError, lambda c: LandmarkError(c.faces("landmarks")), lambda b: f"NME-{b}"),
+    "fid": MetricSpec(FID, lambda c: FID(c.inception(), c.common_n)),
+    "fid-inf": MetricSpec(FIDInfinity, lambda c: FIDInfinity(c.inception())),
+    "kid": MetricSpec(KID, lambda c: KID(c.inception())),
+    "ifd": MetricSpec(IdentityFD, lambda c: IdentityFD(c.faces("embed"), c.common_n)),
+    "ifd-inf": MetricSpec(IdentityFDInfinity, lambda c: IdentityFDInfinity(c.faces("embed"))),
+    "ikid": MetricSpec(IdentityKID, lambda c: IdentityKID(c.faces("embed"))),
+    "csim": MetricSpec(CSIM, lambda c: CSIM(c.faces("embed"), paired=c.paired)),
+    "ssim": MetricSpec(SSIM, lambda c: SSIM()),
+    "psnr": MetricSpec(PSNR, lambda c: PSNR()),
+    "l1": MetricSpec(L1, lambda c: L1()),
+    "lpips": MetricSpec(LPIPS, lambda c: LPIPS("alex", c.lpips_trunk), backend="alex"),
+    "lpips-vgg": MetricSpec(LPIPS, lambda c: LPIPS("vgg", c.lpips_trunk), backend="vgg"),
+    "landmarks": MetricSpec(LandmarkError, lambda c: LandmarkError(c.faces("landmarks"))),
 }
 DEFAULT_PAIRED = ("fid", "fid-inf", "kid", "ssim", "psnr", "l1", "lpips", "csim", "landmarks", "ifd", "ifd-inf", "ikid")
 DEFAULT_UNPAIRED = ("fid", "fid-inf", "kid", "csim", "ifd", "ifd-inf", "ikid")
@@ -167,7 +172,7 @@ def _build(names: Sequence[str], ctx: BuildContext, backend: str, strict: bool) 
         try:
             built.append(spec.build(ctx))
         except (TalkbenchError, ImportError) as exc:
-            display = spec.fallback_name(backend)
+            display = spec.display_name(backend)
             if strict:
                 raise TalkbenchError(f"{display} cannot be computed: {exc}") from None
             unavailable.append(MetricResult.unavailable(display, str(exc), spec.higher_is_better))
@@ -176,12 +181,12 @@ def _build(names: Sequence[str], ctx: BuildContext, backend: str, strict: bool) 
 
 def _embed_set(face: FaceBackend, image_set: ImageSet, batch_size: int, progress: bool) -> np.ndarray:
     """(n, d) identity embeddings of a whole set; NaN rows for unreadable files or no face."""
-    from tqdm import tqdm
+    from talkbench.progress import progress_bar
 
     out = []
     order = list(range(len(image_set)))
-    for batch in tqdm(image_set.batches(order, batch_size), total=-(-len(order) // batch_size),
-                      desc=f"identity embeddings ({image_set.label})", disable=not progress, leave=False):
+    for batch in progress_bar(image_set.batches(order, batch_size), total=-(-len(order) // batch_size),
+                      desc=f"identity embeddings ({image_set.label})", enabled=progress, leave=False):
         emb = np.full((len(batch), face.embedding_dim or 1), np.nan, np.float32)
         idx = [i for i, im in enumerate(batch) if im is not None]
         if idx:
@@ -210,12 +215,12 @@ def _feed_own_features(metrics: Sequence[FeatureDistanceMetric], real_set: Image
                        batch_size: int, progress: bool) -> None:
     """Set metrics on features of their own (neither Inception nor a face backend's): each
     embeds every batch itself; unreadable files count as failed."""
-    from tqdm import tqdm
+    from talkbench.progress import progress_bar
 
     for image_set, is_real in ((real_set, True), (fake_set, False)):
         order = list(range(len(image_set)))
-        for batch in tqdm(image_set.batches(order, batch_size), total=-(-len(order) // batch_size),
-                          desc=f"features ({image_set.label})", disable=not progress, leave=False):
+        for batch in progress_bar(image_set.batches(order, batch_size), total=-(-len(order) // batch_size),
+                          desc=f"features ({image_set.label})", enabled=progress, leave=False):
             for m in metrics:
                 if is_real:
                     m.update(real=batch)
@@ -226,12 +231,12 @@ def _feed_own_features(metrics: Sequence[FeatureDistanceMetric], real_set: Image
 @torch.inference_mode()
 def _feed_pairs(metrics: Sequence[Metric], real_set: ImageSet, fake_set: ImageSet,
                 pairs: list[tuple[int, int]], batch_size: int, progress: bool) -> None:
-    from tqdm import tqdm
+    from talkbench.progress import progress_bar
 
     real: list = []
     fake: list = []
     pixels = 0
-    for n, (i, j) in enumerate(tqdm(pairs, desc="paired metrics", unit="pair", disable=not progress, leave=False)):
+    for n, (i, j) in enumerate(progress_bar(pairs, desc="paired metrics", unit="pair", enabled=progress, leave=False)):
         real.append(real_set.load(i))
         fake.append(fake_set.load(j))
         pixels += sum(im.shape[0] * im.shape[1] for im in (real[-1], fake[-1]) if im is not None)

@@ -100,10 +100,18 @@ class Metric(abc.ABC):
     def __init__(self) -> None:
         self.reset()
 
+    @classmethod
+    def display_for(cls, backend: str) -> str:
+        """The reported name when run with ``backend`` (a face backend's name, LPIPS's trunk):
+        one rule for a built metric and for one that could not be built, so a metric keeps
+        its name whether or not it is available. Subclasses add the backend where it matters
+        (e.g. CSIM-dlib); ``auto`` names no backend yet, so it gives the bare name."""
+        return cls.name
+
     @property
     def display_name(self) -> str:
         """The reported name (includes the backend where it matters, e.g. CSIM-dlib)."""
-        return self.name
+        return self.display_for(self.backend)
 
     @property
     def backend(self) -> str:

@@ -30,9 +30,9 @@ class CSIM(FaceBackedMetric, Metric):
         self.paired = paired
         super().__init__()
 
-    @property
-    def display_name(self) -> str:
-        return f"CSIM-{EMBEDDING_NAMES.get(self.face.name, self.face.name)}"
+    @classmethod
+    def display_for(cls, backend: str) -> str:
+        return f"CSIM-{EMBEDDING_NAMES.get(backend, backend)}" if backend not in ("", "auto") else cls.name
 
     def reset(self) -> None:
         self.values: list[float] = []

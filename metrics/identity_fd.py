@@ -11,7 +11,9 @@ from typing import Sequence
 
 import numpy as np
 
+from talkbench.errors import TalkbenchError
 from talkbench.faces import FaceBackend
+from talkbench.faces.registry import backend_class
 from talkbench.metrics.base import Image, MetricResult
 from talkbench.metrics.face_metric import FaceBackedMetric
 from talkbench.metrics.feature_metric import FeatureDistanceMetric
@@ -21,21 +23,25 @@ from talkbench.metrics.frechet import MIN_INFINITY_SAMPLES, frechet_distance_fea
 EMBEDDING_NAMES = {"dlib": "dlib", "insightface": "arcface"}
 
 
-def embedding_space(backend: FaceBackend) -> str:
-    return f"{EMBEDDING_NAMES.get(backend.name, backend.name)}{backend.embedding_dim}"
+def embedding_space(backend: str) -> str:
+    """``dlib`` -> ``dlib128``: the embedding's name and size (the size is the backend class's,
+    so it is known without building the backend; an unknown name stays as given)."""
+    try:
+        dim = backend_class(backend).embedding_dim
+    except (TalkbenchError, ImportError):
+        dim = None
+    return f"{EMBEDDING_NAMES.get(backend, backend)}{dim or ''}"
 
 
 class _IdentityMetric(FaceBackedMetric, FeatureDistanceMetric):
-    prefix: str
-
     def __init__(self, backend: str | FaceBackend = "auto", common_n: int | None = None) -> None:
         self._use_face(backend, "embed")
         self.common_n = common_n
         super().__init__()
 
-    @property
-    def display_name(self) -> str:
-        return f"{self.prefix}-{embedding_space(self.face)}"
+    @classmethod
+    def display_for(cls, backend: str) -> str:
+        return f"{cls.name}-{embedding_space(backend)}" if backend not in ("", "auto") else cls.name
 
     def embed(self, images: Sequence[Image]) -> np.ndarray:
         return self.face.embed(list(images))
@@ -44,7 +50,7 @@ class _IdentityMetric(FaceBackedMetric, FeatureDistanceMetric):
 class IdentityFD(_IdentityMetric):
     """Fréchet distance between identity-embedding distributions (IFD)."""
 
-    prefix, name, higher_is_better = "IFD", "IFD", False
+    name, higher_is_better = "IFD", False
 
     def distance(self, real: np.ndarray, fake: np.ndarray) -> MetricResult:
         return self._result(frechet_distance_features(real, fake),
@@ -54,7 +60,7 @@ class IdentityFD(_IdentityMetric):
 class IdentityFDInfinity(IdentityFD):
     """IFD∞: the identity-space Fréchet distance extrapolated to n → ∞, as FID∞."""
 
-    prefix, name = "IFD∞", "IFD∞"
+    name = "IFD∞"
     min_samples = MIN_INFINITY_SAMPLES
 
     def __init__(self, backend: str | FaceBackend = "auto") -> None:
@@ -67,7 +73,7 @@ class IdentityFDInfinity(IdentityFD):
 class IdentityKID(_IdentityMetric):
     """KID between identity-embedding distributions (IKID)."""
 
-    prefix, name, higher_is_better = "IKID", "IKID", False
+    name, higher_is_better = "IKID", False
 
     def distance(self, real: np.ndarray, fake: np.ndarray) -> MetricResult:
         return kid_result(self, real, fake, n_subsets=100, subset_size=1000)

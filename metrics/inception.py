@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from talkbench.files import atomic_path
+from talkbench.files import atomic_path, load_torch_file
 from talkbench.metrics.inputs import ImageSet
 from talkbench.weights import resolve
 
@@ -38,7 +38,7 @@ def load_inception_state_dict() -> tuple[dict[str, torch.Tensor], str, str]:
     res = resolve("inception-fid")
     from talkbench.weights import sha256_file
 
-    state = torch.load(res.paths[0], map_location="cpu", weights_only=True)
+    state = load_torch_file(res.paths[0], "FID Inception weights")
     return state, sha256_file(res.paths[0])[:16], res.source or "pytorch-fid checkpoint"
 
 
@@ -194,14 +194,14 @@ class InceptionFeatures:
         return feats, n_failed
 
     def _extract(self, images: ImageSet, progress: bool) -> tuple[np.ndarray, int]:
-        from tqdm import tqdm
+        from talkbench.progress import progress_bar
 
         workers = self.num_workers if len(images) > self.batch_size else 0
         loader = torch.utils.data.DataLoader(_Preprocessed(images), batch_size=self.batch_size,
                                              num_workers=workers, shuffle=False)
         feats, n_failed = [], 0
-        for batch, ok in tqdm(loader, desc=f"Inception features ({images.label})", unit="batch",
-                              disable=not progress, leave=False):
+        for batch, ok in progress_bar(loader, desc=f"Inception features ({images.label})", unit="batch",
+                              enabled=progress, leave=False):
             n_failed += int((~ok).sum())
             if ok.any():
                 feats.append(self.forward(batch[ok]))

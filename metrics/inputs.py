@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import re
-import sys
 from pathlib import Path
 from typing import Iterator, Literal, Sequence, Union
 
@@ -22,6 +22,7 @@ from talkbench.media import list_images, read_image
 Pairing = Literal["by-name", "by-order", "none"]
 ImageSource = Union[str, Path, Sequence[Union[str, Path, np.ndarray]], np.ndarray]
 _ROLE = re.compile(r"[_-](fake|real|gen|generated|gt)$", re.IGNORECASE)
+log = logging.getLogger(__name__)
 MIN_SIDE = 16  # smaller images cannot be scored (SSIM's window alone is 11 px)
 
 
@@ -141,6 +142,6 @@ def make_pairs(real: ImageSet, fake: ImageSet, pairing: Pairing) -> list[tuple[i
                              f"(e.g. {missing[0]}); use --pairs none for unpaired metrics")
     unpartnered = len(real) - len(pairs)
     if unpartnered:  # they still count in distribution metrics (FID, KID), not in paired ones
-        print(f"note: {unpartnered} of {len(real)} real images have no fake of the same name; paired metrics use "
-              f"{len(pairs)} pairs, distribution metrics all {len(real)} real images", file=sys.stderr)
+        log.warning("%d of %d real images have no fake of the same name; paired metrics use %d pairs, "
+                    "distribution metrics all %d real images", unpartnered, len(real), len(pairs), len(real))
     return pairs

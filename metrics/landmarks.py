@@ -56,9 +56,9 @@ class LandmarkError(FaceBackedMetric, Metric):
         self._use_face(backend, "landmarks")
         super().__init__()
 
-    @property
-    def display_name(self) -> str:
-        return f"NME-{self.face.name}"
+    @classmethod
+    def display_for(cls, backend: str) -> str:
+        return f"NME-{backend}" if backend not in ("", "auto") else cls.name
 
     def reset(self) -> None:
         self.nme: list[float] = []

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import torch
 
+from talkbench.files import load_torch_file
 from talkbench.metrics.base import PerImageMetric
 from talkbench.weights import resolve
 
@@ -22,7 +23,7 @@ TRUNK_ASSETS = {"alex": "alexnet", "vgg": "vgg16"}
 def trunk_state_dict(net: str) -> dict[str, torch.Tensor]:
     """torchvision's ImageNet weights for the trunk (raises WeightsMissing)."""
     res = resolve(TRUNK_ASSETS[net])
-    return torch.load(res.paths[0], map_location="cpu", weights_only=True)
+    return load_torch_file(res.paths[0], f"LPIPS {net} trunk weights")
 
 
 def build_lpips(net: str = "alex", trunk: dict[str, torch.Tensor] | None = None) -> torch.nn.Module:
@@ -59,9 +60,10 @@ class LPIPS(PerImageMetric):
         self.batch_size = batch_size
         super().__init__()
 
-    @property
-    def display_name(self) -> str:
-        return "LPIPS" if self.net == "alex" else f"LPIPS-{self.net}"
+    @classmethod
+    def display_for(cls, backend: str) -> str:
+        """``backend`` is the trunk: AlexNet (the default) is plain LPIPS."""
+        return cls.name if backend in ("", "alex") else f"{cls.name}-{backend}"
 
     @property
     def backend(self) -> str:

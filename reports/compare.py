@@ -5,20 +5,14 @@ confidence intervals do not overlap — as better or worse for that metric."""
 from __future__ import annotations
 
 from talkbench.reports.results import RunResults
-from talkbench.reports.tables import LOWER_IS_BETTER, Cell, Table, table1
+from talkbench.reports.tables import Cell, Table, table1
 
 
-def direction(col: str, cell: Cell) -> bool:
-    """True when higher is better for this column."""
-    if cell.higher_is_better is not None:
-        return cell.higher_is_better
-    return col.split(" ")[0] not in LOWER_IS_BETTER
-
-
-def clear_difference(base: Cell, other: Cell, higher_is_better: bool) -> str:
-    """"better"/"worse" when ``other``'s CI lies wholly above/below ``base``'s, else ""."""
-    if not (base.ok and other.ok and base.has_ci and other.has_ci):  # no interval from one unit
-        return ""
+def clear_difference(base: Cell, other: Cell, higher_is_better: bool | None) -> str:
+    """"better"/"worse" when ``other``'s CI lies wholly above/below ``base``'s, else "" (also
+    when no direction is known: the results say which way is better, the report does not)."""
+    if higher_is_better is None or not (base.ok and other.ok and base.has_ci and other.has_ci):
+        return ""  # no interval from one unit
     if other.interval[0] > base.interval[1]:
         return "better" if higher_is_better else "worse"
     if other.interval[1] < base.interval[0]:
@@ -40,7 +34,7 @@ def side_by_side(runs: list[RunResults], kind: str = "self") -> Table:
                 cell = table.cell(row, col)
                 if run is not runs[0]:
                     base = tables[0].cell(row, col)
-                    cell = Cell(**{**cell.as_dict(), "flag": clear_difference(base, cell, direction(col, cell))})
+                    cell = Cell(**{**cell.as_dict(), "flag": clear_difference(base, cell, cell.higher_is_better)})
                 cells[(row, name)] = cell
     caption = (f"{kind}-reenactment; baseline: {runs[0].label}. Highlighted: the 95 % CIs do not overlap "
                "(green better, red worse than the baseline for that metric). Hover a value for its CI.")

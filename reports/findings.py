@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from talkbench.reports.compare import clear_difference, direction
+from talkbench.reports.compare import clear_difference
 from talkbench.reports.results import RunResults
 from talkbench.reports.tables import Cell, Table, cross_dataset, cross_setting, detectors, fmt, row_label, table1
 
@@ -63,8 +63,8 @@ def _n(cells: list[Cell]) -> str:
 def _winner(cmp: Comparison, group: Group) -> str:
     """"a"/"b" when that cell is better by non-overlapping CIs, else ""."""
     a, b = cmp.table.cell(*cmp.a), cmp.table.cell(*cmp.b)
-    higher = direction(cmp.a[1], a)
-    if group.lower_wins:
+    higher = a.higher_is_better
+    if group.lower_wins and higher is not None:
         higher = not higher
     flag = clear_difference(b, a, higher)  # how a compares against b
     return {"better": "a", "worse": "b"}.get(flag, "")

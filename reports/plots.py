@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 from talkbench.plotting import auc_heatmap, roc_frame, robustness_frame  # noqa: E402
 from talkbench.reports.document import Figure  # noqa: E402
 from talkbench.reports.results import RunResults, split_setting  # noqa: E402
-from talkbench.reports.tables import TABLE1_METRICS, LOWER_IS_BETTER, cross_setting, detectors, table1  # noqa: E402
+from talkbench.reports.tables import TABLE1_COLUMNS, column_direction, cross_setting, detectors, table1  # noqa: E402
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -167,12 +167,13 @@ def _unavailable(ax, tables, col: str) -> None:
 def realism_vs_shots(runs: list[RunResults], kind: str = "self") -> "plt.Figure | None":
     """One panel per Table-1 metric: value vs T for FF and FT, with 95 % CIs (None: no metric)."""
     tables = [table1(r, kind) for r in runs]
-    cols = [c for c in TABLE1_METRICS.values() if any(c in t.columns for t in tables)]  # cross: no paired ones
+    cols = [c for c in TABLE1_COLUMNS if any(c in t.columns for t in tables)]  # cross: no paired ones
     if not cols:
         return None
     fig, axes = _grid(len(cols))
     for ax, col in zip(axes, cols):
-        ax.set_title(f"{col} {'↓' if col in LOWER_IS_BETTER else '↑'}")
+        higher = next((h for t in tables if (h := column_direction(t.cells, col)) is not None), None)
+        ax.set_title(col if higher is None else f"{col} {'↑' if higher else '↓'}")
         if _lines(ax, runs, tables, col):
             ax.legend(fontsize=7)
         else:

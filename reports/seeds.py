@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from talkbench.contracts import CROSS_DATASET_KEY, DETECTION_KEY, REALISM_KEY, ROBUSTNESS_KEY
 from talkbench.reports.results import RunResults
 from talkbench.reports.tables import detector_test_people, fmt
 
@@ -95,17 +96,17 @@ def aggregate(runs: list[RunResults], label: str) -> RunResults:
     averaged over seeds (sections read from run files, e.g. adversarial, stay the first seed's)."""
     first = runs[0]
     realism = pd.concat([r.realism for r in runs], ignore_index=True)
-    realism = _aggregate(realism, ["setting", "mode", "T", "kind", "metric", "backend"], "value", "ci_low", "ci_high",
+    realism = _aggregate(realism, REALISM_KEY, "value", "ci_low", "ci_high",
                          "people", ok=realism["status"].astype(str) == "ok") if len(realism) else first.realism
     detection = pd.concat([r.detection.assign(n_people=detector_test_people(r)) for r in runs], ignore_index=True)
-    detection = _aggregate(detection, ["detector", "train_setting", "test_setting", "level"], "auc", "auc_ci_low",
+    detection = _aggregate(detection, DETECTION_KEY, "auc", "auc_ci_low",
                            "auc_ci_high", "bootstrap over test frames", (0.0, 1.0))
     cross_dataset = pd.concat([r.cross_dataset for r in runs], ignore_index=True)
-    cross_dataset = _aggregate(cross_dataset, ["detector", "train_dataset", "test_dataset", "level"], "auc",
+    cross_dataset = _aggregate(cross_dataset, CROSS_DATASET_KEY, "auc",
                                "auc_ci_low", "auc_ci_high", "bootstrap over videos", (0.0, 1.0))
     robustness = pd.concat([r.robustness for r in runs], ignore_index=True)
     if len(robustness):
-        robustness = robustness.groupby(["detector", "train_setting", "perturbation", "level"], as_index=False,
+        robustness = robustness.groupby(ROBUSTNESS_KEY, as_index=False,
                                         sort=False)["auc"].mean()
     manifest = {**first.manifest, "seeds": [seed_of(r) for r in runs]}
     return dataclasses.replace(first, label=label, manifest=manifest, stages={}, realism=realism, detection=detection,

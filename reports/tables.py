@@ -13,11 +13,12 @@ import pandas as pd
 
 from talkbench.reports.results import RunResults, split_setting
 
-# Canonical realism columns of Table 1, keyed by the metric name's first token, lower case
-# (metric names carry their backend after a dash, e.g. "CSIM-dlib").
-TABLE1_METRICS = {"fid": "FID", "fid∞": "FID∞", "kid": "KID", "ssim": "SSIM", "psnr": "PSNR", "lpips": "LPIPS",
-                  "csim": "CSIM", "nme": "NME"}
-LOWER_IS_BETTER = {"FID", "FID∞", "KID", "LPIPS", "NME"}
+# The realism columns of Table 1, in order: a layout choice of the report, named by the metric
+# classes' names (metric names in the results carry their backend after a dash, e.g.
+# "CSIM-dlib"). Which way is better is no report's to say: it comes with every result row
+# (``higher_is_better``, written from the metric class).
+TABLE1_COLUMNS = ("FID", "FID∞", "KID", "SSIM", "PSNR", "LPIPS", "CSIM", "NME")
+_TABLE1_BY_TOKEN = {c.casefold(): c for c in TABLE1_COLUMNS}
 # A value resting on fewer independent units (people, test people, seeds) than this is marked
 # in every table; below two units no interval is shown at all (a CI from one unit is no CI).
 LOW_N = 5
@@ -173,13 +174,19 @@ class Table:
                              for r in self.rows for c in self.columns])
 
 
+def column_direction(cells: dict[tuple[str, str], Cell], col: str) -> bool | None:
+    """Whether higher is better in column ``col``, as its cells' results say (None: no cell says)."""
+    return next((c.higher_is_better for (_, k), c in cells.items() if k == col and c.higher_is_better is not None),
+                None)
+
+
 def row_label(mode: str, t: int) -> str:
     return f"{mode}, T={t}"
 
 
 def metric_column(metric: str) -> str | None:
     """The Table-1 column a realism metric belongs to, or None for extra metrics."""
-    return TABLE1_METRICS.get(str(metric).split("-")[0].split("_")[0].lower())
+    return _TABLE1_BY_TOKEN.get(str(metric).split("-")[0].split("_")[0].casefold())
 
 
 def _units(r: pd.Series, default_unit: str) -> tuple[int | None, str]:
@@ -229,7 +236,7 @@ def table1(run: RunResults, kind: str = "self", level: str = "frame") -> Table:
     ``kind="self"`` (a ground truth exists); cross-reenactment shows them as not measured."""
     rows = [row_label(m, t) for m, t in run.settings]
     dets = detectors(run)
-    columns = list(TABLE1_METRICS.values()) + [f"AUC {d}" for d in dets]
+    columns = list(TABLE1_COLUMNS) + [f"AUC {d}" for d in dets]
     cells: dict[tuple[str, str], Cell] = {}
     rz = run.realism[run.realism["kind"].astype(str) == kind] if len(run.realism) else run.realism
     for _, r in rz.iterrows():
@@ -254,8 +261,8 @@ def table1(run: RunResults, kind: str = "self", level: str = "frame") -> Table:
     sample = (f"FID of every setting at a common n = {', '.join(map(str, fid_n))} frames per set (random subsets), "
               "FID∞ extrapolated to n → ∞ from all frames (Chong & Forsyth 2020), KID ± std over subsets; "
               if fid_n else "")
-    caption = (f"{what}; {CI_NOTE}; {sample}"
-               "↓ lower is better for FID, FID∞, KID, LPIPS, NME; "
+    lower = [c for c in columns if column_direction(cells, c) is False]
+    caption = (f"{what}; {CI_NOTE}; {sample}" + (f"↓ lower is better for {', '.join(lower)}; " if lower else "") +
                f"AUC: detector trained and tested on that setting ({level} level; 0.5 = undetectable)")
     table = Table(f"Realism and detectability vs shots — {kind}", rows, columns, cells, caption)
     return table if kind == "self" else table.without_empty_columns()

@@ -8,22 +8,24 @@ Example::
     stamp_weights(state, ("G", "psi"))           # adds state["weights_sha256"]
     torch.save(state, path)
     ...
-    verify_weights(torch.load(path, weights_only=True), ("G", "psi"), path)  # raises on mismatch
+    state = load_tagged(path, "checkpoint", ("G", "psi"))  # raises on a foreign file or mismatch
 """
 
 from __future__ import annotations
 
 import hashlib
-import sys
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from talkbench.errors import TalkbenchError
+from talkbench.files import load_torch_file
 
 KEY = "weights_sha256"
+log = logging.getLogger(__name__)
 
 
 def _update(h: "hashlib._Hash", name: str, value: Any) -> None:
@@ -74,9 +76,21 @@ def verify_weights(state: Mapping[str, Any], keys: Iterable[str], path: str | Pa
     if missing:
         raise TalkbenchError(f"{path} lacks {', '.join(missing)}: not a complete talkbench file")
     if expected is None:
-        print(f"warning: {path} carries no weights checksum (older file); its weights cannot be verified",
-              file=sys.stderr)
+        log.warning("%s carries no weights checksum (older file); its weights cannot be verified", path)
         return
     if weights_sha256({k: state[k] for k in keys}) != expected:
         raise TalkbenchError(f"{path}: the weights do not match the checksum stored with them "
                              "(file corrupted or edited); re-create it")
+
+
+def load_tagged(path: str | Path, what: str, weights: Iterable[str], is_kind: Callable[[dict], bool] = lambda s: True,
+                not_kind: str = "") -> dict:
+    """A file talkbench wrote with ``stamp_weights`` (checkpoints, models, detectors), read the
+    one safe way: ``weights_only`` load (a foreign or truncated file is a one-line error naming
+    ``what``), then ``is_kind`` (its format tag or keys; else ``not_kind`` is the error), then
+    the checksum of its ``weights``."""
+    state = load_torch_file(path, what)
+    if not isinstance(state, dict) or not is_kind(state):
+        raise TalkbenchError(not_kind or f"{path} is not a talkbench {what}")
+    verify_weights(state, weights, path)
+    return state

@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import sys
 
 from talkbench import __version__
@@ -40,9 +42,30 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--no-progress", action="store_true",
+                       help="no progress bars (logs, CI); or set TALKBENCH_NO_PROGRESS=1")
         if name == command:
             importlib.import_module(module).configure(p)
     return parser
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (tests and progress bars swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def setup_logging() -> None:
+    """The library's messages (``logging.getLogger("talkbench....")``) on stderr, INFO and
+    up, as ``talkbench: WARNING: ...``; once per process, whatever the command."""
+    root = logging.getLogger("talkbench")
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("talkbench: %(levelname)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,8 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         if not hasattr(args, "overrides") or any(a.startswith("-") or "=" not in a for a in extra):
             parser.parse_args(argv)  # argparse's own message for what is really unknown
         args.overrides = list(args.overrides or []) + extra
+    setup_logging()
+    from talkbench.progress import progress_off
+
     try:
-        return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
+        with progress_off() if args.no_progress else contextlib.nullcontext():
+            return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
     except TalkbenchError as exc:
         print(f"talkbench {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

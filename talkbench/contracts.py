@@ -26,9 +26,11 @@ def split_setting(name: str) -> tuple[str, int]:
     return m.group(1), int(m.group(2))
 
 
-# generated/frames.csv: one row per generated frame (study/trials.py reads the first nine).
+# generated/frames.csv: one row per generated frame; a reader needs FRAME_REQUIRED
+# (driver_identity, whose landmarks drove a cross-reenactment row, is informational).
 FRAME_COLUMNS = ["setting", "mode", "T", "kind", "identity", "video", "frame", "fake_path", "real_path",
                  "driver_identity"]
+FRAME_REQUIRED = FRAME_COLUMNS[:9]
 # results/realism.csv: a reader needs these; runs written since also carry REALISM_EXTRA.
 REALISM_REQUIRED = ["setting", "mode", "T", "kind", "metric", "backend", "value", "ci_low", "ci_high", "n",
                     "n_failed", "status", "reason", "higher_is_better"]
@@ -41,3 +43,8 @@ ROBUSTNESS_COLUMNS = ["detector", "train_setting", "perturbation", "level", "auc
 CROSS_DATASET_COLUMNS = ["detector", "train_dataset", "test_dataset", "level", "auc", "auc_ci_low", "auc_ci_high",
                          "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "n_videos", "pretrained"]
 USER_COLUMNS = ["setting", "mode", "T", "user", "ci_low", "ci_high", "n_trials", "n_participants", "n_excluded"]
+# The columns that identify a row of each file (one value per key; later runs replace it).
+REALISM_KEY = REALISM_REQUIRED[:6]
+DETECTION_KEY = DETECTION_COLUMNS[:4]
+ROBUSTNESS_KEY = ROBUSTNESS_COLUMNS[:4]
+CROSS_DATASET_KEY = CROSS_DATASET_COLUMNS[:4]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image, PngImagePlugin
@@ -44,6 +44,20 @@ def read_image(path: str | Path) -> np.ndarray:
             raise TalkbenchError(f"{path}: image mode {im.mode} is not supported (save it as 8- or 16-bit RGB/grey)")
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise TalkbenchError(f"cannot read image {path}: {exc}") from None
+
+
+def image_grid(rows: Sequence[Sequence[np.ndarray]]) -> np.ndarray:
+    """One H×W×3 uint8 image of ``rows`` of equal-size tiles, left to right, top to bottom:
+    the sample grids of training, evaluation and the benchmark (each says what its columns
+    are). Unequal tiles or rows are a one-line error, not a NumPy broadcast message."""
+    if not rows or not all(rows):
+        raise TalkbenchError("a sample grid needs at least one tile in every row")
+    shapes = {t.shape for row in rows for t in row}
+    lengths = {len(row) for row in rows}
+    if len(shapes) != 1 or len(lengths) != 1:
+        raise TalkbenchError(f"sample-grid tiles must be one size and rows one length (got tile shapes "
+                             f"{sorted(shapes)}, row lengths {sorted(lengths)})")
+    return np.concatenate([np.concatenate(list(row), axis=1) for row in rows], axis=0)
 
 
 def list_images(folder: str | Path) -> list[Path]:

@@ -47,7 +47,7 @@ def run_resumable(jobs: Sequence[Any], key: Callable[[Any], str], marker: Callab
     ``workers`` processes that die with the parent. Returns (outcomes, keys of the jobs run now)."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from tqdm import tqdm
+    from talkbench.progress import progress_bar
 
     from talkbench.files import read_json
 
@@ -58,7 +58,7 @@ def run_resumable(jobs: Sequence[Any], key: Callable[[Any], str], marker: Callab
             results[key(job)] = read_json(marker(job))
         else:
             todo.append(job)
-    with tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=desc, unit=unit, disable=not progress) as bar:
+    with progress_bar(total=len(jobs), initial=len(jobs) - len(todo), desc=desc, unit=unit, enabled=progress) as bar:
         if workers <= 1 or len(todo) <= 1:
             for job in todo:
                 results[key(job)] = work(job)

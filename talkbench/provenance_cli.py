@@ -149,10 +149,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    from talkbench.progress import progress_bar
 
-    findings = [inspect(p) for p in tqdm(args.files, desc="provenance", unit="file",
-                                         disable=len(args.files) < 20)]
+    findings = [inspect(p) for p in progress_bar(args.files, desc="provenance", unit="file",
+                                                 enabled=len(args.files) >= 20)]
     if args.json:
         print(json.dumps([{**asdict(f), "agrees": f.agrees} for f in findings], indent=2))
     else:

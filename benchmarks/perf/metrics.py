@@ -109,11 +109,12 @@ def bench_fid(n: int, size: int, photos_dir: Path | None) -> None:
 
 
 def child_fid(real: str, fake: str, ckpt: str, use_cache: bool, only_real: bool) -> None:
+    from talkbench.files import load_torch_file
     from talkbench.metrics.api import compute_metrics
     from talkbench.metrics.inception import InceptionFeatures
     from talkbench.metrics.inputs import ImageSet
 
-    extractor = InceptionFeatures(torch.load(ckpt, weights_only=True), cache_dir=None if use_cache else False)
+    extractor = InceptionFeatures(load_torch_file(ckpt, "Inception checkpoint"), cache_dir=None if use_cache else False)
     if only_real:
         extractor.features(ImageSet.from_any(real))
         return

@@ -34,11 +34,11 @@ def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
 def panel_counts(run: Path) -> list[int]:
     """Panels of each figure a report of ``run`` draws (see talkbench.reports.plots)."""
     from talkbench.reports.results import load_run
-    from talkbench.reports.tables import TABLE1_METRICS, detectors
+    from talkbench.reports.tables import TABLE1_COLUMNS, detectors
 
     res = load_run(run)
     dets = detectors(res)
-    counts = [len(TABLE1_METRICS)] * 2
+    counts = [len(TABLE1_COLUMNS)] * 2
     if dets:
         counts += [len(dets), len(dets)] + [1] * len(dets)
         counts += [res.robustness[res.robustness["detector"] == d]["perturbation"].nunique() for d in dets]

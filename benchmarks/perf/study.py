@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from flask import Flask, Response
 
+from talkbench.contracts import FRAME_COLUMNS, setting_name
 from talkbench.media import write_png
 from talkbench.study.app import create_app, db_path
 
@@ -29,7 +30,8 @@ def make_run(root: Path, people: int = 8, frames: int = 6, size: int = 64) -> Pa
     """A run directory in the runner's layout: two settings of random frames."""
     rng = np.random.default_rng(0)
     rows = []
-    for setting, mode, t in (("FF_T1", "FF", 1), ("FT_T8", "FT", 8)):
+    for mode, t in (("FF", 1), ("FT", 8)):
+        setting = setting_name(mode, t)
         for p in range(people):
             for f in range(frames):
                 for kind in ("fake", "real"):
@@ -39,7 +41,7 @@ def make_run(root: Path, people: int = 8, frames: int = 6, size: int = 64) -> Pa
                              f"{setting}/self/p{p}__v{p}/{f:04d}_fake.png", f"{setting}/self/p{p}__v{p}/{f:04d}_real.png", ""])
     with (root / "generated" / "frames.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["setting", "mode", "T", "kind", "identity", "video", "frame", "fake_path", "real_path", "driver_identity"])
+        w.writerow(FRAME_COLUMNS)
         w.writerows(rows)
     return root
 

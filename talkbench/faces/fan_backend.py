@@ -19,6 +19,7 @@ import numpy as np
 
 from talkbench.faces.base import Capability, Detections, FaceBackend
 from talkbench.faces.registry import register_backend
+from talkbench.files import load_torch_file
 from talkbench.weights import locate, resolve
 
 _ASSETS: dict[str, str] = {"detect": "fan-s3fd", "landmarks": "fan-2dfan4"}
@@ -44,7 +45,7 @@ def load_fan(path: str | Path, device: str = "cpu"):
     else:
         from face_alignment.models import FAN
 
-        state = torch.load(path, map_location=device, weights_only=True)
+        state = load_torch_file(path, "FAN weights")
         stacks = sum(1 for key in state if re.fullmatch(r"l\d+\.weight", key))
         net = FAN(stacks)
         net.load_state_dict(state)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import sys
+import logging
 from pathlib import Path
 
 from talkbench.config import bounded
@@ -63,7 +63,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"study of {args.run}: {len(registry.settings)} settings, {len(registry.clips)} clips, "
           f"{len(registry.images)} images registered ({len(registry.skipped)} clips skipped: too few frames)")
     if not _is_loopback(args.host):
-        print(f"warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
+        logging.getLogger(__name__).warning("listening on %s, reachable from other machines", args.host)
     print(f"open http://{host}:{server.server_port}/  (Ctrl-C stops; every answer is already saved)", flush=True)
     server.serve_forever()  # returns on Ctrl-C
     print(f"stopped; responses are in {db_path(args.run)}")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from talkbench.contracts import FRAME_REQUIRED
 from talkbench.errors import TalkbenchError
 from talkbench.files import read_json, write_json
 from talkbench.media import read_image, write_png
@@ -27,7 +28,6 @@ from talkbench.provenance import provenance
 
 FORMAT = "talkbench-study"
 MIN_FRAMES = 3  # a fake plus two real frames of other poses
-FRAMES_COLUMNS = ("setting", "mode", "T", "kind", "identity", "video", "frame", "fake_path", "real_path")
 
 
 def study_dir(run: Path) -> Path:
@@ -116,7 +116,7 @@ def _read_self_rows(run: Path) -> tuple[list[dict[str, str]], str]:
                              "it writes the generated frames the study shows")
     data = csv_path.read_bytes()
     rows = list(csv.DictReader(io.StringIO(data.decode(), newline="")))
-    missing = [c for c in FRAMES_COLUMNS if rows and c not in rows[0]]
+    missing = [c for c in FRAME_REQUIRED if rows and c not in rows[0]]
     if missing:
         raise TalkbenchError(f"{csv_path} lacks column(s) {', '.join(missing)}")
     self_rows = [r for r in rows if r["kind"] == "self"]

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from talkbench.errors import TalkbenchError
-from talkbench.media import read_image, read_png_provenance, read_video, read_video_provenance, write_png, write_video
+from talkbench.media import (image_grid, read_image, read_png_provenance, read_video, read_video_provenance, write_png,
+                             write_video)
 from talkbench.provenance import provenance
 
 
@@ -45,3 +46,21 @@ def test_unreadable_files_are_one_line_errors(tmp_path):
         read_image(tmp_path / "bad.png")
     with pytest.raises(TalkbenchError, match="bad.mp4"):
         read_video(tmp_path / "bad.mp4")
+
+
+def test_image_grid_places_tiles_row_by_row():
+    """The one sample-grid builder (training, evaluation, benchmark): rows × columns tiles."""
+    tiles = [[np.full((4, 6, 3), 10 * r + c, np.uint8) for c in range(5)] for r in range(3)]
+    grid = image_grid(tiles)
+    assert grid.shape == (3 * 4, 5 * 6, 3) and grid.dtype == np.uint8
+    assert grid[4 * 2 + 1, 6 * 3 + 2, 0] == 23 and grid[0, 0, 0] == 0 and grid[-1, -1, 2] == 24
+
+
+def test_image_grid_rejects_ragged_input():
+    a, b = np.zeros((4, 4, 3), np.uint8), np.zeros((4, 5, 3), np.uint8)
+    with pytest.raises(TalkbenchError, match="one size"):
+        image_grid([[a, b]])
+    with pytest.raises(TalkbenchError, match="one length"):
+        image_grid([[a, a], [a]])
+    with pytest.raises(TalkbenchError, match="at least one tile"):
+        image_grid([])

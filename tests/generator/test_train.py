@@ -83,3 +83,18 @@ def test_size_mismatch_is_a_clear_error(tiny_faces, tmp_path):
     cfg.model = ModelConfig(preset="cpu64")
     with pytest.raises(TalkbenchError, match="32 px"):
         train(cfg, tiny_faces, tmp_path / "run", progress=False)
+
+
+def test_sample_grid_is_one_row_per_episode():
+    """shots (at most 4) | target landmarks | generated | target, for at most 4 episodes, from
+    [-1, 1] tensors to uint8 (media.image_grid does the tiling)."""
+    import numpy as np
+
+    from talkbench.generator.train import sample_grid
+
+    b, k, h, w = 5, 6, 8, 10
+    batch = {"shots": torch.full((b, k, 3, h, w), -1.0), "target_landmarks": torch.zeros(b, 3, h, w),
+             "target": torch.ones(b, 3, h, w)}
+    grid = sample_grid(batch, torch.full((b, 3, h, w), 2.0))
+    assert grid.shape == (4 * h, (4 + 3) * w, 3) and grid.dtype == np.uint8
+    assert grid[0, 0, 0] == 0 and grid[0, 4 * w, 0] == 128 and grid[-1, -1, 0] == 255 and grid[0, 5 * w, 0] == 255

@@ -109,3 +109,23 @@ def test_a_registered_set_metric_with_its_own_features_is_fed(monkeypatch):
     (res,) = api.compute_metrics(real, fake, ["mcg"], pairs="none")
     expected = np.abs(real.reshape(5, -1, 3).mean(1).mean(0) - fake.reshape(4, -1, 3).mean(1).mean(0)).sum()
     assert res.status == "ok" and res.value == pytest.approx(expected) and res.n == 9
+
+
+def test_unavailable_metrics_are_named_as_when_available(folders, empty_weights):
+    """An unbuildable identity metric carries the embedding space it would have had; with
+    ``auto`` and no backend it names none (never IFD-auto)."""
+    names = {r.name for r in compute_metrics(*folders, ["ifd", "ikid", "csim"], backend="insightface")}
+    assert names == {"IFD-arcface512", "IKID-arcface512", "CSIM-arcface"}
+    assert {r.name for r in compute_metrics(*folders, ["lpips-vgg", "lpips"])} == {"LPIPS-vgg", "LPIPS"}
+
+
+def test_table1_columns_are_registered_metrics():
+    """Table 1's layout names metrics by their classes' names, so a renamed metric cannot
+    silently drop out of it."""
+    from talkbench.metrics.api import REGISTRY
+    from talkbench.reports.tables import TABLE1_COLUMNS, metric_column
+
+    names = {spec.cls.name for spec in REGISTRY.values()}
+    assert set(TABLE1_COLUMNS) <= names
+    assert [metric_column(spec.display_name("dlib")) for spec in REGISTRY.values()] == [
+        "FID", "FID∞", "KID", None, None, None, "CSIM", "SSIM", "PSNR", None, "LPIPS", "LPIPS", "NME"]

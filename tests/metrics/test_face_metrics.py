@@ -92,3 +92,15 @@ def test_nme_formula_and_failure_rate(portraits):
     nme_r, akd_r, miss = metric.compute_all()
     assert nme_r.n == 1 and nme_r.n_failed == 1
     assert miss.value == pytest.approx(0.5) and miss.n_failed == 1
+
+
+def test_a_metric_keeps_its_name_whether_or_not_it_could_be_built(dlib_backend):
+    """The registry's name for an unbuildable metric is the built metric's name (one rule,
+    on the class): a run without dlib's weights writes IFD-dlib128, not IFD-dlib."""
+    from talkbench.metrics.api import REGISTRY
+
+    built = {"ifd": IdentityFD(dlib_backend), "csim": CSIM(dlib_backend),
+             "landmarks": LandmarkError(create_backend("dlib", capability="landmarks"))}
+    for key, metric in built.items():
+        assert REGISTRY[key].display_name("dlib") == metric.display_name == metric.compute().name
+    assert [REGISTRY[k].display_name("dlib") for k in built] == ["IFD-dlib128", "CSIM-dlib", "NME-dlib"]
