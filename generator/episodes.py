@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from talkbench.errors import TalkbenchError
-from talkbench.generator.dataset import FaceDataset
+from talkbench.data.dataset import FaceDataset
 from talkbench.generator.landmark_image import draw_landmarks, to_tensor_range
 
 

@@ -23,9 +23,9 @@ from tqdm import tqdm
 
 from talkbench.config import fingerprint, to_dict
 from talkbench.errors import TalkbenchError
-from talkbench.generator import face3d
+from talkbench.data import face3d
 from talkbench.files import read_json, write_json
-from talkbench.generator.dataset import (VideoRecord, split_identities, video_is_written, write_index,
+from talkbench.data.dataset import (VideoRecord, split_identities, video_is_written, write_index,
                                          write_video_arrays)
 from talkbench.processes import die_with_parent
 from talkbench.provenance import provenance
