@@ -31,7 +31,7 @@ BOX_MARGIN = 0.4  # box-framed crops (the detector's face crop of files it score
 TRACK_STAGES = ("detect", "landmarks", "write")
 
 
-def largest_faces(backend: FaceBackend, images: Sequence[np.ndarray],
+def largest_faces(backend: FaceBackend, images: Sequence[np.ndarray] | np.ndarray,
                   detect_size: int | None) -> list[np.ndarray | None]:
     """Largest face box per image in full-size coordinates, searched on a copy whose longest
     side is at most ``detect_size`` (None: on the images as they are)."""
