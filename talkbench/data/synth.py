@@ -22,11 +22,11 @@ import numpy as np
 from tqdm import tqdm
 
 from talkbench.config import fingerprint, to_dict
-from talkbench.errors import TalkbenchError
 from talkbench.data import face3d
-from talkbench.files import read_json, write_json
 from talkbench.data.dataset import (VideoRecord, split_identities, video_is_written, write_index,
-                                         write_video_arrays)
+                                    write_video_arrays)
+from talkbench.errors import TalkbenchError
+from talkbench.files import read_json, write_json
 from talkbench.processes import die_with_parent
 from talkbench.provenance import provenance
 

@@ -62,12 +62,12 @@ def test_every_limit_names_a_real_key():
     import dataclasses
 
     from talkbench.benchmarks.suite import FewShotSection
+    from talkbench.data.prepare import PrepareConfig
+    from talkbench.data.synth import SynthConfig
     from talkbench.detector.train import DetectorTrainConfig
     from talkbench.generator.fewshot import FineTuneConfig
     from talkbench.generator.losses import LossConfig
     from talkbench.generator.model import ModelConfig
-    from talkbench.data.prepare import PrepareConfig
-    from talkbench.data.synth import SynthConfig
     from talkbench.generator.train import TrainConfig
 
     keys = {f.name for c in (TrainConfig, ModelConfig, LossConfig, FineTuneConfig, PrepareConfig, SynthConfig,

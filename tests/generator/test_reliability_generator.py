@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from talkbench.cli import main
-from talkbench.errors import TalkbenchError
 from talkbench.data.dataset import FaceDataset
+from talkbench.errors import TalkbenchError
 from talkbench.generator.episodes import few_shot_cases
 from talkbench.generator.fewshot import FewShotModel, build_fewshot
 from talkbench.generator.model import build_model
