@@ -27,12 +27,12 @@ def data_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
         return {"dataset": str(Path(cfg.data).resolve()), "source": "given"}
     out = ctx.output_dir("data")
     if cfg.data:
-        prepare = require("talkbench.generator.prepare")
+        prepare = require("talkbench.data.prepare")
         pcfg = section_config(cfg, "prepare")
         summary = prepare.prepare(Path(cfg.data), out / "dataset", pcfg, progress=ctx.show_progress)
         return {"dataset": str((out / "dataset").resolve()), "source": "prepared",
                 "summary": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}}
-    synth = require("talkbench.generator.synth")
+    synth = require("talkbench.data.synth")
     scfg = section_config(cfg, "synth")
     synth.render_dataset(out / "dataset", scfg, progress=ctx.show_progress)
     return {"dataset": str((out / "dataset").resolve()), "source": "synthetic"}
@@ -67,7 +67,7 @@ def select_cases(cases: list, max_people: int) -> list:
 
 def fewshot_test_cases(run_dir: Path, cfg: SuiteConfig) -> list:
     """The suite's few-shot test cases (every T × test person), as the generate stage uses them."""
-    dataset_mod = require("talkbench.generator.dataset")
+    dataset_mod = require("talkbench.data.dataset")
     episodes = require("talkbench.generator.episodes")
     fs = cfg.fewshot
     dataset = dataset_mod.FaceDataset(Path(result_of(run_dir, "data")["dataset"]))
@@ -180,7 +180,7 @@ def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     from talkbench.faces import create_backend
     from talkbench.media import read_image
 
-    dataset_mod = require("talkbench.generator.dataset")
+    dataset_mod = require("talkbench.data.dataset")
     episodes = require("talkbench.generator.episodes")
     train = require("talkbench.generator.train")
     fs = cfg.fewshot

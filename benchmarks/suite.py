@@ -146,9 +146,9 @@ def section_config(cfg: SuiteConfig, section: str, detector: str = "") -> Any:
     from talkbench.benchmarks.runner import require  # imports this module
 
     if section == "synth":
-        mod, cls, data = "generator.synth", "SynthConfig", {"seed": cfg.seed, **cfg.synth}
+        mod, cls, data = "data.synth", "SynthConfig", {"seed": cfg.seed, **cfg.synth}
     elif section == "prepare":
-        mod, cls, data = "generator.prepare", "PrepareConfig", {"seed": cfg.seed, **cfg.prepare}
+        mod, cls, data = "data.prepare", "PrepareConfig", {"seed": cfg.seed, **cfg.prepare}
     elif section == "train":
         mod, cls = "generator.train", "TrainConfig"
         data = {"seed": cfg.seed, "device": cfg.device, **cfg.train, "model": dict(cfg.model)}

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from talkbench import watermark as wm
+from talkbench.data.crop import centre_square
 from talkbench.errors import TalkbenchError
 from talkbench.media import iter_video, read_image, read_video, write_png, write_video
 from talkbench.progress import progress_bar
@@ -44,9 +45,7 @@ def face_crops(videos: Path, per_video: int) -> list[np.ndarray]:
         for i, (frame, _) in enumerate(iter_video(f)):
             if i % 15:
                 continue
-            h, w = frame.shape[:2]
-            s = min(h, w)
-            crops.append(frame[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s])
+            crops.append(centre_square(frame))
             taken += 1
             if taken == per_video:
                 break

@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-import cv2
 import numpy as np
 import pandas as pd
 
 from talkbench.contracts import FRAME_REQUIRED
+from talkbench.data.crop import LANDMARK_MARGIN, to_square
 from talkbench.detector.perturb import jpeg
 from talkbench.errors import TalkbenchError
 from talkbench.files import read_json
@@ -111,7 +111,7 @@ def from_imported(path: str | Path) -> pd.DataFrame:
                          "setting": [REAL_SETTING if lab == 0 else m for lab, m in zip(df.label, df.method)],
                          "kind": "", "frame": df.frame, "split": df.split, "dataset": df.dataset.astype(str),
                          "footage": "video", "crop": crop,
-                         "margin": read_json(meta).get("margin", 0.85) if meta.is_file() else 0.85,
+                         "margin": read_json(meta).get("margin", LANDMARK_MARGIN) if meta.is_file() else LANDMARK_MARGIN,
                          "frames_per_video": read_json(meta).get("frames_per_video", 0) if meta.is_file() else 0})
 
 
@@ -169,16 +169,6 @@ def select(table: pd.DataFrame, split: str | None = None, setting: str | None = 
     return pd.concat([real, fake]).sort_index()
 
 
-def to_square(img: np.ndarray, size: int) -> np.ndarray:
-    """Centre square crop resized to size×size (area filter down, bicubic up)."""
-    h, w = img.shape[:2]
-    s = min(h, w)
-    img = img[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
-    if s == size:
-        return np.ascontiguousarray(img)
-    return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA if s > size else cv2.INTER_CUBIC)
-
-
 def load_crops(paths: Sequence[str | Path], size: int, jpeg_quality: int | None = None) -> np.ndarray:
     """N×size×size×3 uint8: every image decoded to RGB, centre-squared and resized the same
     way; with ``jpeg_quality`` both classes are also re-encoded identically."""
@@ -187,32 +177,3 @@ def load_crops(paths: Sequence[str | Path], size: int, jpeg_quality: int | None 
         img = to_square(read_image(p), size)
         out[i] = jpeg(img, jpeg_quality) if jpeg_quality else img
     return out
-
-
-def face_crop(image: np.ndarray, box: np.ndarray, size: int, margin: float = 0.4) -> np.ndarray:
-    """A square crop centred on a face box, side (1 + margin) × the box's longer side,
-    edge-padded where it leaves the image, resized to size×size."""
-    x1, y1, x2, y2 = (float(v) for v in box)
-    side = max(x2 - x1, y2 - y1) * (1 + margin)
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
-    side_i = max(1, int(round(side)))
-    h, w = image.shape[:2]
-    pad = max(0, -left, -top, left + side_i - w, top + side_i - h)
-    if pad:
-        image = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
-        left, top = left + pad, top + pad
-    crop = image[top:top + side_i, left:left + side_i]
-    return to_square(crop, size)
-
-
-def face_crops(images: Sequence[np.ndarray], backend, size: int, margin: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
-    """(crops of each image's largest face, found mask); images without a face get a zero crop
-    and ``found=False`` so callers can report them instead of scoring them."""
-    boxes = backend.largest_faces(list(images))
-    crops = np.zeros((len(images), size, size, 3), np.uint8)
-    found = np.array([b is not None for b in boxes])
-    for i, (img, box) in enumerate(zip(images, boxes)):
-        if box is not None:
-            crops[i] = face_crop(img, box, size, margin)
-    return crops, found

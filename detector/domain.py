@@ -10,6 +10,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from talkbench.data.crop import LANDMARK_MARGIN
 from talkbench.media import IMAGE_SUFFIXES, read_png_provenance, read_video_provenance
 
 SYNTHETIC = "synthetic"  # real-class footage: talkbench synth's rendered faces
@@ -28,7 +29,7 @@ def training_domain(train: pd.DataFrame, crop_size: int) -> dict:
     return {"datasets": sorted(set(map(str, values("dataset", "unknown")))),
             "methods": sorted(set(train.loc[train.label == 1, "setting"].astype(str))),
             "real_footage": sorted(set(map(str, values("footage", "unknown", train[train.label == 0])))),
-            "crop": str(values("crop", "image")[0]), "margin": float(values("margin", 0.85)[0]),
+            "crop": str(values("crop", "image")[0]), "margin": float(values("margin", LANDMARK_MARGIN)[0]),
             "crop_size": int(crop_size), "frames_per_video": int(per_video[0]),
             "n_videos": int(train.video.nunique()), "n_frames": int(len(train))}
 
@@ -43,7 +44,7 @@ def infer_domain(checkpoint: Path) -> dict | None:
         if (run / "stages" / "data.json").is_file():
             setting = Path(checkpoint).parent.name.rpartition("__")[2]
             return {"datasets": ["talkbench"], "methods": [setting] if setting else [],
-                    "real_footage": [run_footage(run)], "crop": "prepare", "margin": 0.85,
+                    "real_footage": [run_footage(run)], "crop": "prepare", "margin": LANDMARK_MARGIN,
                     "crop_size": 0, "frames_per_video": 0, "n_videos": 0, "n_frames": 0,
                     "inferred_from": str(run / "stages" / "data.json")}
     return None

@@ -1,7 +1,7 @@
 """Applying a trained detector to files: images or videos in, the fake probability per file
 (and per frame for videos) out. Faces are found with a face backend and cropped exactly like
-the training data (:func:`talkbench.detector.data.face_crop`); a file or frame without a
-face, or a file that cannot be read, is reported with its status, never scored."""
+the training data (:mod:`talkbench.data.crop`); a file or frame without a face, or a file
+that cannot be read, is reported with its status, never scored."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
-import cv2
 import numpy as np
 import pandas as pd
 
+from talkbench.data.clips import Skip, read_clip
+from talkbench.data.crop import BOX_MARGIN, LANDMARK_MARGIN, face_crops, to_square, track_faces
 from talkbench.detector.base import Detector
-from talkbench.detector.data import face_crop, to_square
 from talkbench.errors import TalkbenchError
+from talkbench.faces.registry import process_backend
 from talkbench.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_video, read_image
 from talkbench.progress import progress_bar
 
@@ -30,7 +31,7 @@ VERDICT_COLUMNS = ["file", "verdict", "prob_fake", "threshold", "n_faces", "in_d
 @dataclasses.dataclass
 class PredictOptions:
     face_backend: str = "auto"  # a talkbench.faces backend name, or "none" for ready-made crops
-    margin: float = 0.4  # face crop margin, as in the data pipeline
+    margin: float = BOX_MARGIN  # face crop margin, as in the data pipeline
     detect_size: int = 320  # frames are searched for faces at most this large (crops come from full size)
     every: int = 1  # video: score every n-th frame
     max_frames: int = 300  # video: at most this many scored frames
@@ -72,24 +73,7 @@ class Predictor:
         """(crops, face found) for full frames; without a backend each image is a crop."""
         if self.backend is None:
             return np.stack([to_square(im, self.size) for im in images]), np.ones(len(images), bool)
-        out = np.zeros((len(images), self.size, self.size, 3), np.uint8)
-        boxes = self._largest_faces(images)
-        for i, (im, box) in enumerate(zip(images, boxes)):
-            if box is not None:
-                out[i] = face_crop(im, box, self.size, self.opt.margin)
-        return out, np.array([b is not None for b in boxes])
-
-    def _largest_faces(self, images: Sequence[np.ndarray]) -> list[np.ndarray | None]:
-        """Largest face box per image, searched on a copy shrunk to ``detect_size`` (detection
-        cost grows with pixels; talking-head faces are large), in full-size coordinates."""
-        assert self.backend is not None  # only called when a backend was made
-        small, scales = [], []
-        for im in images:
-            s = min(1.0, self.opt.detect_size / max(im.shape[:2]))
-            small.append(im if s == 1.0 else cv2.resize(im, (round(im.shape[1] * s), round(im.shape[0] * s)),
-                                                         interpolation=cv2.INTER_AREA))
-            scales.append(s)
-        return [None if b is None else b / s for b, s in zip(self.backend.largest_faces(small), scales)]
+        return face_crops(images, self.backend, self.size, self.opt.margin, self.opt.detect_size)
 
     def score(self, crops: np.ndarray, found: np.ndarray) -> np.ndarray:
         """P(fake) where a face was found, NaN elsewhere."""
@@ -112,13 +96,11 @@ class Predictor:
         """Per-frame rows for a detector trained on `detect import` crops: frames sampled and
         the face cropped exactly as the import did (evenly spaced, one landmark-framed
         square per video), so the detector sees what it was trained on."""
-        from talkbench.faces.clips import Skip, process_backend, read_clip, track_faces
-
         dom = self.detector.domain or {}
         try:
             frames = read_clip(path, min(self.opt.max_frames, dom.get("frames_per_video") or 32))
             crops, _, keep, _ = track_faces(frames, process_backend(self.opt.face_backend), self.size,
-                                            dom.get("margin", 0.85), self.opt.detect_size, 1, 0.0)
+                                            dom.get("margin", LANDMARK_MARGIN), self.opt.detect_size, 1, 0.0)
         except Skip as exc:
             raise TalkbenchError(str(exc)) from None
         found = np.zeros(len(frames), bool)

@@ -1,2 +1,2 @@
-"""Talking-head data (synthetic and prepared real videos) and the few-shot generator of
-Zakharov et al. (ICCV 2019): networks, losses, meta-learning, FF/FT few-shot models."""
+"""The few-shot talking-head generator of Zakharov et al. (ICCV 2019): networks, losses,
+meta-learning, FF/FT few-shot models. Its data is `talkbench.data`."""

@@ -16,8 +16,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from talkbench.data.dataset import FaceDataset
 from talkbench.errors import TalkbenchError
-from talkbench.generator.dataset import FaceDataset
 from talkbench.generator.landmark_image import draw_landmarks, to_tensor_range
 
 

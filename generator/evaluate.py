@@ -21,7 +21,7 @@ import torch
 from skimage.metrics import structural_similarity
 
 from talkbench.config import from_dict
-from talkbench.generator.dataset import FaceDataset
+from talkbench.data.dataset import FaceDataset
 from talkbench.generator.episodes import FewShotCase, few_shot_cases
 from talkbench.generator.fewshot import FineTuneConfig, build_fewshot
 from talkbench.generator.landmark_image import draw_landmarks

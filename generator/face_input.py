@@ -12,29 +12,24 @@ from pathlib import Path
 
 import numpy as np
 
+from talkbench.data.crop import LANDMARK_MARGIN, crop_to_landmarks
 from talkbench.errors import TalkbenchError
 from talkbench.media import VIDEO_SUFFIXES, list_images, read_image, read_video
 
 
 def crop_faces(frames: list[np.ndarray], size: int, backend: str = "auto",
-               margin: float | None = None) -> tuple[np.ndarray, np.ndarray, list[int]]:
+               margin: float = LANDMARK_MARGIN) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Crop every frame where a face is found: (crops uint8 N×S×S×3, landmarks N×68×2 in
     crop pixels, indices of the frames kept)."""
     from talkbench.faces import create_backend
-    from talkbench.generator.prepare import PrepareConfig, crop_box, cut
 
-    margin = PrepareConfig().margin if margin is None else margin
     be = create_backend(backend, "landmarks")
     marks = be.landmarks_auto(frames)
     keep = [i for i, m in enumerate(marks) if m is not None]
     if not keep:
         raise TalkbenchError(f"no face found in any of the {len(frames)} frames (backend {be.name})")
     pts = np.stack([m for m in marks if m is not None]).astype(np.float64)
-    cx, cy, side = np.median([crop_box(m, margin) for m in pts], axis=0)
-    side = max(int(round(side)), 8)
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    crops = np.stack([cut(frames[i], x0, y0, side, size) for i in keep])
-    local = ((pts - [x0, y0] + 0.5) * (size / side) - 0.5).astype(np.float32)
+    crops, local = crop_to_landmarks([frames[i] for i in keep], pts, size, margin)
     return crops, local, keep
 
 
@@ -48,7 +43,7 @@ def evenly(n: int, k: int) -> np.ndarray:
 def dataset_video(root: Path, video: str | None, split: str = "test") -> tuple[np.ndarray, np.ndarray, str]:
     """(frames, landmarks, video id) of a prepared dataset's video (default: its first
     ``split`` video)."""
-    from talkbench.generator.dataset import FaceDataset
+    from talkbench.data.dataset import FaceDataset
 
     ds = FaceDataset(root)
     if video is None:

@@ -39,8 +39,8 @@ from talkbench.checksum import load_tagged, stamp_weights
 from talkbench.config import from_dict, to_dict
 from talkbench.device import configure_threads, select_device
 from talkbench.errors import TalkbenchError
+from talkbench.data.dataset import FaceDataset
 from talkbench.files import atomic_path, save_torch_file
-from talkbench.generator.dataset import FaceDataset
 from talkbench.generator.episodes import MetaEpisodes
 from talkbench.generator.losses import ContentLoss, LossConfig
 from talkbench.generator.model import ModelConfig, TalkingHead, build_model

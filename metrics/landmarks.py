@@ -17,18 +17,9 @@ from typing import Sequence
 import numpy as np
 
 from talkbench.faces import FaceBackend
+from talkbench.faces.base import nme
 from talkbench.metrics.base import Image, Metric, MetricResult, check_pairs, mean_ci, resize_to
 from talkbench.metrics.face_metric import FaceBackedMetric
-
-OUTER_EYE_CORNERS = (36, 45)
-
-
-def nme(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Per-frame NME of (n, 68, 2) predictions vs targets, normalised by the target's
-    outer-eye-corner distance."""
-    pred, target = np.asarray(pred, np.float64), np.asarray(target, np.float64)
-    iod = np.linalg.norm(target[:, OUTER_EYE_CORNERS[0]] - target[:, OUTER_EYE_CORNERS[1]], axis=-1)
-    return np.linalg.norm(pred - target, axis=-1).mean(axis=1) / np.maximum(iod, 1e-6)
 
 
 def akd(pred: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -17,8 +17,8 @@ from talkbench.errors import TalkbenchError
 COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("talkbench.doctor", "versions, device, face backends and weights available here"),
     "weights": ("talkbench.weights_cli", "status of every pretrained asset; download them"),
-    "synth": ("talkbench.generator.synth_cli", "render the synthetic talking-face dataset (offline default)"),
-    "prepare": ("talkbench.generator.prepare_cli", "prepare real videos: faces, 68 landmarks, crops, splits"),
+    "synth": ("talkbench.data.synth_cli", "render the synthetic talking-face dataset (offline default)"),
+    "prepare": ("talkbench.data.prepare_cli", "prepare real videos: faces, 68 landmarks, crops, splits"),
     "train": ("talkbench.generator.train_cli", "meta-learn the talking-head generator (E, G, D)"),
     "fewshot": ("talkbench.generator.fewshot_cli", "build a person's FF or FT model from T frames"),
     "reenact": ("talkbench.generator.reenact_cli", "drive a few-shot model with landmarks: frames + mp4"),

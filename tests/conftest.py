@@ -82,6 +82,6 @@ def c2pa_identity(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_faces(tmp_path_factory):
     """Shared by the generator and adversarial tests: 6 synthetic identities at 32 px (2 test identities with 40 frames per video)."""
-    from talkbench.generator.synth import tiny_dataset
+    from talkbench.data.synth import tiny_dataset
 
     return tiny_dataset(tmp_path_factory.mktemp("faces") / "tiny")

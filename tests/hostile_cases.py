@@ -85,9 +85,9 @@ class Fixtures:
     def __init__(self, root: Path) -> None:
         from talkbench.generator.fewshot import build_fewshot
         from talkbench.generator.episodes import few_shot_cases
-        from talkbench.generator.dataset import FaceDataset
+        from talkbench.data.dataset import FaceDataset
         from talkbench.generator.model import ModelConfig, build_model
-        from talkbench.generator.synth import tiny_dataset
+        from talkbench.data.synth import tiny_dataset
         from talkbench.generator.train import save_checkpoint
         from talkbench.detector.registry import create_detector
         from tests.reports.conftest import write_fixture_run

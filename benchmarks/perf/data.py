@@ -22,10 +22,10 @@ import cv2
 import numpy as np
 import torch
 
-from talkbench.generator.dataset import FaceDataset, frames_path
+from talkbench.data.dataset import FaceDataset, frames_path
+from talkbench.data.synth import SynthConfig, make_identity, make_video, render_dataset, render_video
 from talkbench.generator.episodes import MetaEpisodes
 from talkbench.generator.landmark_image import _PATHS, draw_landmarks, line_width
-from talkbench.generator.synth import SynthConfig, make_identity, make_video, render_dataset, render_video
 
 
 def _rate(fn: Callable[[], int], min_s: float = 0.5) -> float:

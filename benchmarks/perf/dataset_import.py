@@ -14,15 +14,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import cv2
-
 from talkbench.benchmarks.perf.detector import _interleaved, _line
 
 
 def main(argv: list[str] | None = None) -> int:
+    from talkbench.data.clips import read_clip
+    from talkbench.data.crop import largest_faces
     from talkbench.detector.importers.base import ImportConfig
     from talkbench.detector.importers.build import import_dataset
-    from talkbench.faces.clips import process_backend, read_clip
+    from talkbench.faces.registry import process_backend
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("videos", type=Path, help="folder of talking-head videos (e.g. ../shared/data/videos)")
@@ -52,10 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def anchor() -> int:
         for frames in decoded:
-            s = min(1.0, cfg.detect_size / max(frames.shape[1:3]))
-            small = [cv2.resize(f, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) for f in frames]
-            boxes = [b if b is None else b / s for b in be.largest_faces(small)]
-            be.landmarks(list(frames), boxes)
+            be.landmarks(list(frames), largest_faces(be, frames, cfg.detect_size))
         return n_frames
 
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from talkbench.data.crop import LANDMARK_MARGIN
 from talkbench.files import safe_name
 
 REAL = "real"  # the method name of real videos
@@ -23,7 +24,7 @@ class ImportConfig:
 
     frames: int = 32
     size: int = 64
-    margin: float = 0.85  # as `talkbench prepare` (PrepareConfig.margin)
+    margin: float = LANDMARK_MARGIN  # as `talkbench prepare`
     backend: str = "auto"
     detect_size: int = 224
     min_frames: int = 1

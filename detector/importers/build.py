@@ -2,7 +2,7 @@
 with a labelled table (docs/CONTRACTS.md, "Imported face-crop dataset").
 
 Per video: N frames evenly spaced, the face found and cropped exactly as `talkbench prepare`
-does (:mod:`talkbench.faces.clips`), each crop written as a PNG. Videos the dataset does not
+does (:mod:`talkbench.data.crop`), each crop written as a PNG. Videos the dataset does not
 split are split by identity (train/val, or train/val/test when the dataset names no test
 set). Videos run in parallel processes; each finished (or skipped) video leaves a marker, so
 a rerun does only what is left; unusable videos go to ``skipped.csv`` with their reason.
@@ -54,8 +54,9 @@ def _marker(out: Path, item: VideoItem) -> Path:
 def import_video(item: VideoItem, cfg: ImportConfig, out: Path, dataset: str) -> dict[str, Any]:
     """Crop one video into ``out/crops/<video>/<k>.png`` (k: position among the sampled
     frames); returns the kept positions. Raises `Skip` with the reason when unusable."""
-    from talkbench.detector.data import to_square
-    from talkbench.faces.clips import Skip, process_backend, read_clip, read_frames, track_faces
+    from talkbench.data.clips import Skip, read_clip, read_frames
+    from talkbench.data.crop import to_square, track_faces
+    from talkbench.faces.registry import process_backend
     from talkbench.media import write_png
 
     frames = read_frames(item.frames, cfg.frames) if item.frames is not None else read_clip(item.source, cfg.frames)
@@ -78,7 +79,7 @@ def import_video(item: VideoItem, cfg: ImportConfig, out: Path, dataset: str) ->
 
 def _run_one(job: tuple[VideoItem, ImportConfig, Path, str]) -> dict[str, Any]:
     """Worker: import one video and record the outcome (done or skipped) atomically."""
-    from talkbench.faces.clips import Skip
+    from talkbench.data.clips import Skip
 
     item, cfg, out, dataset = job
     try:

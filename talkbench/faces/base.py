@@ -11,6 +11,7 @@ from typing import ClassVar, Literal, Sequence
 import numpy as np
 
 Capability = Literal["detect", "landmarks", "embed"]
+OUTER_EYE_CORNERS = (36, 45)  # iBUG 68 points: the landmark error's normaliser
 
 
 @dataclasses.dataclass
@@ -87,3 +88,11 @@ class FaceBackend(abc.ABC):
 
 def l2_normalise(x: np.ndarray) -> np.ndarray:
     return x / np.linalg.norm(x, axis=-1, keepdims=True).clip(min=1e-12)
+
+
+def nme(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per-frame NME of (n, 68, 2) predictions vs targets, normalised by the target's
+    outer-eye-corner distance (here, below metrics and data, so both use this one)."""
+    pred, target = np.asarray(pred, np.float64), np.asarray(target, np.float64)
+    iod = np.linalg.norm(target[:, OUTER_EYE_CORNERS[0]] - target[:, OUTER_EYE_CORNERS[1]], axis=-1)
+    return np.linalg.norm(pred - target, axis=-1).mean(axis=1) / np.maximum(iod, 1e-6)

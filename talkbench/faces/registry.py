@@ -68,3 +68,14 @@ def create_backend(name: str = "auto", capability: Capability = "landmarks", **k
     if not ok:
         raise TalkbenchError(f"face backend '{name}' is unavailable: {why}")
     return cls(**kwargs)
+
+
+_PROCESS_BACKENDS: dict[str, FaceBackend] = {}
+
+
+def process_backend(name: str) -> FaceBackend:
+    """One landmarks backend per name and worker process, created at first use (loading a
+    backend's models costs seconds; a worker crops many clips)."""
+    if name not in _PROCESS_BACKENDS:
+        _PROCESS_BACKENDS[name] = create_backend(name, "landmarks")
+    return _PROCESS_BACKENDS[name]

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+from talkbench.data.dataset import FaceDataset
 from talkbench.detector.differentiable import EvasionLoss
 from talkbench.detector.registry import create_detector
-from talkbench.generator.dataset import FaceDataset
 from talkbench.generator.episodes import few_shot_cases
 from talkbench.generator.fewshot import FineTuneConfig, build_fewshot
 

@@ -16,10 +16,10 @@ from talkbench.errors import TalkbenchError
 def test_shipped_suites_fit_the_packages_configs(name):
     assert name in suite_names()
     cfg = load_suite(name, ["data=somewhere"] if name == "paper" else [])
+    from talkbench.data.prepare import PrepareConfig
+    from talkbench.data.synth import SynthConfig
     from talkbench.detector.registry import list_detectors
     from talkbench.detector.train import DetectorTrainConfig
-    from talkbench.generator.prepare import PrepareConfig
-    from talkbench.generator.synth import SynthConfig
     from talkbench.generator.train import TrainConfig
     from talkbench.metrics.api import REGISTRY
 

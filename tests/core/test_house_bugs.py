@@ -45,14 +45,13 @@ def test_one_image_size_check_for_config_and_networks(size):
 
 def test_each_backend_name_gets_its_own_cached_backend(monkeypatch):
     """prepare's per-process backend cache once ignored ``name`` after the first call."""
-    import talkbench.faces.clips as clips
     import talkbench.faces.registry as registry
 
-    monkeypatch.setattr(clips, "_BACKENDS", {})
+    monkeypatch.setattr(registry, "_PROCESS_BACKENDS", {})
     monkeypatch.setattr(registry, "create_backend", lambda name, cap: f"backend:{name}")
-    assert clips.process_backend("dlib") == "backend:dlib"
-    assert clips.process_backend("fan") == "backend:fan"
-    assert clips.process_backend("dlib") == "backend:dlib"
+    assert registry.process_backend("dlib") == "backend:dlib"
+    assert registry.process_backend("fan") == "backend:fan"
+    assert registry.process_backend("dlib") == "backend:dlib"
 
 
 def test_synth_and_prepare_take_every_config_field_as_key_value(tmp_path):

@@ -45,9 +45,9 @@ def test_train_config_ranges(override, allowed):
 @pytest.mark.parametrize("cls_path, override", [
     ("talkbench.detector.train:DetectorTrainConfig", "lr=-1"),
     ("talkbench.detector.train:DetectorTrainConfig", "epochs=0"),
-    ("talkbench.generator.prepare:PrepareConfig", "frames=0"),
-    ("talkbench.generator.prepare:PrepareConfig", "size=-5"),
-    ("talkbench.generator.synth:SynthConfig", "size=100000"),
+    ("talkbench.data.prepare:PrepareConfig", "frames=0"),
+    ("talkbench.data.prepare:PrepareConfig", "size=-5"),
+    ("talkbench.data.synth:SynthConfig", "size=100000"),
 ])
 def test_other_config_ranges(cls_path, override):
     import importlib
@@ -62,12 +62,12 @@ def test_every_limit_names_a_real_key():
     import dataclasses
 
     from talkbench.benchmarks.suite import FewShotSection
+    from talkbench.data.prepare import PrepareConfig
+    from talkbench.data.synth import SynthConfig
     from talkbench.detector.train import DetectorTrainConfig
     from talkbench.generator.fewshot import FineTuneConfig
     from talkbench.generator.losses import LossConfig
     from talkbench.generator.model import ModelConfig
-    from talkbench.generator.prepare import PrepareConfig
-    from talkbench.generator.synth import SynthConfig
     from talkbench.generator.train import TrainConfig
 
     keys = {f.name for c in (TrainConfig, ModelConfig, LossConfig, FineTuneConfig, PrepareConfig, SynthConfig,

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from talkbench.data.dataset import FaceDataset
+from talkbench.data.synth import tiny_dataset
 from talkbench.errors import TalkbenchError
-from talkbench.generator.dataset import FaceDataset
 from talkbench.generator.episodes import MetaEpisodes, few_shot_cases
 from talkbench.generator.landmark_image import draw_landmarks
-from talkbench.generator.synth import tiny_dataset
 
 
 @pytest.fixture(scope="module")

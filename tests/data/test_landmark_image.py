@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from talkbench.generator import face3d
+from talkbench.data import face3d
 from talkbench.generator.landmark_image import PARTS, draw_landmarks, line_width, to_tensor_range
 
 

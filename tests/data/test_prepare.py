@@ -5,11 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from talkbench.errors import TalkbenchError
-from talkbench.generator.dataset import FaceDataset
-from talkbench.generator.episodes import MetaEpisodes, few_shot_cases
-from talkbench.generator.prepare import PrepareConfig, discover, prepare, sample_indices
 from talkbench.cli import main
+from talkbench.data.clips import sample_indices
+from talkbench.data.dataset import FaceDataset
+from talkbench.data.prepare import PrepareConfig, discover, prepare
+from talkbench.errors import TalkbenchError
+from talkbench.generator.episodes import MetaEpisodes, few_shot_cases
 from talkbench.media import read_video, write_png, write_video
 
 pytestmark = pytest.mark.slow  # ~10 s of CPU; more wall time on a busy machine

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from talkbench.cli import main
-from talkbench.errors import TalkbenchError
-from talkbench.generator import face3d
-from talkbench.generator.dataset import FaceDataset, frames_path
-from talkbench.generator.face_check import check_faces
-from talkbench.generator.synth import (SynthConfig, make_identity, make_video, render_dataset, render_video,
+from talkbench.data import face3d
+from talkbench.data.dataset import FaceDataset, frames_path
+from talkbench.data.face_check import check_faces
+from talkbench.data.synth import (SynthConfig, make_identity, make_video, render_dataset, render_video,
                                        tiny_dataset)
+from talkbench.errors import TalkbenchError
 
 
 def _video(seed: int, size: int = 128, n: int = 12, noise: float = 0.0):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from talkbench.detector.data import face_crop, face_crops
+from talkbench.data.crop import face_crop, face_crops
 from talkbench.media import list_images, read_image, read_video
 
 CROP = 64

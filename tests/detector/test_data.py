@@ -4,10 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from talkbench.data.crop import face_crop
 from talkbench.detector.augment import WangAugment
-from talkbench.detector.data import (
-    face_crop, from_folders, from_generated, load_crops, select, split_by_identity,
-)
+from talkbench.detector.data import from_folders, from_generated, load_crops, select, split_by_identity
 from talkbench.detector.perturb import ROBUSTNESS_CONDITIONS, Condition, blur, downscale, jpeg, noise
 from talkbench.errors import TalkbenchError
 from talkbench.media import write_png

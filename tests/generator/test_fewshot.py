@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from talkbench.cli import main
-from talkbench.generator.dataset import FaceDataset
+from talkbench.data.dataset import FaceDataset
 from talkbench.generator.episodes import few_shot_cases
 from talkbench.generator.fewshot import FewShotModel, FineTuneConfig, build_fewshot
 from talkbench.generator.train import train

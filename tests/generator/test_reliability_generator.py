@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from talkbench.cli import main
+from talkbench.data.dataset import FaceDataset
 from talkbench.errors import TalkbenchError
-from talkbench.generator.dataset import FaceDataset
 from talkbench.generator.episodes import few_shot_cases
 from talkbench.generator.fewshot import FewShotModel, build_fewshot
 from talkbench.generator.model import build_model
@@ -135,7 +135,7 @@ def _faststart_copy(src, dst) -> int:
 
 
 def test_truncated_video_is_skipped_not_kept(shared_videos, tmp_path):
-    from talkbench.generator.prepare import Skip, read_clip
+    from talkbench.data.clips import Skip, read_clip
 
     whole = tmp_path / "whole.mp4"
     total = _faststart_copy(sorted(shared_videos.glob("*.mp4"))[0], whole)

@@ -5,10 +5,11 @@ import pytest
 from PIL import Image
 
 from talkbench.faces import create_backend
+from talkbench.faces.base import nme
 from talkbench.media import list_images, read_image
 from talkbench.metrics.csim import CSIM
 from talkbench.metrics.identity_fd import IdentityFD
-from talkbench.metrics.landmarks import LandmarkError, nme
+from talkbench.metrics.landmarks import LandmarkError
 
 
 @pytest.fixture(scope="module")

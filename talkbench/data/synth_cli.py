@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from talkbench.config import bounded
-from talkbench.generator.synth import SynthConfig
+from talkbench.data.synth import SynthConfig
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from talkbench.config import apply_overrides, from_dict
-    from talkbench.generator.dataset import FaceDataset
-    from talkbench.generator.synth import render_dataset
+    from talkbench.data.dataset import FaceDataset
+    from talkbench.data.synth import render_dataset
 
     cfg = from_dict(SynthConfig, {"identities": args.identities, "videos": args.videos, "frames": args.frames,
                                   "test_frames": args.test_frames, "size": args.size, "seed": args.seed,
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.out}: {ds.index.identity.nunique()} identities, {len(ds.index)} videos, {n} frames "
           f"at {cfg.size} px in {wall:.1f} s ({n / wall:.0f} frames/s)")
     if args.check:
-        from talkbench.generator.face_check import check_faces
+        from talkbench.data.face_check import check_faces
 
         upscale = max(1, -(-128 // cfg.size))  # dlib's HOG window needs faces of ~80 px
         print(check_faces(ds, args.check, "dlib", upscale=upscale).summary())

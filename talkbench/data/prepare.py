@@ -22,16 +22,14 @@ from typing import Any
 import pandas as pd
 
 from talkbench.config import to_dict
+from talkbench.data.clips import Skip, read_clip
+from talkbench.data.crop import LANDMARK_MARGIN, track_faces
+from talkbench.data.dataset import VideoRecord, safe_name, split_identities, write_index, write_video_arrays
 from talkbench.errors import TalkbenchError
-from talkbench.faces.clips import Skip, crop_box, cut, process_backend, read_clip, sample_indices, track_faces
+from talkbench.faces.registry import process_backend
 from talkbench.files import read_json, write_json, write_text
-from talkbench.generator.dataset import (VideoRecord, safe_name, split_identities, write_index,
-                                         write_video_arrays)
 from talkbench.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from talkbench.processes import run_resumable
-
-__all__ = ["PrepareConfig", "Clip", "discover", "prepare", "process_clip", "Skip", "crop_box", "cut", "read_clip",
-           "sample_indices"]
 
 STAGES = ("decode", "detect", "landmarks", "write")
 
@@ -39,13 +37,13 @@ STAGES = ("decode", "detect", "landmarks", "write")
 @dataclasses.dataclass
 class PrepareConfig:
     """How clips become dataset videos. ``margin``: the crop side is (1 + margin) × the
-    landmarks' bounding box, centred 10 % of its height above the box centre (the framing of
-    the synthetic data); ``detect_size``: frames are downscaled to this longest side for
-    detection only; ``min_frames``: clips with fewer usable frames are skipped."""
+    landmarks' bounding box (`talkbench.data.crop`); ``detect_size``: frames are downscaled
+    to this longest side for detection only; ``min_frames``: clips with fewer usable frames
+    are skipped."""
 
     frames: int = 48
     size: int = 64
-    margin: float = 0.85
+    margin: float = LANDMARK_MARGIN
     backend: str = "auto"
     detect_size: int = 224
     min_frames: int = 8

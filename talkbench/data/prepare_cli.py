@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from talkbench.config import bounded
-from talkbench.generator.prepare import PrepareConfig
+from talkbench.data.prepare import PrepareConfig
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from talkbench.config import apply_overrides, from_dict
-    from talkbench.generator.prepare import prepare
+    from talkbench.data.prepare import prepare
 
     cfg = from_dict(PrepareConfig, {"frames": args.frames, "size": args.size, "margin": args.margin,
                                     "backend": args.backend, "detect_size": args.detect_size,

@@ -10,9 +10,9 @@ import dataclasses
 import cv2
 import numpy as np
 
+from talkbench.data.dataset import FaceDataset
 from talkbench.faces import create_backend
-from talkbench.generator.dataset import FaceDataset
-from talkbench.metrics.landmarks import nme
+from talkbench.faces.base import nme
 
 
 @dataclasses.dataclass

@@ -21,11 +21,11 @@ import cv2
 import numpy as np
 
 from talkbench.config import fingerprint, to_dict
+from talkbench.data import face3d
+from talkbench.data.dataset import (VideoRecord, split_identities, video_is_written, write_index,
+                                    write_video_arrays)
 from talkbench.errors import TalkbenchError
-from talkbench.generator import face3d
 from talkbench.files import read_json, write_json
-from talkbench.generator.dataset import (VideoRecord, split_identities, video_is_written, write_index,
-                                         write_video_arrays)
 from talkbench.processes import die_with_parent
 from talkbench.progress import progress_bar
 from talkbench.provenance import provenance
