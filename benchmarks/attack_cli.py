@@ -96,9 +96,9 @@ def _pgd(args: argparse.Namespace, detectors: list) -> int:
 def _fewshot(args: argparse.Namespace, detectors: list) -> int:
     from talkbench.detector.differentiable import EvasionLoss
     from talkbench.errors import TalkbenchError
+    from talkbench.generator.checkpoint import load_checkpoint
     from talkbench.generator.face_input import shots_from
     from talkbench.generator.fewshot import build_fewshot
-    from talkbench.generator.train import load_checkpoint
 
     if args.shots < 1:
         raise TalkbenchError("--shots must be at least 1")

@@ -182,11 +182,11 @@ def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
 
     dataset_mod = require("talkbench.data.dataset")
     episodes = require("talkbench.generator.episodes")
-    train = require("talkbench.generator.train")
+    checkpoint_mod = require("talkbench.generator.checkpoint")
     fs = cfg.fewshot
     dataset = dataset_mod.FaceDataset(Path(result_of(ctx.run_dir, "data")["dataset"]))
-    state = train.load_checkpoint(Path(result_of(ctx.run_dir, "train")["checkpoint"]))
-    model = train.model_from_checkpoint(state, select_device(cfg.device)).eval()
+    state = checkpoint_mod.load_checkpoint(Path(result_of(ctx.run_dir, "train")["checkpoint"]))
+    model = checkpoint_mod.model_from_checkpoint(state, select_device(cfg.device)).eval()
     cases = select_cases(episodes.few_shot_cases(dataset, split="test", shots=tuple(fs.shots),
                                                  n_heldout=fs.n_heldout, n_cross=fs.n_cross, seed=cfg.seed),
                          fs.max_people)

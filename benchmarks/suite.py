@@ -150,7 +150,7 @@ def section_config(cfg: SuiteConfig, section: str, detector: str = "") -> Any:
     elif section == "prepare":
         mod, cls, data = "data.prepare", "PrepareConfig", {"seed": cfg.seed, **cfg.prepare}
     elif section == "train":
-        mod, cls = "generator.train", "TrainConfig"
+        mod, cls = "generator.train_config", "TrainConfig"
         data = {"seed": cfg.seed, "device": cfg.device, **cfg.train, "model": dict(cfg.model)}
     elif section == "detector":
         mod, cls = "detector.train", "DetectorTrainConfig"

@@ -22,11 +22,12 @@ from skimage.metrics import structural_similarity
 
 from talkbench.config import from_dict
 from talkbench.data.dataset import FaceDataset
+from talkbench.generator.checkpoint import load_checkpoint, save_checkpoint
 from talkbench.generator.episodes import FewShotCase, few_shot_cases
 from talkbench.generator.fewshot import FineTuneConfig, build_fewshot
 from talkbench.generator.landmark_image import draw_landmarks
 from talkbench.generator.model import ModelConfig, build_model
-from talkbench.generator.train import load_checkpoint, save_checkpoint
+from talkbench.generator.train_config import TrainConfig
 
 
 def scores(fake: np.ndarray, real: np.ndarray) -> tuple[float, float]:
@@ -42,8 +43,6 @@ def untrained_checkpoint(checkpoint: Path, out: Path, seed: int = 0) -> Path:
     state = load_checkpoint(checkpoint)
     torch.manual_seed(seed)
     model = build_model(from_dict(ModelConfig, state["model_config"]), state["n_videos"])
-    from talkbench.generator.train import TrainConfig
-
     cfg = from_dict(TrainConfig, state["train_config"]) if state.get("train_config") else None
     save_checkpoint(out, model, None, None, 0, cfg, state["videos"])
     return out

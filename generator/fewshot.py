@@ -32,10 +32,11 @@ from talkbench.errors import TalkbenchError
 from talkbench.files import save_torch_file
 from talkbench.generator.landmark_image import draw_landmarks, to_tensor_range
 from talkbench.generator.losses import ContentLoss, LossConfig
-from talkbench.generator.model import ModelConfig
+from talkbench.generator.checkpoint import load_checkpoint, model_from_checkpoint
+from talkbench.generator.model import GENERATOR_NAME, ModelConfig
 from talkbench.generator.networks import Generator
 from talkbench.generator.steps import CollapseGuard, autocast, gan_step
-from talkbench.generator.train import GENERATOR_NAME, TrainConfig, load_checkpoint, model_from_checkpoint
+from talkbench.generator.train_config import TrainConfig
 
 FORMAT = "talkbench-fewshot"
 

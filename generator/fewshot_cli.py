@@ -25,9 +25,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from talkbench.errors import TalkbenchError
+    from talkbench.generator.checkpoint import load_checkpoint
     from talkbench.generator.face_input import shots_from
     from talkbench.generator.fewshot import build_fewshot
-    from talkbench.generator.train import load_checkpoint
 
     if args.steps is not None and args.mode != "FT":
         raise TalkbenchError("--steps is the number of fine-tuning steps: it needs --mode FT")

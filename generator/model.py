@@ -22,6 +22,8 @@ from talkbench.generator.networks import Discriminator, Embedder, Generator, lev
 
 Preset = Literal["cpu64", "cpu128", "paper"]
 
+GENERATOR_NAME = "talkbench-fewshot-talking-head (Zakharov et al. 2019)"  # in the provenance of what it draws
+
 PRESETS: dict[str, dict[str, int]] = {
     "cpu64": dict(image_size=64, width=16, max_width=128, n_res=2, emb_dim=128),
     "cpu128": dict(image_size=128, width=16, max_width=128, n_res=2, emb_dim=128),

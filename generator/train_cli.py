@@ -21,7 +21,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from talkbench.config import load_config
-    from talkbench.generator.train import TrainConfig, train
+    from talkbench.generator.train import train
+    from talkbench.generator.train_config import TrainConfig
 
     cfg = load_config(TrainConfig, args.config, args.overrides)
     ckpt = train(cfg, args.dataset, args.out, resume=args.resume, progress=not args.quiet)

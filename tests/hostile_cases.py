@@ -88,7 +88,7 @@ class Fixtures:
         from talkbench.data.dataset import FaceDataset
         from talkbench.generator.model import ModelConfig, build_model
         from talkbench.data.synth import tiny_dataset
-        from talkbench.generator.train import save_checkpoint
+        from talkbench.generator.checkpoint import save_checkpoint
         from talkbench.detector.registry import create_detector
         from tests.reports.conftest import write_fixture_run
         from PIL import Image

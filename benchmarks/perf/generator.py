@@ -23,10 +23,12 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from talkbench.device import configure_threads
+from talkbench.generator.checkpoint import save_checkpoint
 from talkbench.generator.fewshot import FineTuneConfig, build_fewshot
 from talkbench.generator.losses import ContentLoss, LossConfig
 from talkbench.generator.model import ModelConfig, Preset, build_model
-from talkbench.generator.train import TrainConfig, make_optimizers, meta_step, save_checkpoint
+from talkbench.generator.train import make_optimizers, meta_step
+from talkbench.generator.train_config import TrainConfig
 
 PRESET: dict[int, Preset] = {64: "cpu64", 128: "cpu128", 256: "paper"}
 

@@ -20,7 +20,7 @@ def test_shipped_suites_fit_the_packages_configs(name):
     from talkbench.data.synth import SynthConfig
     from talkbench.detector.registry import list_detectors
     from talkbench.detector.train import DetectorTrainConfig
-    from talkbench.generator.train import TrainConfig
+    from talkbench.generator.train_config import TrainConfig
     from talkbench.metrics.api import REGISTRY
 
     train = from_dict(TrainConfig, {**cfg.train, "model": dict(cfg.model)})

@@ -34,7 +34,7 @@ def _err(capsys) -> str:
     ("lr_d=-1", "> 0"), ("beta2=1.0", "< 1"), ("model.image_size=100000", "<= 2048"), ("threads=-1", ">= 0"),
 ])
 def test_train_config_ranges(override, allowed):
-    from talkbench.generator.train import TrainConfig
+    from talkbench.generator.train_config import TrainConfig
 
     with pytest.raises(TalkbenchError) as exc:
         load_config(TrainConfig, None, [override])
@@ -68,7 +68,7 @@ def test_every_limit_names_a_real_key():
     from talkbench.generator.fewshot import FineTuneConfig
     from talkbench.generator.losses import LossConfig
     from talkbench.generator.model import ModelConfig
-    from talkbench.generator.train import TrainConfig
+    from talkbench.generator.train_config import TrainConfig
 
     keys = {f.name for c in (TrainConfig, ModelConfig, LossConfig, FineTuneConfig, PrepareConfig, SynthConfig,
                              DetectorTrainConfig, FewShotSection) for f in dataclasses.fields(c)}
@@ -232,7 +232,7 @@ def test_checksum_detects_one_changed_value():
 
 def test_string_keys_take_the_text_as_is():
     """`loss.vgg19=off` used to become False (YAML 1.1) and fail as "got 'False'"."""
-    from talkbench.generator.train import TrainConfig
+    from talkbench.generator.train_config import TrainConfig
 
     cfg = load_config(TrainConfig, None, ["loss.vgg19=off", "device=on", "steps=3"])
     assert cfg.loss.vgg19 == "off" and cfg.device == "on" and cfg.steps == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from talkbench.generator.model import ModelConfig
-from talkbench.generator.train import TrainConfig
+from talkbench.generator.train_config import TrainConfig
 
 
 def tiny_model_config(image_size: int = 32) -> ModelConfig:

@@ -117,7 +117,8 @@ def test_paper_preset_trains_and_fine_tunes_a_step_at_256_px():
     on the CPU (batch 1, K = 1), with finite losses and weights that move."""
     from talkbench.generator.fewshot import FineTuneConfig, fine_tune
     from talkbench.generator.losses import ContentLoss, LossConfig
-    from talkbench.generator.train import TrainConfig, make_optimizers, meta_step
+    from talkbench.generator.train import make_optimizers, meta_step
+    from talkbench.generator.train_config import TrainConfig
 
     torch.manual_seed(0)
     cfg = TrainConfig(model=ModelConfig(preset="paper"), batch_size=1, k=1,

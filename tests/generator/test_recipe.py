@@ -65,7 +65,7 @@ def test_ft_schedule_is_epochs_over_the_shots_with_a_floor(t, expected, monkeypa
         return {"g_total": 0.0}, torch.zeros(1, 3, 32, 32) + torch.linspace(-1, 1, 32)
 
     monkeypatch.setattr("talkbench.generator.fewshot.gan_step", fake_step)
-    from talkbench.generator.train import TrainConfig
+    from talkbench.generator.train_config import TrainConfig
 
     x = torch.zeros(t, 3, 32, 32)
     fine_tune(model.G, model.D, torch.zeros(1, model.G.n_adain), torch.zeros(32), x, x,

@@ -14,7 +14,7 @@ from talkbench.errors import TalkbenchError
 from talkbench.generator.episodes import few_shot_cases
 from talkbench.generator.fewshot import FewShotModel, build_fewshot
 from talkbench.generator.model import build_model
-from talkbench.generator.train import load_checkpoint, save_checkpoint
+from talkbench.generator.checkpoint import load_checkpoint, save_checkpoint
 from tests.generator.conftest import tiny_model_config
 
 
