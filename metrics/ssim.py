@@ -43,22 +43,22 @@ _HALF_WINDOW = gaussian_window()[RADIUS:].copy()  # centre tap, then taps 1..RAD
 
 
 @_kernel
-def _vertical(xs: np.ndarray, ys: np.ndarray, g: np.ndarray, mu: np.ndarray, mv: np.ndarray,
+def _vertical(us: np.ndarray, vs: np.ndarray, g: np.ndarray, mu: np.ndarray, mv: np.ndarray,
               muu: np.ndarray, mvv: np.ndarray) -> None:
-    """Vertical 11-tap pass of u, v, u², v² for the centre row of the (2·RADIUS + 1)-row
-    slabs ``xs``, ``ys``, over all columns, into the row buffers."""
+    """Vertical 11-tap pass of u, v, u², v² for the centre row of the 11-row slabs ``us``,
+    ``vs``, over all columns, into the row buffers. The symmetric taps' pairs are summed in
+    the slabs' dtype: exact for uint8 images in float32 (integers below 2²⁴)."""
     for j in range(mu.size):
-        a, b = np.float64(xs[RADIUS, j]), np.float64(ys[RADIUS, j])
-        u, v = a + b, a - b
-        su, sv, suu, svv = g[0] * u, g[0] * v, g[0] * (u * u), g[0] * (v * v)
+        u, v = us[RADIUS, j], vs[RADIUS, j]
+        su, sv = g[0] * np.float64(u), g[0] * np.float64(v)
+        suu, svv = g[0] * np.float64(u * u), g[0] * np.float64(v * v)
         for k in range(1, RADIUS + 1):
-            a1, b1 = np.float64(xs[RADIUS - k, j]), np.float64(ys[RADIUS - k, j])
-            a2, b2 = np.float64(xs[RADIUS + k, j]), np.float64(ys[RADIUS + k, j])
-            u1, v1, u2, v2 = a1 + b1, a1 - b1, a2 + b2, a2 - b2
-            su += g[k] * (u1 + u2)
-            sv += g[k] * (v1 + v2)
-            suu += g[k] * (u1 * u1 + u2 * u2)
-            svv += g[k] * (v1 * v1 + v2 * v2)
+            u1, u2 = us[RADIUS - k, j], us[RADIUS + k, j]
+            v1, v2 = vs[RADIUS - k, j], vs[RADIUS + k, j]
+            su += g[k] * np.float64(u1 + u2)
+            sv += g[k] * np.float64(v1 + v2)
+            suu += g[k] * np.float64(u1 * u1 + u2 * u2)
+            svv += g[k] * np.float64(v1 * v1 + v2 * v2)
         mu[j], mv[j], muu[j], mvv[j] = su, sv, suu, svv
 
 
@@ -87,15 +87,28 @@ def _horizontal_ssim_sum(mu: np.ndarray, mv: np.ndarray, muu: np.ndarray, mvv: n
 
 
 @_kernel
-def _ssim_sums(x: np.ndarray, y: np.ndarray, c: int, g: np.ndarray, c1: float, c2: float) -> np.ndarray:
-    """SSIM-map sums over the valid pixels of each N×H×(W·C) pair."""
+def _ssim_sums(x: np.ndarray, y: np.ndarray, c: int, g: np.ndarray, c1: float, c2: float,
+               ring: np.ndarray) -> np.ndarray:
+    """SSIM-map sums over the valid pixels of each N×H×(W·C) pair. ``ring`` (2 × 22 × W·C)
+    holds u = x + y and v = x − y of the last 11 rows, each row twice (slots r mod 11 and
+    r mod 11 + 11), so that the window is always one contiguous 11-row slab."""
     n, h, wc = x.shape
+    size = 2 * RADIUS + 1
     mu, mv, muu, mvv = np.empty(wc), np.empty(wc), np.empty(wc), np.empty(wc)
+    as_ring = ring.dtype.type  # before x − y: uint8 − uint8 would wrap around
     sums = np.zeros(n)
     for i in range(n):
-        for row in range(RADIUS, h - RADIUS):
-            _vertical(x[i, row - RADIUS:row + RADIUS + 1], y[i, row - RADIUS:row + RADIUS + 1], g, mu, mv, muu, mvv)
-            sums[i] += _horizontal_ssim_sum(mu, mv, muu, mvv, c, g, c1, c2)
+        for row in range(h):
+            slot = row % size
+            xr, yr, u1, u2, v1, v2 = x[i, row], y[i, row], ring[0, slot], ring[0, slot + size], ring[1, slot], ring[1, slot + size]
+            for j in range(wc):
+                a, b = as_ring(xr[j]), as_ring(yr[j])
+                u1[j] = u2[j] = a + b
+                v1[j] = v2[j] = a - b
+            if row >= 2 * RADIUS:
+                first = (row + 1) % size
+                _vertical(ring[0, first:first + size], ring[1, first:first + size], g, mu, mv, muu, mvv)
+                sums[i] += _horizontal_ssim_sum(mu, mv, muu, mvv, c, g, c1, c2)
     return sums
 
 
@@ -109,12 +122,14 @@ def ssim_batch(fake: np.ndarray, real: np.ndarray, data_range: float = DATA_RANG
     n, h, w, c = fake.shape
     if min(h, w) < 2 * RADIUS + 1:
         raise ValueError(f"SSIM needs images of at least {2 * RADIUS + 1} px, got {(h, w)}")
-    # two compiled variants only: uint8 (the images), float64 (anything else)
-    dtype = np.uint8 if fake.dtype == real.dtype == np.uint8 else np.float64
+    # two compiled variants only: uint8 images with a float32 ring, exact (x ± y and their
+    # squares are integers below 2²⁴), and anything else as float64 throughout
+    dtype, ring_dtype = (np.uint8, np.float32) if fake.dtype == real.dtype == np.uint8 else (np.float64, np.float64)
     x = np.ascontiguousarray(fake, dtype).reshape(n, h, w * c)
     y = np.ascontiguousarray(real, dtype).reshape(n, h, w * c)
+    ring = np.empty((2, 2 * (2 * RADIUS + 1), w * c), ring_dtype)
     c1, c2 = 2 * (K1 * data_range) ** 2, 2 * (K2 * data_range) ** 2
-    return _ssim_sums(x, y, c, _HALF_WINDOW, c1, c2) / ((h - 2 * RADIUS) * (w - 2 * RADIUS) * c)
+    return _ssim_sums(x, y, c, _HALF_WINDOW, c1, c2, ring) / ((h - 2 * RADIUS) * (w - 2 * RADIUS) * c)
 
 
 class SSIM(PerImageMetric):
