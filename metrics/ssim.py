@@ -13,10 +13,11 @@ v = x − y the SSIM of a pixel is
 
     (U − V + 2C1)(σu − σv + 2C2) / ((U + V + 2C1)(σu + σv + 2C2)),  U = μu², V = μv²,
 
-four filtered maps instead of five. float64 throughout, like skimage, so the cancellation in
-σ = E[u²] − μ² (worst for bright flat regions) costs nothing that matters: uint8 values give
-exact u, v, u², v² and exact pair sums of the symmetric taps, and results agree with skimage
-to ~1e-15. The kernel is compiled on first use and cached on disk by numba (``cache=True``).
+four filtered maps instead of five. float64 like skimage, so the cancellation in
+σ = E[u²] − μ² (worst for bright flat or saturated regions) costs nothing that matters; for
+uint8 images u, v, u², v² and the pair sums of the symmetric taps are exact integers (kept
+in float32 below 2²⁴), and results agree with skimage to ~1e-14. The kernel is compiled on
+first use and cached on disk by numba (``cache=True``).
 """
 
 from __future__ import annotations
