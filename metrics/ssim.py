@@ -4,29 +4,34 @@
 SSIM map is averaged over the valid region (5 px border excluded, as skimage crops it) and
 over the RGB channels. MS-SSIM is not implemented.
 
-Why it is fast: skimage's valid region only depends on pixels of the same image, so many
-images (or row strips of one huge image, with a 5-row halo) are stacked into one tall image
-and each filtered map is one OpenCV ``sepFilter2D`` call. In the sum/difference form
-u = x + y, v = x − y the SSIM of a pixel is
+Why it is fast: skimage's valid region never reaches the border (the 11-tap window of a
+valid pixel lies inside the image), so no padding is needed, and one fused numba kernel
+scores a whole batch row by row: for each valid row the vertical pass fills four row
+buffers (cache-resident, never full-size maps), then the horizontal pass, the SSIM formula
+and the running sum follow in the same loop. In the sum/difference form u = x + y,
+v = x − y the SSIM of a pixel is
 
     (U − V + 2C1)(σu − σv + 2C2) / ((U + V + 2C1)(σu + σv + 2C2)),  U = μu², V = μv²,
 
-four filtered maps instead of five. float32 throughout, made accurate by centring u near
-its values (σ is shift-invariant; μu gets the shift back) — v of near-identical images is
-already near 0, where skimage's float64 matters most; map sums accumulate in float64. Memory is bounded by pixels per
-chunk (``CHUNK_VALUES``), not by images: an 8000×8000 pair is scored strip by strip.
+four filtered maps instead of five. float64 like skimage, so the cancellation in
+σ = E[u²] − μ² (worst for bright flat or saturated regions) costs nothing that matters; for
+uint8 images u, v, u², v² and the pair sums of the symmetric taps are exact integers (kept
+in float32 below 2²⁴), and results agree with skimage to ~1e-14. The kernel is compiled on
+first use and cached on disk by numba (``cache=True``).
 """
 
 from __future__ import annotations
 
-import cv2
+import numba
 import numpy as np
 
 from talkbench.metrics.base import PerImageMetric
 
 DATA_RANGE = 255.0
 K1, K2, SIGMA, RADIUS = 0.01, 0.03, 1.5, 5
-CHUNK_VALUES = 1 << 18  # pixel × channel values per chunk (1 MiB per float32 map): cache-sized
+# error_model="numpy": a float division by zero gives inf instead of raising, which lets
+# LLVM vectorise the formula's loop; fastmath only reorders float64 sums (~1e-16 relative).
+_kernel = numba.njit(cache=True, fastmath=True, error_model="numpy")
 
 
 def gaussian_window(sigma: float = SIGMA, radius: int = RADIUS) -> np.ndarray:
@@ -35,21 +40,77 @@ def gaussian_window(sigma: float = SIGMA, radius: int = RADIUS) -> np.ndarray:
     return g / g.sum()
 
 
-_KERNEL = gaussian_window().astype(np.float32)
+_HALF_WINDOW = gaussian_window()[RADIUS:].copy()  # centre tap, then taps 1..RADIUS (symmetric)
 
 
-def _blur(a: np.ndarray) -> np.ndarray:
-    return cv2.sepFilter2D(a, -1, _KERNEL, _KERNEL, borderType=cv2.BORDER_REFLECT)
+@_kernel
+def _vertical(us: np.ndarray, vs: np.ndarray, g: np.ndarray, mu: np.ndarray, mv: np.ndarray,
+              muu: np.ndarray, mvv: np.ndarray) -> None:
+    """Vertical 11-tap pass of u, v, u², v² for the centre row of the 11-row slabs ``us``,
+    ``vs``, over all columns, into the row buffers. The symmetric taps' pairs are summed in
+    the slabs' dtype: exact for uint8 images in float32 (integers below 2²⁴)."""
+    for j in range(mu.size):
+        u, v = us[RADIUS, j], vs[RADIUS, j]
+        su, sv = g[0] * np.float64(u), g[0] * np.float64(v)
+        suu, svv = g[0] * np.float64(u * u), g[0] * np.float64(v * v)
+        for k in range(1, RADIUS + 1):
+            u1, u2 = us[RADIUS - k, j], us[RADIUS + k, j]
+            v1, v2 = vs[RADIUS - k, j], vs[RADIUS + k, j]
+            su += g[k] * np.float64(u1 + u2)
+            sv += g[k] * np.float64(v1 + v2)
+            suu += g[k] * np.float64(u1 * u1 + u2 * u2)
+            svv += g[k] * np.float64(v1 * v1 + v2 * v2)
+        mu[j], mv[j], muu[j], mvv[j] = su, sv, suu, svv
 
 
-def _strips(n: int, h: int, w: int, c: int) -> list[tuple[int, int, int]]:
-    """(image, first row, end row) pieces of ≤ ``CHUNK_VALUES`` values, halo included: whole
-    images when they fit, else row strips whose valid rows tile the image's valid rows."""
-    valid = max(4 * RADIUS, CHUNK_VALUES // (w * c) - 2 * RADIUS)  # the halo stays a minor cost
-    if valid >= h - 2 * RADIUS:
-        return [(i, 0, h) for i in range(n)]
-    return [(i, r - RADIUS, min(r + valid, h - RADIUS) + RADIUS)
-            for i in range(n) for r in range(RADIUS, h - RADIUS, valid)]
+@_kernel
+def _horizontal_ssim_sum(mu: np.ndarray, mv: np.ndarray, muu: np.ndarray, mvv: np.ndarray, c: int,
+                         g: np.ndarray, c1: float, c2: float) -> float:
+    """Horizontal pass of the row buffers (channels interleaved, stride ``c``) and the sum of
+    the SSIM formula over the row's valid pixels."""
+    # unsigned indices: numba then skips its negative-index wraparound, which would turn the
+    # shifted loads into gathers
+    cc = np.uintp(c)
+    total = 0.0
+    for j in range(mu.size - 2 * RADIUS * c):
+        jc = np.uintp(j) + np.uintp(RADIUS) * cc
+        fu, fv, fuu, fvv = g[0] * mu[jc], g[0] * mv[jc], g[0] * muu[jc], g[0] * mvv[jc]
+        for k in range(1, RADIUS + 1):
+            lo, hi = jc - np.uintp(k) * cc, jc + np.uintp(k) * cc
+            fu += g[k] * (mu[lo] + mu[hi])
+            fv += g[k] * (mv[lo] + mv[hi])
+            fuu += g[k] * (muu[lo] + muu[hi])
+            fvv += g[k] * (mvv[lo] + mvv[hi])
+        big_u, big_v = fu * fu, fv * fv
+        su, sv = fuu - big_u, fvv - big_v
+        total += (big_u - big_v + c1) * (su - sv + c2) / ((big_u + big_v + c1) * (su + sv + c2))
+    return total
+
+
+@_kernel
+def _ssim_sums(x: np.ndarray, y: np.ndarray, c: int, g: np.ndarray, c1: float, c2: float,
+               ring: np.ndarray) -> np.ndarray:
+    """SSIM-map sums over the valid pixels of each N×H×(W·C) pair. ``ring`` (2 × 22 × W·C)
+    holds u = x + y and v = x − y of the last 11 rows, each row twice (slots r mod 11 and
+    r mod 11 + 11), so that the window is always one contiguous 11-row slab."""
+    n, h, wc = x.shape
+    size = 2 * RADIUS + 1
+    mu, mv, muu, mvv = np.empty(wc), np.empty(wc), np.empty(wc), np.empty(wc)
+    as_ring = ring.dtype.type  # before x − y: uint8 − uint8 would wrap around
+    sums = np.zeros(n)
+    for i in range(n):
+        for row in range(h):
+            slot = row % size
+            xr, yr, u1, u2, v1, v2 = x[i, row], y[i, row], ring[0, slot], ring[0, slot + size], ring[1, slot], ring[1, slot + size]
+            for j in range(wc):
+                a, b = as_ring(xr[j]), as_ring(yr[j])
+                u1[j] = u2[j] = a + b
+                v1[j] = v2[j] = a - b
+            if row >= 2 * RADIUS:
+                first = (row + 1) % size
+                _vertical(ring[0, first:first + size], ring[1, first:first + size], g, mu, mv, muu, mvv)
+                sums[i] += _horizontal_ssim_sum(mu, mv, muu, mvv, c, g, c1, c2)
+    return sums
 
 
 def ssim_batch(fake: np.ndarray, real: np.ndarray, data_range: float = DATA_RANGE) -> np.ndarray:
@@ -62,61 +123,14 @@ def ssim_batch(fake: np.ndarray, real: np.ndarray, data_range: float = DATA_RANG
     n, h, w, c = fake.shape
     if min(h, w) < 2 * RADIUS + 1:
         raise ValueError(f"SSIM needs images of at least {2 * RADIUS + 1} px, got {(h, w)}")
-    if c > 4:
-        raise ValueError(f"SSIM takes at most 4 channels, got {c}")
-    sums = np.zeros(n, np.float64)
-    chunk: list[tuple[int, int, int]] = []
-    used = 0
-    for strip in _strips(n, h, w, c) + [None]:
-        size = 0 if strip is None else (strip[2] - strip[1]) * w * c
-        if chunk and (strip is None or used + size > CHUNK_VALUES):
-            _ssim_chunk(fake, real, chunk, sums, data_range)
-            chunk, used = [], 0
-        if strip is not None:
-            chunk.append(strip)
-            used += size
-    return sums / ((h - 2 * RADIUS) * (w - 2 * RADIUS) * c)
-
-
-def _ssim_chunk(fake: np.ndarray, real: np.ndarray, strips: list[tuple[int, int, int]],
-                sums: np.ndarray, data_range: float) -> None:
-    """Add the SSIM-map sums over the valid pixels of ``strips`` (stacked into one tall
-    image) to ``sums``."""
-    fx = np.concatenate([fake[i, a:b] for i, a, b in strips])
-    fy = np.concatenate([real[i, a:b] for i, a, b in strips])
-    flat_x, flat_y = fx.reshape(len(fx), -1), fy.reshape(len(fy), -1)
-    # one pass each from the input dtype straight to float32 (OpenCV converts before it adds)
-    u: np.ndarray = cv2.add(flat_x, flat_y, dtype=cv2.CV_32F).reshape(fx.shape)
-    v: np.ndarray = cv2.subtract(flat_x, flat_y, dtype=cv2.CV_32F).reshape(fx.shape)
-    # centre u per strip and channel (on a subsample: any shift near the values will do,
-    # σ does not depend on it and μu gets it back exactly)
-    shift = np.empty((len(u), 1, u.shape[2]), np.float32)
-    row = 0
-    for _, a, b in strips:
-        shift[row:row + b - a] = u[row:row + b - a:4, ::4].mean(axis=(0, 1))
-        row += b - a
-    u -= shift
-    mu, mv = _blur(u), _blur(v)
-    su, sv = _blur(cv2.multiply(u, u)), _blur(cv2.multiply(v, v, dst=u))
-    su = cv2.subtract(su, cv2.multiply(mu, mu, dst=v), dst=su)
-    big_v = cv2.multiply(mv, mv, dst=mv)
-    sv = cv2.subtract(sv, big_v, dst=sv)
-    mu += shift
-    big_u = cv2.multiply(mu, mu, dst=mu)
+    # two compiled variants only: uint8 images with a float32 ring, exact (x ± y and their
+    # squares are integers below 2²⁴), and anything else as float64 throughout
+    dtype, ring_dtype = (np.uint8, np.float32) if fake.dtype == real.dtype == np.uint8 else (np.float64, np.float64)
+    x = np.ascontiguousarray(fake, dtype).reshape(n, h, w * c)
+    y = np.ascontiguousarray(real, dtype).reshape(n, h, w * c)
+    ring = np.empty((2, 2 * (2 * RADIUS + 1), w * c), ring_dtype)
     c1, c2 = 2 * (K1 * data_range) ** 2, 2 * (K2 * data_range) ** 2
-    # addWeighted does a ± b + c in one pass
-    num = cv2.addWeighted(big_u, 1.0, big_v, -1.0, c1, dst=v)
-    den = cv2.addWeighted(big_u, 1.0, big_v, 1.0, c1, dst=big_u)
-    num2 = cv2.addWeighted(su, 1.0, sv, -1.0, c2, dst=big_v)
-    den2 = cv2.addWeighted(su, 1.0, sv, 1.0, c2, dst=su)
-    num = cv2.multiply(num, num2, dst=num)
-    den = cv2.multiply(den, den2, dst=den)
-    smap = cv2.divide(num, den, dst=num)
-    w = smap.shape[1]
-    row = 0
-    for i, a, b in strips:  # cv2.sum accumulates in float64
-        sums[i] += sum(cv2.sumElems(smap[row + RADIUS:row + b - a - RADIUS, RADIUS:w - RADIUS]))
-        row += b - a
+    return _ssim_sums(x, y, c, _HALF_WINDOW, c1, c2, ring) / ((h - 2 * RADIUS) * (w - 2 * RADIUS) * c)
 
 
 class SSIM(PerImageMetric):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from PIL import Image, ImageFilter
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from talkbench.media import list_images, read_image
@@ -16,8 +17,12 @@ def skimage_ssim(a, b):
                                  channel_axis=-1, data_range=255)
 
 
+def clip(a):
+    return np.clip(a, 0, 255).astype(np.uint8)
+
+
 def perturb(rng, img, amount=25):
-    return np.clip(img.astype(int) + rng.integers(-amount, amount + 1, img.shape), 0, 255).astype(np.uint8)
+    return clip(img.astype(int) + rng.integers(-amount, amount + 1, img.shape))
 
 
 def test_ssim_matches_skimage_on_random_images(rng):
@@ -28,6 +33,26 @@ def test_ssim_matches_skimage_on_random_images(rng):
     ref = [skimage_ssim(f, r) for f, r in zip(fake, real)]
     np.testing.assert_allclose(ours, ref, atol=1e-4)
     assert ours[0] == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("side", [64, 128, 256])
+def test_ssim_within_1e5_of_skimage_at_benchmark_sizes(rng, side):
+    """Random, near-identical (x, x ± 1, sparse ±2) and cancellation-prone pairs (flat offsets,
+    saturated 0/255 blocks plus noise: σ = E[u²] − μ² of large values), batched in one call."""
+    noise = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+    real = np.asarray(Image.fromarray(noise).filter(ImageFilter.GaussianBlur(2)))
+    blocks = np.kron(rng.integers(0, 2, (4, 4, 3)), np.ones((side // 4, side // 4, 1), np.int64)) * 255
+    sparse = np.where(rng.random(real.shape) < 0.01, rng.choice([-2, 2], real.shape), 0)
+    pairs = [(perturb(rng, real), real), (rng.integers(0, 256, real.shape, dtype=np.uint8), noise),
+             (real, real), (perturb(rng, real, 1), real), (clip(real.astype(int) + sparse), real),
+             (np.full_like(real, 200), np.full_like(real, 100)), (clip(blocks + 10), clip(blocks)),
+             (perturb(rng, clip(blocks), 10), perturb(rng, clip(blocks), 10))]
+    ours = ssim_batch(np.stack([f for f, _ in pairs]), np.stack([r for _, r in pairs]))
+    for (fake, real), value in zip(pairs, ours):
+        assert abs(value - skimage_ssim(fake, real)) <= 1e-5
+    assert ours[2] == pytest.approx(1.0, abs=1e-12)
+    floats = ssim_batch(np.stack([f for f, _ in pairs]).astype(np.float32), np.stack([r for _, r in pairs]))
+    np.testing.assert_allclose(floats, ours, atol=1e-12)  # float input: the same values
 
 
 def test_ssim_matches_skimage_on_real_photos(shared_images, rng):
