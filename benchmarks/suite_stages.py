@@ -109,9 +109,10 @@ def field_value(cfg: SuiteConfig, field: str) -> Any:
     return to_dict(value) if dataclasses.is_dataclass(value) else value
 
 
-def input_fingerprint(path: Path) -> str:
+def input_fingerprint(path: str | Path) -> str:
     """A cheap content key for a user-given input (dataset folder, videos or checkpoint):
     relative path, size and mtime of every file, so an edited input reruns its stages."""
+    path = Path(path)
     if not path.exists():
         raise TalkbenchError(f"{path} does not exist")
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
@@ -136,8 +137,8 @@ def _imported_tables(datasets: dict[str, str]) -> dict[str, str]:
 
 # Suite fields that name user files: a stage that reads one is keyed on their content too.
 INPUT_FILES: dict[str, Callable[[Any], Any]] = {
-    "data": lambda path: input_fingerprint(Path(path)),
-    "checkpoint": lambda path: input_fingerprint(Path(path)),
+    "data": input_fingerprint,
+    "checkpoint": input_fingerprint,
     "detector.datasets": _imported_tables,
 }
 
@@ -148,7 +149,7 @@ def stage_inputs(spec: StageSpec, cfg: SuiteConfig) -> dict:
     fields = spec.fields(cfg)
     values = {f: field_value(cfg, f) for f in fields}
     files = {f: INPUT_FILES[f](values[f]) for f in fields if f in INPUT_FILES and values[f]}
-    return {"fields": values, "files": files} if files else {"fields": values}
+    return {"fields": values, "files": files}
 
 
 def build_stages(cfg: SuiteConfig) -> list[Stage]:
