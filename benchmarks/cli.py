@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import sys
 
-from talkbench.benchmarks.runner import STAGES
+from talkbench.benchmarks.suite_stages import STAGE_NAMES
 from talkbench.errors import TalkbenchError
 
 
@@ -16,8 +16,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("overrides", nargs="*", metavar="key=value",
                         help="config overrides, e.g. data=PATH checkpoint=PATH fewshot.shots=[1,8] seed=1")
     parser.add_argument("--out", help="run directory (default: runs/<suite name>); rerunning resumes it")
-    parser.add_argument("--force", action="append", default=[], metavar="STAGE", choices=STAGES,
-                        help=f"redo this stage (and so the stages after it that use it); one of {', '.join(STAGES)}")
+    parser.add_argument("--force", action="append", default=[], metavar="STAGE", choices=STAGE_NAMES,
+                        help=f"redo this stage (and so the stages after it that use it); one of {', '.join(STAGE_NAMES)}")
     parser.add_argument("--seeds", type=int, metavar="N",
                         help="seed replicates: run the whole flow for seeds seed..seed+N-1 into OUT/seed-<s>/ and "
                              "report them together in OUT/report/ (or give seeds=[0,1,2])")
@@ -25,9 +25,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from talkbench.benchmarks.runner import run_seeds, run_suite
-    from talkbench.benchmarks.stages import StageFailed, summary_table
+    from talkbench.benchmarks.stage_runner import StageFailed, summary_table
     from talkbench.benchmarks.suite import SuiteConfig, load_suite, suite_names, suite_path
+    from talkbench.benchmarks.suite_run import run_seeds, run_suite
     from talkbench.config import load_config
 
     suite, overrides = args.suite, list(args.overrides)
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         for name in suite_names():
             cfg = load_config(SuiteConfig, suite_path(name))  # listed, not validated for running
             print(f"{name:<8} {cfg.description}  ({suite_path(name)})")
-        print("stages: " + " → ".join(STAGES))
+        print("stages: " + " → ".join(STAGE_NAMES))
         return 0
     cfg = load_suite(suite, overrides)
     if args.seeds is not None:

@@ -57,7 +57,7 @@ class DetectorSection:
 
 @dataclasses.dataclass
 class AdversarialSection:
-    """Attacks on the detectors of one FT setting, then hardened detectors (benchmarks/adversarial.py).
+    """Attacks on the detectors of one FT setting, then hardened detectors (benchmarks/stages/adversarial.py).
     ``setting``: "" = the FT setting with the largest T; ``target``: the attacked detector
     ("" = the first timm one in ``detector.names``, else the first); ``weight``: λ of the
     evasion term; ``eps``: PGD's L∞ radii in grey levels (ε/255); ``transfer``: more
@@ -142,19 +142,26 @@ def load_suite(name_or_path: str = "default", overrides: list[str] | None = None
 
 def section_config(cfg: SuiteConfig, section: str, detector: str = "") -> Any:
     """The typed config that a pass-through section of the suite becomes (``detector``: one of
-    ``cfg.detector.names``), with the suite's seed and device; a bad key or value fails here."""
-    from talkbench.benchmarks.runner import require  # imports this module
-
+    ``cfg.detector.names``), with the suite's seed and device; a bad key or value fails here.
+    The owning packages are imported here, not at the top, so that loading this module (for
+    ``talkbench run --help``) does not load torch."""
+    cls: type
     if section == "synth":
-        mod, cls, data = "data.synth", "SynthConfig", {"seed": cfg.seed, **cfg.synth}
+        from talkbench.data.synth import SynthConfig as cls
+
+        data = {"seed": cfg.seed, **cfg.synth}
     elif section == "prepare":
-        mod, cls, data = "data.prepare", "PrepareConfig", {"seed": cfg.seed, **cfg.prepare}
+        from talkbench.data.prepare import PrepareConfig as cls
+
+        data = {"seed": cfg.seed, **cfg.prepare}
     elif section == "train":
-        mod, cls = "generator.train_config", "TrainConfig"
+        from talkbench.generator.train_config import TrainConfig as cls
+
         data = {"seed": cfg.seed, "device": cfg.device, **cfg.train, "model": dict(cfg.model)}
     elif section == "detector":
-        mod, cls = "detector.train", "DetectorTrainConfig"
+        from talkbench.detector.train import DetectorTrainConfig as cls
+
         data = {"seed": cfg.seed, "device": cfg.device, **cfg.detector.options, "detector": detector}
     else:
         raise ValueError(f"no typed config for suite section {section!r}")
-    return from_dict(getattr(require(f"talkbench.{mod}"), cls), data, prefix=f"{section}.")
+    return from_dict(cls, data, prefix=f"{section}.")

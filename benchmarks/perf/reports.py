@@ -88,7 +88,7 @@ def scandir_walk(root: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from talkbench.benchmarks.runner import input_fingerprint
+    from talkbench.benchmarks.suite_stages import input_fingerprint
     from talkbench.reports.build import build_report
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from talkbench.benchmarks.adversarial import _Pooled
+from talkbench.benchmarks.stages.adversarial import _Pooled
 from talkbench.metrics.inception import InceptionFeatures, random_fid_state_dict
 
 

@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from talkbench.benchmarks.cross_dataset_stage import cross_dataset_stage
-from talkbench.benchmarks.runner import build_stages
-from talkbench.benchmarks.stages import StageContext
+from talkbench.benchmarks.stage_runner import StageContext
+from talkbench.benchmarks.stages.cross_dataset import cross_dataset_stage
 from talkbench.benchmarks.suite import load_suite
+from talkbench.benchmarks.suite_stages import build_stages
 from talkbench.detector.importers.base import ImportConfig
 from talkbench.detector.importers.build import import_dataset
 from talkbench.media import write_png
@@ -49,11 +49,11 @@ def _imported(root, out, rng) -> None:
 
 
 def test_stage_only_with_datasets_and_its_matrix(tmp_path, rng):
-    assert "cross_dataset" not in [s.name for s in build_stages(load_suite("quick"), tmp_path / "a")]
+    assert "cross_dataset" not in [s.name for s in build_stages(load_suite("quick"))]
     _imported(tmp_path / "src", tmp_path / "imp", rng)
     cfg = load_suite("quick", [f"detector.datasets={{mine: {tmp_path / 'imp'}}}", "detector.options={crop_size: 48}"])
-    names = [s.name for s in build_stages(cfg, tmp_path / "run")]
-    assert names.index("cross_dataset") == len(names) - 2 and "cross_dataset" in build_stages(cfg, tmp_path)[-1].deps
+    names = [s.name for s in build_stages(cfg)]
+    assert names.index("cross_dataset") == len(names) - 2 and "cross_dataset" in build_stages(cfg)[-1].deps
     run = tmp_path / "run"
     _generated_run(run, rng)
     out = cross_dataset_stage(StageContext(run, "cross_dataset", "f" * 16, False), cfg)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from talkbench.benchmarks.pipeline import _over_people
+from talkbench.benchmarks.stages.realism import over_people
 from talkbench.metrics.base import MetricResult
 
 
@@ -12,12 +12,12 @@ def test_mean_over_people_with_a_bounded_ci_even_when_the_first_person_has_no_fa
               MetricResult("FaceMissRate-dlib", 0.0, n=8, n_failed=0, **bounded),
               MetricResult("FaceMissRate-dlib", 1.0, n=8, n_failed=8, **bounded),
               MetricResult("FaceMissRate-dlib", 1.0, n=8, n_failed=8, **bounded)]
-    row = _over_people(people)
+    row = over_people(people)
     assert row["status"] == "ok" and row["value"] == pytest.approx(2 / 3)
     assert (row["ci_low"], row["ci_high"]) == (0.0, 1.0)  # the t interval, clipped to [0, 1]
     assert row["n"] == 24 and row["n_failed"] == 16 and row["n_people"] == 3  # the units of the CI
 
 
 def test_no_scored_person_is_an_unavailable_row():
-    row = _over_people([MetricResult.unavailable("CSIM-dlib", "no face found", True, "dlib")])
+    row = over_people([MetricResult.unavailable("CSIM-dlib", "no face found", True, "dlib")])
     assert row["status"] == "unavailable" and row["value"] is None and row["reason"] == "no face found"

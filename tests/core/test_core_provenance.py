@@ -189,7 +189,7 @@ def test_benchmark_fakes_are_signed_but_unmarked(tmp_path, rng):
     pixels and a valid manifest; the real frames beside them get neither manifest nor mark."""
     from types import SimpleNamespace
 
-    from talkbench.benchmarks.pipeline import _write_case
+    from talkbench.benchmarks.stages.generate import write_case
 
     frames = np.stack([_textured(rng, 64) for _ in range(2)])
     marks = np.zeros((2, 68, 2), np.float32)
@@ -198,7 +198,7 @@ def test_benchmark_fakes_are_signed_but_unmarked(tmp_path, rng):
                            cross_identity="p1", cross_index=np.arange(2))
     model = SimpleNamespace(generator_name="stub", config_fingerprint="0" * 16, adversarial_fields={},
                             generate=lambda lm: frames[::-1])
-    rows = _write_case(tmp_path, "FF_T1", "FF", case, model, None)
+    rows = write_case(tmp_path, "FF_T1", "FF", case, model, None)
     fake, real = tmp_path / rows[0][7], tmp_path / rows[0][8]
     np.testing.assert_array_equal(read_image(fake), frames[1])
     cred = credentials.read(fake)

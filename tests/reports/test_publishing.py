@@ -207,7 +207,7 @@ def test_methods_read_from_the_runs_records(tmp_path, fixture_run):
 def _adversarial_csv(path: Path, evade_auc: float) -> None:
     """results/adversarial.csv (docs/CONTRACTS.md) with a clean and an evade round scored by
     the attacked and a hardened detector."""
-    from talkbench.benchmarks.adversarial import RESULT_COLUMNS
+    from talkbench.benchmarks.stages.adversarial import RESULT_COLUMNS
 
     rows = []
     for attack, weight, aucs in (("none", 0.0, (0.95, 0.96)), ("evade", 1.0, (evade_auc, 0.93))):

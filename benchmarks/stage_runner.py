@@ -175,6 +175,15 @@ class StageRunner:
         return StageReport(stage.name, "done", wall)
 
 
+def result_of(run_dir: Path, stage: str) -> dict:
+    """The JSON result a finished stage left in its record (dataset path, checkpoint ...):
+    how a stage reads what an upstream stage made."""
+    rec = StageRunner(run_dir).record(stage)
+    if rec is None:
+        raise TalkbenchError(f"stage '{stage}' has not finished in {run_dir}")
+    return rec.get("result") or {}
+
+
 def summary_table(reports: list[StageReport], run_dir: str | Path | None = None) -> str:
     """Wall time per stage as a fixed-width table. Skipped stages show the time they took
     when they last ran (from their record), marked as such."""

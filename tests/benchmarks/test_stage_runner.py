@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from talkbench.benchmarks.stages import Stage, StageFailed, StageRunner, summary_table
+from talkbench.benchmarks.stage_runner import Stage, StageFailed, StageRunner, summary_table
 from talkbench.errors import TalkbenchError
 from talkbench.files import write_text
 
@@ -102,7 +102,7 @@ def test_dependency_must_run_first(tmp_path):
 KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from talkbench.benchmarks.stages import Stage, StageRunner
+    from talkbench.benchmarks.stage_runner import Stage, StageRunner
     from talkbench.files import write_text
     run = Path(sys.argv[1])
     log = run / "calls.log"

@@ -8,8 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from talkbench.benchmarks.runner import input_fingerprint, require
-from talkbench.benchmarks.stages import StageContext
+from talkbench.benchmarks.stage_runner import StageContext
 from talkbench.benchmarks.suite import SuiteConfig
 from talkbench.config import from_dict
 from talkbench.errors import TalkbenchError
@@ -18,22 +17,9 @@ from talkbench.files import atomic_path
 OWN = "talkbench"  # the name of this run's generated frames in the matrix
 
 
-def stage_inputs(cfg: SuiteConfig) -> dict:
-    """What the stage's outputs depend on: the datasets' tables (not every crop file)."""
-    keys = {}
-    for name, path in cfg.detector.datasets.items():
-        table = Path(path) / "crops.csv"
-        if not table.is_file():
-            raise TalkbenchError(f"detector.datasets.{name}: {path} is not a dataset made by `talkbench detect import` "
-                                 "(no crops.csv)")
-        keys[name] = input_fingerprint(table)
-    return {"datasets": keys, "detector": {"names": list(cfg.detector.names), "options": cfg.detector.options},
-            "seed": cfg.seed}
-
-
 def cross_dataset_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
-    cross = require("talkbench.detector.cross_dataset")
-    train = require("talkbench.detector.train")
+    from talkbench.detector import cross_dataset as cross, train
+
     if OWN in cfg.detector.datasets:
         raise TalkbenchError(f"detector.datasets: '{OWN}' names this run's own fakes; call yours otherwise")
     work = ctx.output_dir("cross_dataset")

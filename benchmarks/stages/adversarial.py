@@ -32,12 +32,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from talkbench.benchmarks import pipeline
-from talkbench.benchmarks.runner import require, result_of
-from talkbench.benchmarks.stages import StageContext
+from talkbench.benchmarks.stage_runner import StageContext, result_of
+from talkbench.benchmarks.stages.generate import fewshot_test_cases, fine_tune_config, run_dataset, write_case
+from talkbench.benchmarks.stages.realism import over_people, person_metrics, result_row
 from talkbench.benchmarks.suite import SuiteConfig
 from talkbench.config import from_dict
-from talkbench.contracts import SETTING_PATTERN, split_setting
+from talkbench.contracts import FRAME_COLUMNS, SETTING_PATTERN, split_setting
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path
 
@@ -85,9 +85,7 @@ def adversarial_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     acfg = cfg.adversarial
     if not acfg.enabled:
         return {"enabled": False}
-    data = require("talkbench.detector.data")
-    experiment = require("talkbench.detector.experiment")
-    train = require("talkbench.detector.train")
+    from talkbench.detector import data, experiment, train
     from talkbench.detector.attack import pgd
     from talkbench.detector.harden import train_hardened
 
@@ -198,13 +196,13 @@ def _evasive_fakes(ctx: StageContext, cfg: SuiteConfig, setting: str, label: str
     evasion term against ``detectors``; self and cross fakes written like the generate
     stage's (``out/frames.csv``; the generator name in each PNG's provenance says
     'adversarial: evasion λ=… against …'). Returns the fake rows as a frame table."""
-    fewshot = require("talkbench.generator.fewshot")
-    data = require("talkbench.detector.data")
+    from talkbench.detector.data import from_generated
     from talkbench.detector.differentiable import EvasionLoss
     from talkbench.device import select_device
+    from talkbench.generator.fewshot import build_fewshot
 
     t = split_setting(setting)[1]
-    cases = [c for c in pipeline.fewshot_test_cases(ctx.run_dir, cfg)
+    cases = [c for c in fewshot_test_cases(run_dataset(ctx.run_dir), cfg)
              if c.T == t and (identities is None or c.identity in identities)]
     checkpoint = Path(result_of(ctx.run_dir, "train")["checkpoint"])
     weight = cfg.adversarial.weight
@@ -215,16 +213,15 @@ def _evasive_fakes(ctx: StageContext, cfg: SuiteConfig, setting: str, label: str
     for case in ctx.progress(sorted(cases, key=lambda c: c.identity), total=len(cases), desc=f"FT {label}"):
         part = out / ".parts" / f"{case.identity}__{case.video}.csv"
         if not part.is_file():
-            model = fewshot.build_fewshot(checkpoint, case.shot_frames, case.shot_landmarks, mode="FT",
-                                          ft=pipeline.fine_tune_config(cfg), device=device, extra_loss=loss)
-            rows = pipeline._write_case(out, label, "FT", case, model,
-                                        out / "samples" if case.identity in grid else None)
+            model = build_fewshot(checkpoint, case.shot_frames, case.shot_landmarks, mode="FT",
+                                  ft=fine_tune_config(cfg), device=device, extra_loss=loss)
+            rows = write_case(out, label, "FT", case, model, out / "samples" if case.identity in grid else None)
             with atomic_path(part) as tmp:
-                pd.DataFrame(rows, columns=pipeline.FRAME_COLUMNS).to_csv(tmp, index=False)
+                pd.DataFrame(rows, columns=FRAME_COLUMNS).to_csv(tmp, index=False)
         parts.append(part)
     frames = pd.concat([pd.read_csv(p, keep_default_na=False) for p in parts], ignore_index=True)
     _write_csv(frames, out / "frames.csv")
-    table = data.from_generated(out / "frames.csv")
+    table = from_generated(out / "frames.csv")
     return table[table.label == 1]
 
 
@@ -251,13 +248,13 @@ def _realism_cost(run_dir: Path, cfg: SuiteConfig, bank: _Bank, attacks: list[di
     """Per attack, its self-reenactment fakes against the ground truth: SSIM, CSIM and the
     face-detection rate per person (mean, CI over people), FID/KID pooled; each beside the
     same numbers of plain FT (attack 'none') on the same people."""
-    data = require("talkbench.detector.data")
+    from talkbench.detector.data import load_crops
     from talkbench.faces import create_backend
     from talkbench.metrics.base import MetricResult
 
     backend = str(cfg.metrics.options.get("backend", "auto"))
     pooled = _Pooled()
-    built, unavailable, faces = pipeline._person_metrics(["ssim", "csim"], backend, "self")
+    built, unavailable, faces = person_metrics(["ssim", "csim"], backend, "self")
     try:
         detector = faces.setdefault("detect", create_backend(backend, capability="detect"))
     except (TalkbenchError, ImportError) as exc:
@@ -265,7 +262,7 @@ def _realism_cost(run_dir: Path, cfg: SuiteConfig, bank: _Bank, attacks: list[di
     frames = pd.read_csv(run_dir / "generated" / "frames.csv", keep_default_na=False)
     base = attacks[0]["setting"]
     truth_rel = frames[(frames.setting == base) & (frames.kind == "self")].set_index(["video", "frame"]).real_path
-    truth = dict(zip(truth_rel.index, data.load_crops([str(run_dir / "generated" / p) for p in truth_rel], crop)))
+    truth = dict(zip(truth_rel.index, load_crops([str(run_dir / "generated" / p) for p in truth_rel], crop)))
 
     def measure(setting: str, people: set[str]) -> list[dict]:
         fakes = bank.fakes(setting)
@@ -286,13 +283,13 @@ def _realism_cost(run_dir: Path, cfg: SuiteConfig, bank: _Bank, attacks: list[di
                                           n=len(found), higher_is_better=True, bounds=(0.0, 1.0)))
         if rates:
             per["face-detection rate"] = rates
-        rows = [pipeline._over_people(v) for v in per.values()]
-        rows += [pipeline._result_row(r) for r in unavailable]
+        rows = [over_people(v) for v in per.values()]
+        rows += [result_row(r) for r in unavailable]
         if detector is None:
-            rows.append(pipeline._result_row(MetricResult.unavailable("face-detection rate", no_detect, True)))
+            rows.append(result_row(MetricResult.unavailable("face-detection rate", no_detect, True)))
         key = tuple(sorted(zip(fakes.video, fakes.frame)))
         reals = [truth[k] for k in key]
-        rows += [pipeline._result_row(r) for r in pooled(key, reals, bank.images[fakes.index.to_numpy()])]
+        rows += [result_row(r) for r in pooled(key, reals, bank.images[fakes.index.to_numpy()])]
         for row in rows:
             row["n_people"] = int(fakes.identity.nunique())
         return rows

@@ -1,0 +1,137 @@
+"""The generate stage: for each T × mode × test person, the few-shot model built from T
+shots self-reenacts the held-out frames and cross-reenacts another person's landmarks;
+``RUN/generated/`` per the contract, plus sample grids. Also the case selection and FT
+schedule that the checks and adversarial stages share with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from talkbench.benchmarks.stage_runner import StageContext, result_of
+from talkbench.benchmarks.suite import SuiteConfig
+from talkbench.contracts import FRAME_COLUMNS, setting_name
+from talkbench.data.dataset import FaceDataset
+from talkbench.errors import TalkbenchError
+from talkbench.files import atomic_path
+from talkbench.media import image_grid, write_png
+from talkbench.provenance import provenance
+
+
+def select_cases(cases: list, max_people: int) -> list:
+    """One test video per identity (the first by name), up to ``max_people`` identities."""
+    first: dict[str, str] = {}
+    for c in sorted(cases, key=lambda c: (c.identity, c.video)):
+        first.setdefault(c.identity, c.video)
+    keep = sorted(first.items())[: max_people or None]
+    videos = {v for _, v in keep}
+    return [c for c in cases if c.video in videos]
+
+
+def run_dataset(run_dir: Path) -> FaceDataset:
+    """The dataset the data stage of ``run_dir`` made or took."""
+    return FaceDataset(Path(result_of(run_dir, "data")["dataset"]))
+
+
+def fewshot_test_cases(dataset: FaceDataset, cfg: SuiteConfig) -> list:
+    """The suite's few-shot test cases (every T × test person), as the generate stage uses them."""
+    from talkbench.generator.episodes import few_shot_cases
+
+    fs = cfg.fewshot
+    cases = select_cases(few_shot_cases(dataset, split="test", shots=tuple(fs.shots), n_heldout=fs.n_heldout,
+                                        n_cross=fs.n_cross, seed=cfg.seed),
+                         fs.max_people)
+    if not cases:
+        raise TalkbenchError(f"the dataset {dataset.root} has no test videos to evaluate on")
+    return cases
+
+
+def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
+    """For each T × mode × test person: build the few-shot model, self-reenact the held-out
+    frames and cross-reenact another person's landmarks; write ``RUN/generated/`` per the
+    contract, plus sample grids. Finished (setting, person) units are kept across a kill."""
+    from talkbench.device import select_device
+    from talkbench.generator.fewshot import build_fewshot
+
+    fs = cfg.fewshot
+    checkpoint = Path(result_of(ctx.run_dir, "train")["checkpoint"])
+    cases = fewshot_test_cases(run_dataset(ctx.run_dir), cfg)
+    device = select_device(cfg.device)
+    out = ctx.output_dir("generated")
+    samples = ctx.output_dir("samples")
+    units = [(mode, case) for mode in fs.modes for case in sorted(cases, key=lambda c: (c.T, c.identity))]
+    grid_people = sorted({c.identity for c in cases})[: fs.n_sample_grids]
+    parts = []
+    for mode, case in ctx.progress(units, total=len(units), desc="few-shot models"):
+        setting = setting_name(mode, case.T)
+        part = out / ".parts" / f"{setting}__{case.identity}__{case.video}.csv"
+        if not part.is_file():
+            model = build_fewshot(checkpoint, case.shot_frames, case.shot_landmarks, mode=mode,
+                                  ft=fine_tune_config(cfg), device=device)
+            rows = write_case(out, setting, mode, case, model, samples if case.identity in grid_people else None)
+            with atomic_path(part) as tmp:
+                pd.DataFrame(rows, columns=FRAME_COLUMNS).to_csv(tmp, index=False)
+        parts.append(part)
+    frames = pd.concat([pd.read_csv(p, keep_default_na=False) for p in parts], ignore_index=True)
+    with atomic_path(out / "frames.csv") as tmp:
+        frames.to_csv(tmp, index=False)
+    return {"n_frames": len(frames), "n_people": len({c.identity for c in cases}),
+            "settings": sorted(frames["setting"].unique().tolist())}
+
+
+def fine_tune_config(cfg: SuiteConfig):
+    """The suite's FT schedule (the one source for every stage that fine-tunes)."""
+    from talkbench.generator.fewshot import FineTuneConfig
+
+    fs = cfg.fewshot
+    return FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs, min_steps=fs.ft_min_steps, seed=cfg.seed)
+
+
+def write_case(out: Path, setting: str, mode: str, case, model, samples: Path | None) -> list[list]:
+    """Generate and write one (setting, person): shots, self and cross fakes, ground truth,
+    and its sample grid when ``samples`` is given."""
+    person = f"{case.identity}__{case.video}"
+    real_meta = {"role": "real frame from the dataset (not generated)", "identity": case.identity,
+                 "video": case.video}
+    for i, frame in enumerate(case.shot_frames):
+        write_png(out / setting / "shots" / person / f"{i:04d}.png", frame, {**real_meta, "role": "few-shot input frame"})
+    rows = []
+    fakes = {}
+    for kind, landmarks, driver, index in (("self", case.heldout_landmarks, case.identity, case.heldout_index),
+                                           ("cross", case.cross_landmarks, case.cross_identity, case.cross_index)):
+        fake = model.generate(landmarks)
+        numbers = index if len(index) == len(fake) else np.arange(len(fake))  # frame numbers in the source video
+        fakes[kind] = fake
+        meta = provenance(generator=model.generator_name, config_fingerprint=model.config_fingerprint,
+                          setting=setting, kind=kind, identity=case.identity, video=case.video,
+                          driver_identity=driver, shots=case.T, **model.adversarial_fields)
+        folder = Path(setting) / kind / person
+        for j, (img, frame) in enumerate(zip(fake, numbers)):
+            fake_rel = folder / f"{int(frame):04d}_fake.png"
+            write_png(out / fake_rel, img, meta, watermark=False)  # detectors train on these: no mark
+            real_rel: str | Path = ""
+            if kind == "self":
+                real_rel = folder / f"{int(frame):04d}_real.png"
+                write_png(out / real_rel, case.heldout_frames[j], {**real_meta, "role": "ground truth"})
+            rows.append([setting, mode, case.T, kind, case.identity, case.video, int(frame), str(fake_rel),
+                         str(real_rel), driver])
+    if samples is not None:
+        _write_grid(samples / f"{setting}__{case.identity}.png", case, fakes["self"], model, setting)
+    return rows
+
+
+def _write_grid(path: Path, case, fake: np.ndarray, model, setting: str, rows: int = 3) -> None:
+    """shots | driver landmarks | generated | ground truth, one row per held-out frame."""
+    from talkbench.generator.landmark_image import draw_landmarks as draw
+
+    size = fake.shape[1]
+    drivers = draw(case.heldout_landmarks[:rows], size)
+    lines = [[case.shot_frames[i % len(case.shot_frames)], drivers[i], fake[i], case.heldout_frames[i]]
+             for i in range(min(rows, len(fake)))]
+    write_png(path, image_grid(lines),
+              provenance(generator=model.generator_name, config_fingerprint=model.config_fingerprint,
+                         setting=setting, identity=case.identity,
+                         layout="columns: shot | driver landmarks | generated | ground truth"))
+

@@ -1,0 +1,149 @@
+"""The realism stage: the metrics package's metrics per setting × kind, per person (mean
+and CI over people) and on the pooled frames (set metrics); ``RUN/results/realism.csv``.
+Also the per-person scoring that the adversarial stage's realism cost shares with it."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import numpy as np
+import pandas as pd
+
+from talkbench.benchmarks.stage_runner import StageContext
+from talkbench.benchmarks.suite import SuiteConfig
+from talkbench.contracts import REALISM_COLUMNS
+from talkbench.errors import TalkbenchError
+from talkbench.files import atomic_path
+
+EXTRAPOLATED = {"fid": "fid-inf", "ifd": "ifd-inf"}  # reported beside each other (FID∞: Chong & Forsyth 2020)
+# Which metrics are set distances (one value per set of frames) and which need the ground-truth
+# frame: the metrics registry says (MetricSpec.set_metric / .needs_pairs, from the classes).
+
+
+def person_metrics(names: list[str], backend: str, kind: str) -> tuple[list, list, dict]:
+    """The per-image metrics (metrics package classes), built once and shared across people:
+    face backends load in seconds, so they are created once, not per person (and returned,
+    so the run manifest can record their weights). A metric that cannot be built here comes
+    back as an unavailable result."""
+    from talkbench.faces import Capability, FaceBackend, create_backend
+    from talkbench.metrics import api
+    from talkbench.metrics.base import MetricResult
+
+    faces: dict[str, FaceBackend] = {}
+
+    def face(cap: Capability) -> FaceBackend:
+        if cap not in faces:
+            faces[cap] = create_backend(backend, capability=cap)
+        return faces[cap]
+
+    def no_inception() -> NoReturn:
+        raise AssertionError("set metrics are computed on the pooled frames, not per person")
+
+    ctx = api.BuildContext(backend, paired=kind == "self", inception=no_inception, faces=face, lpips_trunk=None)
+    built, unavailable = [], []
+    for name in names:
+        spec = api.REGISTRY.get(name)
+        if spec is None:
+            raise TalkbenchError(f"metrics.names: unknown metric '{name}'; known: {', '.join(sorted(api.REGISTRY))}")
+        if spec.set_metric or (kind == "cross" and spec.needs_pairs):
+            continue
+        try:
+            built.append(spec.build(ctx))
+        except (TalkbenchError, ImportError) as exc:
+            unavailable.append(MetricResult.unavailable(spec.display_name(backend), str(exc), spec.higher_is_better))
+    return built, unavailable, faces
+
+
+def over_people(per_person: list) -> dict:
+    """One realism row from per-person results of one metric: the mean over people with its
+    Student-t 95 % CI over people (people, not frames, are the independent units), clipped
+    to the metric's possible values."""
+    from talkbench.metrics.base import mean_ci
+
+    ok = [r for r in per_person if r.status == "ok" and r.value is not None]
+    first = per_person[0]
+    row = {"metric": first.name, "backend": first.backend, "n": sum(r.n for r in per_person),
+           "n_failed": sum(r.n_failed for r in per_person), "higher_is_better": first.higher_is_better,
+           "n_people": len(ok)}
+    if not ok:
+        return {**row, "value": None, "ci_low": None, "ci_high": None, "status": "unavailable",
+                "reason": first.reason or "no person could be scored"}
+    value, lo, hi = mean_ci(np.array([r.value for r in ok]), bounds=ok[0].bounds)
+    return {**row, "value": value, "ci_low": lo, "ci_high": hi, "status": "ok", "reason": ""}
+
+
+def result_row(result) -> dict:
+    """A metrics-package ``MetricResult`` as a realism.csv row fragment."""
+    row = result.as_row()
+    row["metric"] = row.pop("name")
+    return row
+
+
+def _real_paths(part: pd.DataFrame, truth: pd.DataFrame, setting: str, kind: str) -> list[str]:
+    """The real frames a group of fakes is compared with: its own ground truth (self), or
+    the real held-out frames of each person being faked (cross), person by person."""
+    if kind == "self":
+        return part["real_path"].tolist()
+    return [p for identity in sorted(part["identity"].unique())
+            for p in truth[(truth["setting"] == setting) & (truth["identity"] == identity)]["real_path"]]
+
+
+def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
+    """Realism per setting × kind: per-image metrics (SSIM, PSNR, L1, LPIPS, CSIM, NME ...)
+    per person, then the mean and CI over people; set metrics (FID, KID and their identity-
+    space versions) on the pooled frames, FID and IFD at one common n per set across all
+    settings (random subsets) beside their extrapolation FID∞ / IFD∞ on all frames.
+    Self-reenactment compares with the ground-truth frame; cross-reenactment with the real
+    frames of the person being faked (unpaired)."""
+    from talkbench.media import read_image
+    from talkbench.metrics import api
+
+    gen = ctx.run_dir / "generated"
+    frames = pd.read_csv(gen / "frames.csv", keep_default_na=False)
+    names = list(cfg.metrics.names)
+    backend = str(cfg.metrics.options.get("backend", "auto"))
+    per_kind = {kind: person_metrics(names, backend, kind) for kind in ("self", "cross")}
+    truth = frames[frames["kind"] == "self"]
+    cache: dict[str, np.ndarray] = {}
+
+    def load(rel: str) -> np.ndarray:
+        if rel not in cache:
+            cache[rel] = read_image(gen / rel)
+        return cache[rel]
+
+    rows = []
+    groups = list(frames.groupby(["setting", "kind"], sort=False))
+    # FID is biased by the sample size: every setting's FID/IFD at the same n per set.
+    common_n = min(min(len(part), len(_real_paths(part, truth, setting, kind)))
+                   for (setting, kind), part in groups) if groups else None
+    wanted = [n for n in names if n in api.REGISTRY and api.REGISTRY[n].set_metric]
+    wanted += [EXTRAPOLATED[n] for n in wanted if n in EXTRAPOLATED and EXTRAPOLATED[n] not in wanted]
+    for (setting, kind), part in ctx.progress(groups, total=len(groups), desc="metrics per setting"):
+        mode, t = str(part["mode"].iloc[0]), int(part["T"].iloc[0])
+        built, unavailable, _ = per_kind[kind]
+        per_metric: dict[str, list] = {}
+        for identity, person in part.groupby("identity"):
+            real_rel = _real_paths(person, truth, setting, kind)
+            fakes, reals = [load(p) for p in person["fake_path"]], [load(p) for p in real_rel]
+            for m in built:
+                m.reset()
+                m.update(fakes, reals)
+                for r in m.compute_all():
+                    per_metric.setdefault(r.name, []).append(r)
+        results = [over_people(v) for v in per_metric.values()] + [result_row(r) for r in unavailable]
+        if wanted:
+            reals_all = _real_paths(part, truth, setting, kind)
+            pooled = api.compute_metrics([str(gen / p) for p in reals_all], [str(gen / p) for p in part["fake_path"]],
+                                         wanted, pairs="none", backend=backend, common_n=common_n)
+            results += [{**result_row(r), "n_people": part["identity"].nunique()} for r in pooled]
+        for r in results:
+            rows.append({"setting": setting, "mode": mode, "T": t, "kind": kind,
+                         **{k: r.get(k) for k in REALISM_COLUMNS[4:]}})
+    df = pd.DataFrame(rows, columns=REALISM_COLUMNS)
+    with atomic_path(ctx.run_dir / "results" / "realism.csv") as tmp:
+        df.to_csv(tmp, index=False)
+    weights = {w for _, _, faces in per_kind.values() for f in faces.values() for w in f.weights_used()}
+    if ((df["status"] == "ok") & df["backend"].astype(str).str.startswith("pytorch-fid")).any():
+        weights.add("inception-fid")  # the manifest records its file, sha256 and provenance
+    return {"rows": len(df), "unavailable": sorted(df.loc[df["status"] != "ok", "metric"].unique().tolist()),
+            "weights": sorted(weights), "common_n": common_n}
