@@ -33,7 +33,7 @@ from talkbench.files import save_torch_file
 from talkbench.generator.landmark_image import draw_landmarks, to_tensor_range
 from talkbench.generator.losses import ContentLoss, LossConfig
 from talkbench.generator.checkpoint import load_checkpoint, model_from_checkpoint
-from talkbench.generator.model import GENERATOR_NAME, ModelConfig
+from talkbench.generator.model import GENERATOR_NAME, MEMORY_FORMAT, ModelConfig
 from talkbench.generator.networks import Generator
 from talkbench.generator.steps import CollapseGuard, autocast, gan_step
 from talkbench.generator.train_config import TrainConfig
@@ -59,11 +59,12 @@ class FineTuneConfig:
 
 
 def _images(frames: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(to_tensor_range(np.asarray(frames))))
+    return torch.from_numpy(to_tensor_range(np.asarray(frames))).contiguous(memory_format=MEMORY_FORMAT)
 
 
 def _landmark_images(landmarks: np.ndarray, size: int) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(to_tensor_range(draw_landmarks(np.asarray(landmarks, np.float32), size))))
+    drawn = to_tensor_range(draw_landmarks(np.asarray(landmarks, np.float32), size))
+    return torch.from_numpy(drawn).contiguous(memory_format=MEMORY_FORMAT)
 
 
 def _check_shots(frames: np.ndarray, landmarks: np.ndarray, size: int) -> None:
@@ -84,7 +85,7 @@ class FewShotModel(nn.Module):
                  info: dict[str, Any]) -> None:
         super().__init__()
         self.model_cfg = model_cfg.resolved()
-        self.G = generator
+        self.G = generator.to(memory_format=MEMORY_FORMAT)  # built or loaded alike
         self.psi = nn.Parameter(psi.detach().clone().reshape(1, -1), requires_grad=False)
         self.mode = mode
         self.shots = shots
@@ -217,7 +218,7 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
     betas = (train_cfg.beta1, train_cfg.beta2)
     opt_g = torch.optim.Adam(list(G.parameters()) + [psi_p], lr=ft.lr_g or train_cfg.lr_g, betas=betas)
     opt_d = torch.optim.Adam(list(D.parameters()) + [w_p], lr=ft.lr_d or train_cfg.lr_d, betas=betas)
-    content = ContentLoss(loss).to(device)
+    content = ContentLoss(loss).to(device, memory_format=MEMORY_FORMAT)  # type: ignore[call-overload]
     gen = torch.Generator().manual_seed(ft.seed)
     guard = CollapseGuard(train_cfg.guard_min_std, train_cfg.guard_patience)
     G.train()

@@ -23,6 +23,10 @@ from talkbench.generator.networks import Discriminator, Embedder, Generator, lev
 Preset = Literal["cpu64", "cpu128", "paper"]
 
 GENERATOR_NAME = "talkbench-fewshot-talking-head (Zakharov et al. 2019)"  # in the provenance of what it draws
+# The layout E, G, D, the content networks and their image batches use on every device:
+# oneDNN (CPU) and cuDNN (CUDA) run NHWC convolutions natively, so nothing is reordered per
+# call; the 64 px training step measured 1.21× faster on the CPU than NCHW (docs/generator.md).
+MEMORY_FORMAT = torch.channels_last
 
 PRESETS: dict[str, dict[str, int]] = {
     "cpu64": dict(image_size=64, width=16, max_width=128, n_res=2, emb_dim=128),

@@ -39,7 +39,7 @@ from talkbench.data.dataset import FaceDataset
 from talkbench.generator.checkpoint import CHECKPOINT, load_checkpoint, load_weights, save_checkpoint
 from talkbench.generator.episodes import MetaEpisodes
 from talkbench.generator.losses import ContentLoss
-from talkbench.generator.model import GENERATOR_NAME, TalkingHead, build_model
+from talkbench.generator.model import GENERATOR_NAME, MEMORY_FORMAT, TalkingHead, build_model
 from talkbench.generator.rng_state import set_rng_state
 from talkbench.generator.step_batches import StepBatches
 from talkbench.generator.steps import CollapseGuard, autocast, gan_step
@@ -60,7 +60,7 @@ def meta_step(E: nn.Module, G: nn.Module, D: nn.Module, batch: dict[str, torch.T
               cfg: TrainConfig, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
               device: torch.device) -> tuple[dict[str, float], torch.Tensor]:
     """One meta-learning step on a batch of episodes (E, G, D may be DDP-wrapped)."""
-    fmt = torch.channels_last if (device.type == "cuda" and cfg.amp) else torch.contiguous_format
+    fmt = MEMORY_FORMAT
     batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
     shots, shot_lm = batch["shots"], batch["shot_landmarks"]
     b, k = shots.shape[:2]
@@ -123,12 +123,10 @@ class _Trainer:
         """Move model and optimiser state to the device, build the content loss there and, on
         several processes, wrap E, G and D in DistributedDataParallel."""
         device = proc.device
-        model.to(device)
-        if device.type == "cuda" and cfg.amp:
-            model.to(memory_format=torch.channels_last)
+        model.to(device, memory_format=MEMORY_FORMAT)  # type: ignore[call-overload]
         _move_optimizer_state(opt_g, device)
         _move_optimizer_state(opt_d, device)
-        content = ContentLoss(cfg.loss).to(device)
+        content = ContentLoss(cfg.loss).to(device, memory_format=MEMORY_FORMAT)  # type: ignore[call-overload]
         E: nn.Module = model.E
         G: nn.Module = model.G
         D: nn.Module = model.D

@@ -27,7 +27,7 @@ class TrainConfig:
     device: str = "auto"
     threads: int = 0  # CPU intra-op threads (0: all cores or $TALKBENCH_THREADS)
     num_workers: int = 0
-    amp: bool = True  # bf16 autocast + channels_last on CUDA
+    amp: bool = True  # bf16 autocast on CUDA
     checkpoint_every: int = 200
     log_every: int = 10
     sample_every: int = 200
