@@ -56,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
             print(summary_table(run_suite(cfg, out, force=args.force, show_progress=not args.no_progress,
                                           command=command), out))
     except StageFailed as exc:
-        where = getattr(exc, "run_dir", out)  # a seed's run directory under --seeds
+        where = exc.run_dir or out  # a seed's run directory under --seeds
         print(summary_table(exc.reports, where), file=sys.stderr)
-        raise TalkbenchError(f"{exc} (finished stages are kept; fix it and rerun to resume {where})") from None
+        raise TalkbenchError(f"{exc} (the finished stages in {where} are kept; fix it and rerun the same "
+                             "command to resume)") from None
     print(f"report: {out}/report/index.html")
     return 0

@@ -61,3 +61,13 @@ def test_quick_with_two_seeds_runs_each_seed_and_reports_over_them(tmp_path, cap
     assert "mean of 2 seeds" in page and "Each seed side by side" in page
     assert main(["run", "quick", "seeds=[0,1]", "--out", str(out), "--no-progress"]) == 0
     assert capsys.readouterr().out.count("skipped") >= 2 * 5  # every stage of both seeds cached
+
+
+def test_a_failed_stage_says_where_its_finished_stages_are(tmp_path, capsys):
+    empty = tmp_path / "no-videos"
+    empty.mkdir()
+    out = tmp_path / "r"
+    assert main(["run", "quick", f"data={empty}", "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "stage 'data' failed" in err and f"the finished stages in {out} are kept" in err, err
+    assert "None" not in err
