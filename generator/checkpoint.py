@@ -12,7 +12,7 @@ import torch
 from talkbench.checksum import load_tagged, stamp_weights
 from talkbench.config import from_dict, to_dict
 from talkbench.files import save_torch_file
-from talkbench.generator.model import MEMORY_FORMAT, ModelConfig, TalkingHead, build_model
+from talkbench.generator.model import ModelConfig, TalkingHead, build_model
 from talkbench.generator.rng_state import rng_state
 from talkbench.generator.train_config import TrainConfig
 
@@ -49,7 +49,7 @@ def model_from_checkpoint(state: dict[str, Any], device: torch.device | str = "c
     """The E+G+D bundle a loaded checkpoint describes, with its weights, on ``device``."""
     model = build_model(from_dict(ModelConfig, state["model_config"]), state["n_videos"])
     load_weights(model, state)
-    return model.to(device, memory_format=MEMORY_FORMAT)  # type: ignore[call-overload]
+    return model.to(device)
 
 
 def load_weights(model: TalkingHead, state: dict[str, Any]) -> None:

@@ -30,10 +30,11 @@ from talkbench.config import fingerprint, from_dict, to_dict
 from talkbench.device import select_device
 from talkbench.errors import TalkbenchError
 from talkbench.files import save_torch_file
+from talkbench.generator.blocks import MEMORY_FORMAT
 from talkbench.generator.landmark_image import draw_landmarks, to_tensor_range
 from talkbench.generator.losses import ContentLoss, LossConfig
 from talkbench.generator.checkpoint import load_checkpoint, model_from_checkpoint
-from talkbench.generator.model import GENERATOR_NAME, MEMORY_FORMAT, ModelConfig
+from talkbench.generator.model import GENERATOR_NAME, ModelConfig
 from talkbench.generator.networks import Generator
 from talkbench.generator.steps import CollapseGuard, autocast, gan_step
 from talkbench.generator.train_config import TrainConfig
@@ -218,7 +219,7 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
     betas = (train_cfg.beta1, train_cfg.beta2)
     opt_g = torch.optim.Adam(list(G.parameters()) + [psi_p], lr=ft.lr_g or train_cfg.lr_g, betas=betas)
     opt_d = torch.optim.Adam(list(D.parameters()) + [w_p], lr=ft.lr_d or train_cfg.lr_d, betas=betas)
-    content = ContentLoss(loss).to(device, memory_format=MEMORY_FORMAT)  # type: ignore[call-overload]
+    content = ContentLoss(loss).to(device)
     gen = torch.Generator().manual_seed(ft.seed)
     guard = CollapseGuard(train_cfg.guard_min_std, train_cfg.guard_patience)
     G.train()

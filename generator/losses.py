@@ -24,6 +24,7 @@ from torch import nn
 
 from talkbench.errors import TalkbenchError
 from talkbench.files import load_torch_file
+from talkbench.generator.blocks import MEMORY_FORMAT
 from talkbench.tensors import tensor_sum
 from talkbench.weights import locate, resolve
 
@@ -165,6 +166,7 @@ class ContentLoss(nn.Module):
             self.nets["inception-fid"] = InceptionBlocks(cfg.inception_size)
             self.weights["inception-fid"] = cfg.inception_weight
         self.pixel_l1 = cfg.pixel_l1 if (cfg.pixel_l1_always or not self.nets) else 0.0
+        self.to(memory_format=MEMORY_FORMAT)
 
     @property
     def note(self) -> str:

@@ -18,15 +18,12 @@ from torch import nn
 
 from talkbench.config import fingerprint
 from talkbench.errors import TalkbenchError
+from talkbench.generator.blocks import MEMORY_FORMAT
 from talkbench.generator.networks import Discriminator, Embedder, Generator, levels
 
 Preset = Literal["cpu64", "cpu128", "paper"]
 
 GENERATOR_NAME = "talkbench-fewshot-talking-head (Zakharov et al. 2019)"  # in the provenance of what it draws
-# The layout E, G, D, the content networks and their image batches use on every device:
-# oneDNN (CPU) and cuDNN (CUDA) run NHWC convolutions natively, so nothing is reordered per
-# call; the 64 px training step measured 1.21× faster on the CPU than NCHW (docs/generator.md).
-MEMORY_FORMAT = torch.channels_last
 
 PRESETS: dict[str, dict[str, int]] = {
     "cpu64": dict(image_size=64, width=16, max_width=128, n_res=2, emb_dim=128),
@@ -109,4 +106,4 @@ def build_model(cfg: ModelConfig, n_videos: int) -> TalkingHead:
     """
     if n_videos < 1:
         raise TalkbenchError("the discriminator needs at least one training video")
-    return TalkingHead(cfg, n_videos)
+    return TalkingHead(cfg, n_videos).to(memory_format=MEMORY_FORMAT)

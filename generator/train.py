@@ -36,10 +36,11 @@ from torch import nn
 from talkbench.device import configure_threads, select_device
 from talkbench.errors import TalkbenchError
 from talkbench.data.dataset import FaceDataset
+from talkbench.generator.blocks import MEMORY_FORMAT
 from talkbench.generator.checkpoint import CHECKPOINT, load_checkpoint, load_weights, save_checkpoint
 from talkbench.generator.episodes import MetaEpisodes
 from talkbench.generator.losses import ContentLoss
-from talkbench.generator.model import GENERATOR_NAME, MEMORY_FORMAT, TalkingHead, build_model
+from talkbench.generator.model import GENERATOR_NAME, TalkingHead, build_model
 from talkbench.generator.rng_state import set_rng_state
 from talkbench.generator.step_batches import StepBatches
 from talkbench.generator.steps import CollapseGuard, autocast, gan_step
@@ -123,10 +124,10 @@ class _Trainer:
         """Move model and optimiser state to the device, build the content loss there and, on
         several processes, wrap E, G and D in DistributedDataParallel."""
         device = proc.device
-        model.to(device, memory_format=MEMORY_FORMAT)  # type: ignore[call-overload]
+        model.to(device)
         _move_optimizer_state(opt_g, device)
         _move_optimizer_state(opt_d, device)
-        content = ContentLoss(cfg.loss).to(device, memory_format=MEMORY_FORMAT)  # type: ignore[call-overload]
+        content = ContentLoss(cfg.loss).to(device)
         E: nn.Module = model.E
         G: nn.Module = model.G
         D: nn.Module = model.D

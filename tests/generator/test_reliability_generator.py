@@ -53,7 +53,9 @@ def _corrupt(path, key: str) -> None:
     state = torch.load(path, weights_only=True)
     tensor = state[key] if isinstance(state[key], torch.Tensor) else next(
         v for v in state[key].values() if v.is_floating_point() and v.numel() > 4)
-    tensor.view(-1)[1] += 0.5
+    delta = torch.zeros(tensor.numel(), dtype=tensor.dtype)
+    delta[1] = 0.5
+    tensor += delta.view(tensor.shape)  # in place, whatever the tensor's memory layout
     torch.save(state, path)
 
 
