@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -27,9 +29,13 @@ from sklearn.svm import SVC
 
 from talkbench.checksum import KEY, verify_weights, weights_sha256
 from talkbench.detector.base import Detector
-from talkbench.detector.registry import register_detector
+from talkbench.detector.metrics import auc
+from talkbench.detector.registry import register_detector, register_kind
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path
+
+if TYPE_CHECKING:
+    from talkbench.detector.train import DetectorTrainConfig
 
 _GREY = np.array([0.299, 0.587, 0.114], np.float32)
 FORMAT = "talkbench-spectral-detector"
@@ -108,8 +114,10 @@ def _fake_proba(params: dict[str, np.ndarray], features: np.ndarray) -> np.ndarr
     return p if params["classes"][-1] == 1 else 1.0 - p
 
 
+@register_kind
 class SpectralDetector(Detector):
     kind = "spectral"
+    suffixes = (".safetensors", ".joblib")  # .joblib: only to refuse old pickled files with a clear message
 
     def __init__(self, name: str, classifier: str = "logreg", size: int = 64, C: float = 1.0) -> None:
         self.name, self.classifier, self.size = name, classifier, size
@@ -135,6 +143,15 @@ class SpectralDetector(Detector):
         self.pipeline.fit(self.features(images), labels)
         self.params = _export(self.pipeline)
         return self
+
+    def train(self, cfg: DetectorTrainConfig, xtr: np.ndarray, ytr: np.ndarray, xva: np.ndarray, yva: np.ndarray,
+              out_dir: Path, resume: bool, progress: bool) -> dict:
+        """One :meth:`fit` on the training crops (nothing to resume or early-stop); the validation
+        crops are only scored."""
+        t0 = time.perf_counter()
+        self.fit(xtr, ytr)
+        self.save(self.file_in(out_dir))
+        return {"best_val_auc": auc(yva, self.predict_proba(xva)), "fit_s": time.perf_counter() - t0}
 
     def predict_proba(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         if self.params is None:
