@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 import numpy as np
 
+from talkbench.errors import TalkbenchError
+
 if TYPE_CHECKING:
+    import torch
+
     from talkbench.detector.train import DetectorTrainConfig
+
+LogitFn = Callable[["torch.Tensor"], "torch.Tensor"]  # float N×3×H×W RGB in [0, 1] → (N,) fake logits
 
 
 class Detector(abc.ABC):
@@ -51,6 +57,12 @@ class Detector(abc.ABC):
     def file_in(cls, folder: Path) -> Path:
         """Where training leaves a detector of this kind in ``folder``."""
         return Path(folder) / f"detector{cls.suffixes[0]}"
+
+    def logit_function(self) -> LogitFn:
+        """The detector as a differentiable function of the pixels, frozen, for attacks
+        (:mod:`talkbench.detector.differentiable`): ``sigmoid(f(x))`` is :meth:`predict_proba`
+        of the same pixels. Kinds without one refuse."""
+        raise TalkbenchError(f"detector kind '{self.kind}' has no differentiable form")
 
     def weight_assets(self) -> list[str]:
         """The :mod:`talkbench.weights` assets it started from (recorded in the run manifest)."""

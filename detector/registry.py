@@ -53,9 +53,9 @@ def _load_all() -> None:
 
 
 def detector_kinds() -> list[type[Detector]]:
-    """Every registered kind, in registration order."""
+    """Every registered kind, sorted by kind (registration order follows import order)."""
     _load_all()
-    return list(_KINDS.values())
+    return [_KINDS[k] for k in sorted(_KINDS)]
 
 
 def list_detectors() -> list[str]:

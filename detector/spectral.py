@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from talkbench.checksum import KEY, verify_weights, weights_sha256
-from talkbench.detector.base import Detector
+from talkbench.detector.base import Detector, LogitFn
 from talkbench.detector.metrics import auc
 from talkbench.detector.registry import register_detector, register_kind
 from talkbench.errors import TalkbenchError
@@ -157,6 +157,39 @@ class SpectralDetector(Detector):
         if self.params is None:
             raise TalkbenchError(f"detector '{self.name}' is not trained yet")
         return _fake_proba(self.params, self.features(images, batch_size))
+
+    def logit_function(self) -> LogitFn:
+        """The features and the logistic regression rebuilt in torch (``torch.fft.rfft2`` →
+        azimuthal log-power profile → the fitted scaler and coefficients), in float64 like
+        :func:`_fake_proba`. The SVM has no such form."""
+        import torch
+        import torch.nn.functional as F
+
+        params = self.params
+        if params is None:
+            raise TalkbenchError(f"detector '{self.name}' is not trained yet")
+        if "coef" not in params:
+            raise TalkbenchError(f"'{self.name}' ({self.classifier}) is not differentiable here; attack spectral_logreg")
+        size = self.size
+        sign = 1.0 if params["classes"][-1] == 1 else -1.0  # the logit of "fake" (label 1)
+        consts = {"grey": np.asarray(_GREY, np.float64), "radial": _radial_weights(size).astype(np.float64),
+                  "mean": params["scaler_mean"], "scale": params["scaler_scale"], "coef": sign * params["coef"],
+                  "bias": sign * params["intercept"]}
+        cache: dict[torch.device, dict[str, torch.Tensor]] = {}
+
+        def f(x: torch.Tensor) -> torch.Tensor:
+            c = cache.setdefault(x.device, {k: torch.as_tensor(np.asarray(v, np.float64), device=x.device)
+                                            for k, v in consts.items()})
+            grey = torch.einsum("nchw,c->nhw", x.double() * 255.0, c["grey"])
+            if grey.shape[-2:] != (size, size):  # cv2.INTER_AREA's box filter (exact for integer factors)
+                grey = F.interpolate(grey[:, None], size=(size, size), mode="area")[:, 0]
+            spec = torch.fft.rfft2(grey)
+            power = spec.real ** 2 + spec.imag ** 2
+            feats = (10.0 * torch.log10(power.reshape(len(x), -1) + 1e-16)) @ c["radial"]
+            z = (feats - c["mean"]) / c["scale"]
+            return (z @ c["coef"] + c["bias"]).float()
+
+        return f
 
     def save(self, path: Path) -> Path:
         """A ``.safetensors`` file: arrays, and metadata strings with the weights checksum."""

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from timm.data import resolve_data_config
 
 from talkbench.checksum import load_tagged, stamp_weights
-from talkbench.detector.base import Detector
+from talkbench.detector.base import Detector, LogitFn
 from talkbench.detector.registry import register_detector, register_kind
 from talkbench.detector.timm_train import train_timm
 from talkbench.errors import TalkbenchError
@@ -92,6 +92,19 @@ class TimmDetector(Detector):
         """(N,) logits; bf16 autocast on CUDA."""
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=x.is_cuda):
             return self.model(x).float().squeeze(1)
+
+    def logit_function(self) -> LogitFn:
+        """Its own preprocessing (:meth:`normalize`) and forward pass; the model is frozen and
+        follows the pixels' device."""
+        self.model.eval()
+        self.model.requires_grad_(False)
+
+        def f(x: torch.Tensor) -> torch.Tensor:
+            if self.device != x.device:
+                self.to(x.device)
+            return self.logits(self.normalize(x.float()))
+
+        return f
 
     @torch.inference_mode()
     def predict_proba(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
