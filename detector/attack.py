@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from talkbench.detector.base import Detector
-from talkbench.detector.differentiable import logit_function, to_unit
+from talkbench.detector.differentiable import to_unit
 from talkbench.progress import progress_bar
 from talkbench.tensors import tensor_sum
 from talkbench.errors import TalkbenchError
@@ -36,7 +36,7 @@ def pgd(images: np.ndarray, detectors: Sequence[Detector], eps: int, steps: int 
     to_unit(images[:1])  # validates dtype and shape
     if eps == 0 or len(images) == 0:
         return images.copy()
-    fns = [logit_function(d) for d in detectors]
+    fns = [d.logit_function() for d in detectors]
     e = eps / 255.0
     alpha = (step_size if step_size is not None else 2.5 * eps / steps) / 255.0
     out = np.empty_like(images)

@@ -201,8 +201,7 @@ def _train(args: argparse.Namespace) -> int:
     run_dir.start(cfg, seed=cfg.seed, device=cfg.device)
     table = _split_table(args, args.out)
     det = train_setting_detector(_load(table, args), table, cfg, args.setting, args.out)
-    if det.pretrained:
-        run_dir.record_weights([f"timm-{det.arch}"])
+    run_dir.record_weights(det.weight_assets())
     run_dir.finish(detector=det.describe(), train_setting=args.setting)
     print(f"detector: {args.out}; {det.describe()}")
     return 0

@@ -1,6 +1,8 @@
 """Detectors by name, as timm does for models: a decorator registers a factory, and
-:func:`create_detector` builds one. Registering modules are imported on first use, so
-``import talkbench.detector.registry`` stays light.
+:func:`create_detector` builds one. A second decorator registers a detector *kind* (a
+:class:`Detector` subclass), which :func:`load_detector` picks by the file's ending. The
+package's own kinds are imported on first use, so ``import talkbench.detector.registry``
+stays light; a kind defined elsewhere registers when its module is imported.
 
 Example::
 
@@ -13,13 +15,27 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 from talkbench.detector.base import Detector
 from talkbench.errors import TalkbenchError
 
 _MODULES = ("talkbench.detector.timm_models", "talkbench.detector.spectral")
 _REGISTRY: dict[str, Callable[..., Detector]] = {}
+_KINDS: dict[str, type[Detector]] = {}
+K = TypeVar("K", bound=type[Detector])
+
+
+def register_kind(cls: K) -> K:
+    """Class decorator: make a :class:`Detector` subclass a kind, whose files (ending in one
+    of its ``suffixes``) :func:`load_detector` reads with ``cls.load``."""
+    if cls.kind in _KINDS:
+        raise ValueError(f"detector kind '{cls.kind}' registered twice")
+    taken = {s: k for k, c in _KINDS.items() for s in c.suffixes}
+    if clash := [s for s in cls.suffixes if s in taken]:
+        raise ValueError(f"detector kind '{cls.kind}': file ending {clash[0]} belongs to kind '{taken[clash[0]]}'")
+    _KINDS[cls.kind] = cls
+    return cls
 
 
 def register_detector(fn: Callable[..., Detector]) -> Callable[..., Detector]:
@@ -34,6 +50,12 @@ def register_detector(fn: Callable[..., Detector]) -> Callable[..., Detector]:
 def _load_all() -> None:
     for module in _MODULES:
         importlib.import_module(module)
+
+
+def detector_kinds() -> list[type[Detector]]:
+    """Every registered kind, sorted by kind (registration order follows import order)."""
+    _load_all()
+    return [_KINDS[k] for k in sorted(_KINDS)]
 
 
 def list_detectors() -> list[str]:
@@ -55,7 +77,8 @@ def create_detector(name: str, pretrained: bool = False, **kwargs) -> Detector:
         name: a name from :func:`list_detectors`.
         pretrained: start timm backbones from ImageNet weights when they are in the cache
             (``talkbench weights status``); without them the model starts from scratch and
-            ``detector.pretrained`` says so. Ignored by the spectral baseline.
+            ``detector.pretrained`` says so; an architecture with no registered weights is an
+            error. Ignored by the spectral baseline.
         **kwargs: detector options (``input_size`` for timm models, ``size`` for spectral).
     """
     _load_all()
@@ -65,15 +88,14 @@ def create_detector(name: str, pretrained: bool = False, **kwargs) -> Detector:
 
 
 def load_detector(path: str | Path) -> Detector:
-    """Load a detector saved by ``Detector.save`` (timm: ``.pt``; spectral: ``.safetensors``;
-    old pickled ``.joblib`` files are refused)."""
+    """Load a detector saved by ``Detector.save``, with the kind whose ``suffixes`` the file
+    name ends in (the longest such ending: timm ``.pt``, spectral ``.safetensors``; old
+    pickled ``.joblib`` files are refused)."""
     path = Path(path)
     if not path.is_file():
         raise TalkbenchError(f"detector checkpoint {path} does not exist")
-    if path.suffix in (".safetensors", ".joblib"):
-        from talkbench.detector.spectral import SpectralDetector
-
-        return SpectralDetector.load(path)
-    from talkbench.detector.timm_models import TimmDetector
-
-    return TimmDetector.load(path)
+    endings = {s: k for k in detector_kinds() for s in k.suffixes}
+    matches = [s for s in endings if path.name.endswith(s)]
+    if not matches:
+        raise TalkbenchError(f"{path} is not a detector file: known endings are {', '.join(endings)}")
+    return endings[max(matches, key=len)].load(path)

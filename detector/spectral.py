@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -26,10 +28,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from talkbench.checksum import KEY, verify_weights, weights_sha256
-from talkbench.detector.base import Detector
-from talkbench.detector.registry import register_detector
+from talkbench.detector.base import Detector, LogitFn
+from talkbench.detector.metrics import auc
+from talkbench.detector.registry import register_detector, register_kind
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path
+
+if TYPE_CHECKING:
+    from talkbench.detector.train import DetectorTrainConfig
 
 _GREY = np.array([0.299, 0.587, 0.114], np.float32)
 FORMAT = "talkbench-spectral-detector"
@@ -108,8 +114,10 @@ def _fake_proba(params: dict[str, np.ndarray], features: np.ndarray) -> np.ndarr
     return p if params["classes"][-1] == 1 else 1.0 - p
 
 
+@register_kind
 class SpectralDetector(Detector):
     kind = "spectral"
+    suffixes = (".safetensors", ".joblib")  # .joblib: only to refuse old pickled files with a clear message
 
     def __init__(self, name: str, classifier: str = "logreg", size: int = 64, C: float = 1.0) -> None:
         self.name, self.classifier, self.size = name, classifier, size
@@ -136,10 +144,52 @@ class SpectralDetector(Detector):
         self.params = _export(self.pipeline)
         return self
 
+    def train(self, cfg: DetectorTrainConfig, xtr: np.ndarray, ytr: np.ndarray, xva: np.ndarray, yva: np.ndarray,
+              out_dir: Path, resume: bool, progress: bool) -> dict:
+        """One :meth:`fit` on the training crops (nothing to resume or early-stop); the validation
+        crops are only scored."""
+        t0 = time.perf_counter()
+        self.fit(xtr, ytr)
+        self.save(self.file_in(out_dir))
+        return {"best_val_auc": auc(yva, self.predict_proba(xva)), "fit_s": time.perf_counter() - t0}
+
     def predict_proba(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         if self.params is None:
             raise TalkbenchError(f"detector '{self.name}' is not trained yet")
         return _fake_proba(self.params, self.features(images, batch_size))
+
+    def logit_function(self) -> LogitFn:
+        """The features and the logistic regression rebuilt in torch (``torch.fft.rfft2`` →
+        azimuthal log-power profile → the fitted scaler and coefficients), in float64 like
+        :func:`_fake_proba`. The SVM has no such form."""
+        import torch
+        import torch.nn.functional as F
+
+        params = self.params
+        if params is None:
+            raise TalkbenchError(f"detector '{self.name}' is not trained yet")
+        if "coef" not in params:
+            raise TalkbenchError(f"'{self.name}' ({self.classifier}) is not differentiable here; attack spectral_logreg")
+        size = self.size
+        sign = 1.0 if params["classes"][-1] == 1 else -1.0  # the logit of "fake" (label 1)
+        consts = {"grey": np.asarray(_GREY, np.float64), "radial": _radial_weights(size).astype(np.float64),
+                  "mean": params["scaler_mean"], "scale": params["scaler_scale"], "coef": sign * params["coef"],
+                  "bias": sign * params["intercept"]}
+        cache: dict[torch.device, dict[str, torch.Tensor]] = {}
+
+        def f(x: torch.Tensor) -> torch.Tensor:
+            c = cache.setdefault(x.device, {k: torch.as_tensor(np.asarray(v, np.float64), device=x.device)
+                                            for k, v in consts.items()})
+            grey = torch.einsum("nchw,c->nhw", x.double() * 255.0, c["grey"])
+            if grey.shape[-2:] != (size, size):  # cv2.INTER_AREA's box filter (exact for integer factors)
+                grey = F.interpolate(grey[:, None], size=(size, size), mode="area")[:, 0]
+            spec = torch.fft.rfft2(grey)
+            power = spec.real ** 2 + spec.imag ** 2
+            feats = (10.0 * torch.log10(power.reshape(len(x), -1) + 1e-16)) @ c["radial"]
+            z = (feats - c["mean"]) / c["scale"]
+            return (z @ c["coef"] + c["bias"]).float()
+
+        return f
 
     def save(self, path: Path) -> Path:
         """A ``.safetensors`` file: arrays, and metadata strings with the weights checksum."""

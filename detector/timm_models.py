@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import timm
@@ -15,29 +16,40 @@ import torch.nn.functional as F
 from timm.data import resolve_data_config
 
 from talkbench.checksum import load_tagged, stamp_weights
-from talkbench.detector.base import Detector
-from talkbench.detector.registry import register_detector
+from talkbench.detector.base import Detector, LogitFn
+from talkbench.detector.registry import register_detector, register_kind
+from talkbench.detector.timm_train import train_timm
 from talkbench.errors import TalkbenchError
 from talkbench.files import save_torch_file
-from talkbench.weights import ASSETS, locate, missing_message
+
+if TYPE_CHECKING:
+    from talkbench.detector.train import DetectorTrainConfig
+from talkbench.weights import TIMM_BACKBONES, locate, missing_message
+
+
+def _asset(arch: str) -> str:
+    """The :mod:`talkbench.weights` asset of ``arch``'s ImageNet weights."""
+    return f"timm-{arch}"
 
 
 def _imagenet_weights(name: str, arch: str) -> Path | None:
     """The cached ImageNet weights file of ``arch``, or None with a warning saying why the
-    detector starts from scratch instead (the results record ``pretrained=False``)."""
-    asset = f"timm-{arch}"
-    if asset not in ASSETS:
-        warnings.warn(f"no ImageNet weights are registered for '{arch}'; '{name}' starts from scratch", stacklevel=4)
-        return None
-    res = locate(asset)
+    detector starts from scratch instead (the results record ``pretrained=False``). An
+    architecture with no registered weights is an error: asking for them is a mistake."""
+    if arch not in TIMM_BACKBONES:
+        raise TalkbenchError(f"no ImageNet weights are registered for architecture '{arch}' (detector '{name}'); "
+                             f"pretrained detectors: {', '.join(TIMM_BACKBONES)}")
+    res = locate(_asset(arch))
     if res.status != "present":
         warnings.warn(f"{missing_message(res)}; '{name}' starts from scratch", stacklevel=4)
         return None
     return res.paths[0]
 
 
+@register_kind
 class TimmDetector(Detector):
     kind = "timm"
+    suffixes = (".pt",)
 
     def __init__(self, name: str, arch: str, pretrained: bool = False, input_size: int | None = None) -> None:
         self.name, self.arch = name, arch
@@ -81,6 +93,19 @@ class TimmDetector(Detector):
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=x.is_cuda):
             return self.model(x).float().squeeze(1)
 
+    def logit_function(self) -> LogitFn:
+        """Its own preprocessing (:meth:`normalize`) and forward pass; the model is frozen and
+        follows the pixels' device."""
+        self.model.eval()
+        self.model.requires_grad_(False)
+
+        def f(x: torch.Tensor) -> torch.Tensor:
+            if self.device != x.device:
+                self.to(x.device)
+            return self.logits(self.normalize(x.float()))
+
+        return f
+
     @torch.inference_mode()
     def predict_proba(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         self.model.eval()
@@ -93,6 +118,14 @@ class TimmDetector(Detector):
         return stamp_weights({"kind": self.kind, "name": self.name, "arch": self.arch, "pretrained": self.pretrained,
                               "input_size": self.input_size, "crop_size": self.crop_size, "domain": self.domain,
                               "state_dict": self.model.state_dict()}, ["state_dict"])
+
+    def train(self, cfg: DetectorTrainConfig, xtr: np.ndarray, ytr: np.ndarray, xva: np.ndarray, yva: np.ndarray,
+              out_dir: Path, resume: bool, progress: bool) -> dict:
+        """The epoch loop of :mod:`talkbench.detector.timm_train` (resumable from ``last.pt``)."""
+        return train_timm(self, cfg, xtr, ytr, xva, yva, out_dir, resume, progress)
+
+    def weight_assets(self) -> list[str]:
+        return [_asset(self.arch)] if self.pretrained else []
 
     def save(self, path: Path) -> Path:
         save_torch_file(self.state(), path)

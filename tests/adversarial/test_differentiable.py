@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from talkbench.detector.differentiable import EvasionLoss, logit_function, to_unit
+from talkbench.detector.differentiable import EvasionLoss, to_unit
 from talkbench.detector.registry import create_detector
 from talkbench.errors import TalkbenchError
 
@@ -37,7 +37,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
 def test_timm_logits_match_predict_proba(size):
     det = create_detector("test_resnet_64")
     x = _images(6, size, 1)
-    logits = logit_function(det)(to_unit(x))
+    logits = det.logit_function()(to_unit(x))
     assert np.allclose(torch.sigmoid(logits).detach().numpy(), det.predict_proba(x), atol=1e-6)
 
 
@@ -46,7 +46,7 @@ def test_spectral_logits_match_predict_proba(image_size):
     x, y = _smooth_vs_sharp(image_size)
     det = create_detector("spectral_logreg", size=64).fit(x, y)
     xt = to_unit(x).requires_grad_(True)
-    logits = logit_function(det)(xt)
+    logits = det.logit_function()(xt)
     assert np.allclose(logits.detach().numpy(), _logit(np.clip(det.predict_proba(x), 1e-12, 1 - 1e-12)), atol=1e-3)
     logits.sum().backward()
     assert xt.grad is not None and float(xt.grad.abs().sum()) > 0  # the pixels get a gradient
@@ -55,9 +55,9 @@ def test_spectral_logits_match_predict_proba(image_size):
 def test_non_differentiable_and_bad_inputs_are_errors():
     x, y = _smooth_vs_sharp()
     with pytest.raises(TalkbenchError, match="not differentiable"):
-        logit_function(create_detector("spectral_svm").fit(x, y))
+        create_detector("spectral_svm").fit(x, y).logit_function()
     with pytest.raises(TalkbenchError, match="not trained"):
-        logit_function(create_detector("spectral_logreg"))
+        create_detector("spectral_logreg").logit_function()
     with pytest.raises(TalkbenchError, match="uint8"):
         to_unit(x.astype(np.float32))
     with pytest.raises(TalkbenchError, match="≥ 0"):

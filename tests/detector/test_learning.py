@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-import talkbench.detector.train as train_mod
+import talkbench.detector.timm_train as timm_train
 from talkbench.detector.data import from_folders, load_crops, select, split_by_identity
 from talkbench.detector.metrics import auc
 from talkbench.detector.registry import create_detector, load_detector
@@ -77,7 +77,7 @@ def test_training_resumes_where_it_was_killed(forgery_set, tmp_path, monkeypatch
     train_detector(cfg, *args, tmp_path / "full", progress=False)
 
     calls = {"n": 0}
-    real_auc = train_mod.auc
+    real_auc = timm_train.auc
 
     def dies_in_epoch_two(*a):
         calls["n"] += 1
@@ -85,10 +85,10 @@ def test_training_resumes_where_it_was_killed(forgery_set, tmp_path, monkeypatch
             raise KeyboardInterrupt
         return real_auc(*a)
 
-    monkeypatch.setattr(train_mod, "auc", dies_in_epoch_two)
+    monkeypatch.setattr(timm_train, "auc", dies_in_epoch_two)
     with pytest.raises(KeyboardInterrupt):
         train_detector(cfg, *args, tmp_path / "killed", progress=False)
-    monkeypatch.setattr(train_mod, "auc", real_auc)
+    monkeypatch.setattr(timm_train, "auc", real_auc)
     assert len(pd.read_csv(tmp_path / "killed" / "log.csv")) == 1
     train_detector(cfg, *args, tmp_path / "killed", resume=True, progress=False)
     full = torch.load(tmp_path / "full" / "last.pt", weights_only=True)
