@@ -27,6 +27,7 @@ class FewShotSection:
     ft_steps: int | None = None  # a fixed FT length; None: ft_epochs over the T shots, at least ft_min_steps
     ft_epochs: float = 40.0
     ft_min_steps: int = 0
+    ft_lr_g: float | None = None  # FT learning rate of G and ψ' (None: the meta-learning run's lr_g)
     n_heldout: int = 8
     n_cross: int = 8
     max_people: int = 0  # 0 = every test video
