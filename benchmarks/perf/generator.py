@@ -2,12 +2,14 @@
 
 - meta-learning step (E on B·K shots, G, D, losses, both Adam updates) at 64 and 128 px:
   images/s (targets per second), the step's FLOPs (torch.utils.flop_counter) and the
-  achieved fraction of this machine's dense 3×3 conv throughput (fp32, channels_last),
-  measured in the same run, interleaved with the steps (the CPU may be shared);
+  achieved fraction of this machine's measured limit, timed in the same run, interleaved
+  with the steps (the CPU may be shared): on the CPU a dense 3×3 conv (fp32, channels_last),
+  on CUDA (``--device cuda``, bf16 autocast as training runs there) a dense bf16 matmul;
 - few-shot FT time for T = 1, 8, 32 (per step, and for the default 40-epoch schedule);
 - generation frames/s of a few-shot model.
 
     python -m talkbench.benchmarks.perf.generator [--sizes 64,128] [--batch 4] [--threads N]
+    python -m talkbench.benchmarks.perf.generator --device cuda --sizes 256 --batch 8 --k 8 --steps 10
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import math
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from talkbench.device import configure_threads
+from talkbench.device import configure_threads, select_device
 from talkbench.generator.checkpoint import save_checkpoint
 from talkbench.generator.fewshot import FineTuneConfig, build_fewshot
 from talkbench.generator.losses import ContentLoss, LossConfig
@@ -33,19 +36,34 @@ from talkbench.generator.train_config import TrainConfig
 PRESET: dict[int, Preset] = {64: "cpu64", 128: "cpu128", 256: "paper"}
 
 
-def conv_anchor(repeats: int = 3) -> float:
-    """Dense 3×3 conv, 128 → 128 channels, 8×64×64, fp32 channels_last: FLOP/s (best of)."""
-    conv = torch.nn.Conv2d(128, 128, 3, padding=1).to(memory_format=torch.channels_last)
-    x = torch.randn(8, 128, 64, 64).to(memory_format=torch.channels_last)
-    flops = 2 * 8 * 64 * 64 * 128 * 128 * 9
-    best = math.inf
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _timed(fn: Callable[[], object], device: torch.device) -> float:
+    _sync(device)
+    t = time.perf_counter()
+    fn()
+    _sync(device)
+    return time.perf_counter() - t
+
+
+def conv_anchor(repeats: int = 3, device: torch.device = torch.device("cpu")) -> float:
+    """The device's measured limit in FLOP/s (best of ``repeats``): on the CPU a dense 3×3 conv,
+    128 → 128 channels, 8×64×64, fp32 channels_last; on CUDA an 8192³ bf16 matmul."""
     with torch.no_grad():
-        conv(x)
-        for _ in range(repeats):
-            t = time.perf_counter()
-            conv(x)
-            best = min(best, time.perf_counter() - t)
-    return flops / best
+        if device.type == "cuda":
+            a = torch.randn(8192, 8192, device=device, dtype=torch.bfloat16)
+            op: Callable[[], object] = lambda: a @ a  # noqa: E731
+            flops = 2 * 8192**3
+        else:
+            conv = torch.nn.Conv2d(128, 128, 3, padding=1).to(memory_format=torch.channels_last)
+            x = torch.randn(8, 128, 64, 64).to(memory_format=torch.channels_last)
+            op = lambda: conv(x)  # noqa: E731
+            flops = 2 * 8 * 64 * 64 * 128 * 128 * 9
+        op()
+        return flops / min(_timed(op, device) for _ in range(repeats))
 
 
 def _batch(size: int, b: int, k: int) -> dict[str, torch.Tensor]:
@@ -54,32 +72,33 @@ def _batch(size: int, b: int, k: int) -> dict[str, torch.Tensor]:
             "target_landmarks": r(b, 3, size, size), "video_index": torch.arange(b)}
 
 
-def bench_train(size: int, batch: int, k: int, steps: int) -> None:
+def bench_train(size: int, batch: int, k: int, steps: int, device: torch.device = torch.device("cpu")) -> None:
     cfg = TrainConfig(model=ModelConfig(preset=PRESET[size]), batch_size=batch, k=k,
                       loss=LossConfig(vgg19="off", vggface="off"))
-    model = build_model(cfg.model, batch)
+    model = build_model(cfg.model, batch).to(device)
     opt_g, opt_d = make_optimizers(model, cfg)
-    content = ContentLoss(cfg.loss)
+    content = ContentLoss(cfg.loss).to(device)
     data = _batch(size, batch, k)
-    dev = torch.device("cpu")
-    step = lambda: meta_step(model.E, model.G, model.D, data, content, cfg, opt_g, opt_d, dev)  # noqa: E731
+    step = lambda: meta_step(model.E, model.G, model.D, data, content, cfg, opt_g, opt_d, device)  # noqa: E731
     with FlopCounterMode(display=False) as counter:
         step()
     flops = counter.get_total_flops()
     times, anchors = [], []
     for _ in range(steps):  # interleave with the anchor so both see the same machine load
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-        anchors.append(conv_anchor(1))
+        times.append(_timed(step, device))
+        anchors.append(conv_anchor(1, device))
     dt, anchor = float(np.median(times)), float(np.median(anchors))
     achieved = flops / dt
-    print(f"train step {size:3d} px ({cfg.model.preset}, batch {batch}, K={k}, {torch.get_num_threads()} threads): "
-          f"{batch / dt:7.2f} images/s  {dt:6.2f} s/step  {flops / 1e9:7.1f} GFLOP/step  "
-          f"{achieved / 1e9:6.1f} GFLOP/s   dense conv anchor {anchor / 1e9:6.1f} GFLOP/s   ratio {achieved / anchor:5.2f}")
+    where = torch.cuda.get_device_name(device) + ", bf16 autocast" if device.type == "cuda" else \
+        f"{torch.get_num_threads()} threads"
+    anchor_name = "bf16 matmul anchor" if device.type == "cuda" else "dense conv anchor"
+    print(f"train step {size:3d} px ({cfg.model.preset}, batch {batch}, K={k}, {where}): "
+          f"{batch / dt:7.2f} images/s  {dt:6.3f} s/step  {flops / 1e9:7.1f} GFLOP/step  "
+          f"{achieved / 1e9:8.1f} GFLOP/s   {anchor_name} {anchor / 1e9:8.1f} GFLOP/s   ratio {achieved / anchor:5.2f}")
 
 
-def bench_fewshot(size: int, shots: tuple[int, ...], ft_steps: int, frames: int) -> None:
+def bench_fewshot(size: int, shots: tuple[int, ...], ft_steps: int, frames: int,
+                  device: torch.device = torch.device("cpu")) -> None:
     model = build_model(ModelConfig(preset=PRESET[size]), 4)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -91,7 +110,7 @@ def bench_fewshot(size: int, shots: tuple[int, ...], ft_steps: int, frames: int)
             marks = base + rng.normal(0, 1, (t, 68, 2)).astype(np.float32)
             ft = FineTuneConfig(steps=ft_steps)
             t0 = time.perf_counter()
-            fs = build_fewshot(ckpt, imgs, marks, "FT", device="cpu", ft=ft, loss=LossConfig(vgg19="off", vggface="off"))
+            fs = build_fewshot(ckpt, imgs, marks, "FT", device=device, ft=ft, loss=LossConfig(vgg19="off", vggface="off"))
             dt = time.perf_counter() - t0
             default_steps = math.ceil(40 * t / min(ft.batch_size, t))
             print(f"few-shot FT {size} px T={t:2d}: {dt:6.2f} s for {ft_steps} steps ({dt / ft_steps:5.2f} s/step); "
@@ -113,12 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ft-steps", type=int, default=3, help="timed FT steps per T")
     p.add_argument("--frames", type=int, default=64, help="frames generated for the frames/s figure")
     p.add_argument("--threads", type=int, help="intra-op threads (default: all cores or $TALKBENCH_THREADS)")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto: where everything is timed")
     args = p.parse_args(argv)
     configure_threads(args.threads)
     sizes = [int(s) for s in args.sizes.split(",")]
+    device = select_device(args.device)
     for size in sizes:
-        bench_train(size, args.batch, args.k, args.steps)
-    bench_fewshot(sizes[0], (1, 8, 32), args.ft_steps, args.frames)
+        bench_train(size, args.batch, args.k, args.steps, device)
+    bench_fewshot(sizes[0], (1, 8, 32), args.ft_steps, args.frames, device)
     return 0
 
 

@@ -79,17 +79,10 @@ def import_video(item: VideoItem, cfg: ImportConfig, out: Path, dataset: str) ->
 
 def _run_one(job: tuple[VideoItem, ImportConfig, Path, str]) -> dict[str, Any]:
     """Worker: import one video and record the outcome (done or skipped) atomically."""
-    from talkbench.data.clips import Skip
+    from talkbench.data.clips import record_outcome
 
     item, cfg, out, dataset = job
-    try:
-        result = {"status": "done", **import_video(item, cfg, out, dataset)}
-    except (Skip, TalkbenchError) as exc:
-        result = {"status": "skipped", "reason": str(exc)}
-    except Exception as exc:  # one bad file must not end the job; the reason is recorded
-        result = {"status": "skipped", "reason": f"{type(exc).__name__}: {exc}"}
-    write_json(_marker(out, item), result)
-    return result
+    return record_outcome(_marker(out, item), lambda: import_video(item, cfg, out, dataset))
 
 
 def import_dataset(fmt: str, src: str | Path, out: str | Path, cfg: ImportConfig, name: str | None = None,

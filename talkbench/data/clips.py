@@ -7,15 +7,31 @@ a clip that cannot be used raises `Skip` with its reason. Their faces are cut by
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from talkbench.errors import TalkbenchError
+from talkbench.files import write_json
 from talkbench.media import list_images, read_image
 
 
 class Skip(Exception):
     """A clip that cannot be used; the message is the reason written to skipped.csv."""
+
+
+def record_outcome(marker: Path, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """One unit of a resumable import (a clip, a video): ``work()``'s fields as "done", or
+    "skipped" with the reason, written atomically to ``marker`` (the resume record). One bad
+    file must not end a long job, so any exception becomes a recorded reason."""
+    try:
+        result = {"status": "done", **work()}
+    except (Skip, TalkbenchError) as exc:
+        result = {"status": "skipped", "reason": str(exc)}
+    except Exception as exc:  # one bad file must not end the job; the reason is recorded
+        result = {"status": "skipped", "reason": f"{type(exc).__name__}: {exc}"}
+    write_json(marker, result)
+    return result
 
 
 def sample_indices(total: int, n: int) -> np.ndarray:

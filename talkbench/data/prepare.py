@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from talkbench.config import to_dict
-from talkbench.data.clips import Skip, read_clip
+from talkbench.data.clips import Skip, read_clip, record_outcome
 from talkbench.data.crop import LANDMARK_MARGIN, track_faces
 from talkbench.data.dataset import VideoRecord, safe_name, split_identities, write_index, write_video_arrays
 from talkbench.errors import TalkbenchError
@@ -106,14 +106,7 @@ def _marker(out: Path, clip: Clip) -> Path:
 def _run_one(args: tuple[Clip, PrepareConfig, Path]) -> dict[str, Any]:
     """Worker: prepare one clip and record the outcome (done or skipped) atomically."""
     clip, cfg, out = args
-    try:
-        result = {"status": "done", **process_clip(clip, cfg, out)}
-    except (Skip, TalkbenchError) as exc:
-        result = {"status": "skipped", "reason": str(exc)}
-    except Exception as exc:  # one bad file must not end the job; the reason is recorded
-        result = {"status": "skipped", "reason": f"{type(exc).__name__}: {exc}"}
-    write_json(_marker(out, clip), result)
-    return result
+    return record_outcome(_marker(out, clip), lambda: process_clip(clip, cfg, out))
 
 
 def prepare(src: str | Path, out: str | Path, cfg: PrepareConfig, workers: int = 2, progress: bool = True) -> dict[str, Any]:
