@@ -36,12 +36,15 @@ class Comparison:
 class Group:
     """Comparisons read together (same two settings, several metrics). ``verb`` joins the
     winner and the loser; ``lower_wins`` reverses the cells' own direction (detectability:
-    the generator "wins" when its fakes get the lower AUC)."""
+    the generator "wins" when its fakes get the lower AUC); ``lead`` opens every sentence
+    (what both cells share, e.g. the detector and what it was trained on), so the names can be
+    swapped whichever cell wins."""
 
     heading: str
     comparisons: list[Comparison]
     verb: str = "beats"
     lower_wins: bool = False
+    lead: str = ""
 
 
 @dataclasses.dataclass
@@ -74,6 +77,7 @@ def group_findings(group: Group) -> list[Finding]:
     """One sentence per supported difference, then one for the rest (no difference at this n,
     no interval, or not measured), each linked to its table."""
     out: list[Finding] = []
+    lead = f"{group.lead}: " if group.lead else ""
     by_table: dict[str, Table] = {}
     undecided: dict[str, list[Comparison]] = {"nodiff": [], "noci": [], "na": []}
     for cmp in group.comparisons:
@@ -91,13 +95,13 @@ def group_findings(group: Group) -> list[Finding]:
             continue
         (wn, wc), (ln, lc) = ((cmp.a_name, a), (cmp.b_name, b)) if side == "a" else ((cmp.b_name, b), (cmp.a_name, a))
         on = f" on {cmp.item}" if cmp.item else ""
-        text = (f"{wn} {group.verb} {ln}{on} by {fmt(abs(wc.number - lc.number))} "
+        text = (f"{lead}{wn} {group.verb} {ln}{on} by {fmt(abs(wc.number - lc.number))} "
                 f"({wc.text()} vs {lc.text()}; 95 % CIs do not overlap, {_n([a, b])}).")
         out.append(Finding(text, cmp.table.anchor(), cmp.table.title, True))
     for key, cmps in undecided.items():
         if not cmps:
             continue
-        what = _what(cmps)
+        what = lead + _what(cmps)
         cells = [c.table.cell(*x) for c in cmps for x in (c.a, c.b)]
         if key == "nodiff":
             text = f"{what}: no difference detected at this sample size ({_n(cells)})."
@@ -173,10 +177,10 @@ def own_vs_other(table: Table, heading: str, det: str, what: str) -> list[Group]
     setting or dataset) against every other column it is tested on."""
     groups = []
     for train in (r for r in table.rows if r in table.columns):
-        cmps = [Comparison(table, (train, train), (train, test), f"{det} trained on {train}: its own {what}", test, "")
+        cmps = [Comparison(table, (train, train), (train, test), f"its own {what} ({train})", test, "")
                 for test in table.columns if test != train]
         if cmps:
-            groups.append(Group(heading, cmps, verb="is detected better than"))
+            groups.append(Group(heading, cmps, verb="is detected better than", lead=f"{det} trained on {train}"))
     return groups
 
 

@@ -147,3 +147,22 @@ def test_cli_single_and_compare(tmp_path, capsys, make_run):
     assert (out / "samples" / "b__FF_T1__id00017.png").is_file()
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_own_vs_other_sentences_name_the_winner_first_whichever_cell_wins():
+    """A detector trained on A that scores a higher AUC on B than on A: the sentence says B
+    is detected better than its own setting (it once read "B is detected better than
+    <detector> trained on A: its own setting")."""
+    from talkbench.reports.findings import group_findings, own_vs_other
+    from talkbench.reports.tables import Cell, Table
+
+    def auc(v: float) -> Cell:
+        return Cell(v, v - 0.01, v + 0.01, "ok", n=64, higher_is_better=True, units=4, unit="test people")
+
+    table = Table("Cross-setting AUC", ["FT_T8", "FT_T32"], ["FT_T8", "FT_T32"],
+                  {("FT_T8", "FT_T8"): auc(0.70), ("FT_T8", "FT_T32"): auc(0.90),
+                   ("FT_T32", "FT_T32"): auc(0.95), ("FT_T32", "FT_T8"): auc(0.60)})
+    texts = [f.text for g in own_vs_other(table, "Cross-setting generalisation", "cnn", "setting")
+             for f in group_findings(g)]
+    assert texts[0].startswith("cnn trained on FT_T8: FT_T32 is detected better than its own setting (FT_T8) by 0.2")
+    assert texts[1].startswith("cnn trained on FT_T32: its own setting (FT_T32) is detected better than FT_T8 by 0.35")
