@@ -85,3 +85,18 @@ def tiny_faces(tmp_path_factory):
     from talkbench.data.synth import tiny_dataset
 
     return tiny_dataset(tmp_path_factory.mktemp("faces") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tiny_faces, tmp_path_factory):
+    """A tiny generator meta-trained for 2 steps on ``tiny_faces`` (no content network), shared
+    by the few-shot and adversarial tests."""
+    import torch
+
+    from talkbench.generator.train import train
+    from tests.generator.conftest import tiny_train_config
+
+    torch.set_num_threads(1)
+    cfg = tiny_train_config(steps=2)
+    cfg.loss.vgg19 = cfg.loss.vggface = "off"
+    return train(cfg, tiny_faces, tmp_path_factory.mktemp("run") / "run", progress=False)

@@ -11,19 +11,7 @@ from talkbench.cli import main
 from talkbench.data.dataset import FaceDataset
 from talkbench.generator.episodes import few_shot_cases
 from talkbench.generator.fewshot import FewShotModel, FineTuneConfig, build_fewshot
-from talkbench.generator.train import train
 from talkbench.media import read_png_provenance, read_video, read_video_provenance
-from tests.generator.conftest import tiny_train_config
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tiny_faces, tmp_path_factory):
-    import torch
-
-    torch.set_num_threads(1)
-    cfg = tiny_train_config(steps=2)
-    cfg.loss.vgg19 = cfg.loss.vggface = "off"
-    return train(cfg, tiny_faces, tmp_path_factory.mktemp("run") / "run", progress=False)
 
 
 @pytest.fixture(scope="module")
