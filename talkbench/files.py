@@ -93,16 +93,17 @@ def read_json(path: str | Path) -> Any:
 
 
 def save_torch_file(obj: Any, path: str | Path) -> None:
-    """``torch.save`` atomically. torch reports a full or failing disk as a RuntimeError of
-    its zip writer; that becomes an OSError (ENOSPC/EIO text included) like any other write."""
+    """``torch.save`` atomically, and byte for byte the same for the same object: torch names
+    the zip's inner folder after the file it writes, so saving to the temporary path would
+    put a random name into the file (and into its sha256, which manifests record); saved to
+    a buffer the folder is always "archive". A full or failing disk is an OSError."""
+    import io
+
     import torch
 
-    with atomic_path(path) as tmp:
-        try:
-            torch.save(obj, tmp)
-        except RuntimeError as exc:  # torch's zip writer: short write, bad position, failed flush
-            first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "write failed")
-            raise OSError(f"cannot write {path} (disk full or failing?): {first}") from None
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_bytes(path, buffer.getvalue())
 
 
 def load_torch_file(path: str | Path, what: str) -> Any:

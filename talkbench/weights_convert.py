@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path, write_json
+from talkbench.files import save_torch_file, write_json
 from talkbench.weights import Carrier, sha256_file
 
 # Per Inception block type: (pytorch-fid / torchvision branch, TF tower) in definition order.
@@ -143,8 +143,7 @@ def convert_fid_helper(carrier: Carrier, source: Path, target: Path) -> Path:
     if not diff < 1e-3:
         raise TalkbenchError(f"FID Inception conversion: converted network differs from {source.name} by {diff:.3g}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(target) as tmp:
-        torch.save(state, tmp)
+    save_torch_file(state, target)  # the same bytes on every machine: its sha256 is the weights' id
     write_json(sidecar(target), {
         "sha256": sha256_file(target), "provenance": carrier.provenance,
         "source": {"distribution": carrier.distribution, "version": _installed_version(carrier),

@@ -238,15 +238,32 @@ def test_string_keys_take_the_text_as_is():
     assert cfg.loss.vgg19 == "off" and cfg.device == "on" and cfg.steps == 3
 
 
-def test_failed_torch_write_is_an_os_error(monkeypatch, tmp_path, capsys):
+def test_failed_torch_write_is_an_os_error(monkeypatch, tmp_path):
+    import pathlib
+
     import torch
 
     from talkbench.files import save_torch_file
 
-    def short_write(obj, f):
-        raise RuntimeError("[enforce fail at inline_container.cc:671] . unexpected pos 233920 vs 233808")
+    def full(self, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(torch, "save", short_write)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(pathlib.Path, "write_bytes", full)
+    with pytest.raises(OSError, match="No space left on device"):
         save_torch_file({"a": torch.zeros(2)}, tmp_path / "x.pt")
     assert list(tmp_path.iterdir()) == []  # no temporary left behind
+
+
+def test_torch_files_are_the_same_bytes_for_the_same_object(tmp_path):
+    """Their sha256 is recorded (manifests, the converted FID weights' id): a temporary
+    file's random name must not end up inside them."""
+    import torch
+
+    from talkbench.files import save_torch_file
+    from talkbench.weights import sha256_file
+
+    state = {"w": torch.arange(6.0).reshape(2, 3), "step": 3}
+    save_torch_file(state, tmp_path / "a.pt")
+    save_torch_file(state, tmp_path / "b.pt")
+    assert sha256_file(tmp_path / "a.pt") == sha256_file(tmp_path / "b.pt")
+    assert torch.equal(torch.load(tmp_path / "a.pt", weights_only=True)["w"], state["w"])
