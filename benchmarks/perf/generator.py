@@ -123,6 +123,13 @@ def bench_fewshot(size: int, shots: tuple[int, ...], ft_steps: int, frames: int,
         print(f"generation {size} px: {frames / dt:7.1f} frames/s (landmark rasterising + G, batch 32)")
 
 
+def _device(text: str) -> torch.device:
+    try:
+        return select_device(text)
+    except RuntimeError as exc:  # torch's own message lists the device types it knows
+        raise argparse.ArgumentTypeError(str(exc).splitlines()[0]) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="64,128")
@@ -132,11 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ft-steps", type=int, default=3, help="timed FT steps per T")
     p.add_argument("--frames", type=int, default=64, help="frames generated for the frames/s figure")
     p.add_argument("--threads", type=int, help="intra-op threads (default: all cores or $TALKBENCH_THREADS)")
-    p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto: where everything is timed")
+    p.add_argument("--device", default="cpu", type=_device, help="cpu (default), cuda, cuda:N or auto: where everything is timed")
     args = p.parse_args(argv)
     configure_threads(args.threads)
     sizes = [int(s) for s in args.sizes.split(",")]
-    device = select_device(args.device)
+    device = args.device
     for size in sizes:
         bench_train(size, args.batch, args.k, args.steps, device)
     bench_fewshot(sizes[0], (1, 8, 32), args.ft_steps, args.frames, device)

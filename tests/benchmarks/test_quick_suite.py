@@ -64,3 +64,13 @@ def test_quick_suite_end_to_end_and_resume(tmp_path, capsys):
     assert main(["run", "quick", "--out", str(run), "--no-progress"]) == 0
     assert time.perf_counter() - start < 30
     assert capsys.readouterr().out.count("up to date") == len(STAGES)
+
+    # the FT probe (docs/generator.md) on the finished run: one line per FT length, FF first
+    from talkbench.benchmarks.ft_probe import main as ft_probe
+
+    assert ft_probe([str(run), "--shots", "4", "--steps", "1", "2", "--people", "1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("T = 4") and "nearest shot frame: SSIM" in lines[0]
+    assert [line.split(":")[0].strip() for line in lines[1:]] == ["step    0 (FF)", "step    1", "step    2"]
+    assert ft_probe([str(run), "--shots", "5"]) == 2
+    assert "has no test case with T = 5" in capsys.readouterr().err
