@@ -4,10 +4,10 @@ preprocessing, made fast, and a feature cache keyed by image content.
 Preprocessing is pytorch-fid's: PIL → RGB → ``ToTensor`` ([0, 1] float) → bilinear resize
 to 299×299 (``align_corners=False``, no antialias) → 2x − 1. We resize each image once in
 the data-loader workers (so mixed image sizes are fine) instead of per batch in the model;
-the network itself is pytorch-fid's module, loaded through ``talkbench.weights`` (asset
-``inception-fid``) rather than its hard-coded download, then made faster without changing
-its function: batch-norm and the 2x − 1 input map folded into the convolutions, channels-last memory format,
-``torch.inference_mode``.
+the network is pytorch-fid's function with its weights loaded through ``talkbench.weights``
+(asset ``inception-fid``) rather than its hard-coded download, defined in
+``talkbench.metrics.fid_network`` with batch norm and the 2x − 1 input map folded into the
+convolutions, run channels-last under ``torch.inference_mode``.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from talkbench.files import atomic_path, load_torch_file
+from talkbench.metrics.fid_network import build_fid_inception
 from talkbench.metrics.inputs import ImageSet
 from talkbench.weights import resolve
 
 FEATURE_DIM = 2048
-CACHE_VERSION = "pytorch-fid-pool3-v1"
+CACHE_VERSION = "pytorch-fid-pool3-v2"
 
 
 def load_inception_state_dict() -> tuple[dict[str, torch.Tensor], str, str]:
@@ -51,12 +52,9 @@ def load_fid_inception(device: str | torch.device = "cpu", output_blocks: Sequen
     ``output_blocks`` (0: 64×73×73 after the first max-pool, 1: 192×35×35, 2: 768×17×17,
     3: 2048×1×1 pool3, FID's features); ``model.blocks[i]`` are the four ``nn.Sequential``
     stages. Gradients flow to the input (e.g. a perceptual loss), never into the weights."""
-    from pytorch_fid import inception as pfi
-
     state_dict, _, _ = load_inception_state_dict()
-    with mock.patch.object(pfi, "load_state_dict_from_url", lambda *a, **k: state_dict):
-        model = pfi.InceptionV3(list(output_blocks), resize_input=resize_input, normalize_input=normalize_input)
-    return model.eval().requires_grad_(False).to(device)
+    model = pytorch_fid_inception(state_dict, output_blocks, resize_input=resize_input, normalize_input=normalize_input)
+    return model.requires_grad_(False).to(device)
 
 
 def state_dict_id(state_dict: dict[str, torch.Tensor]) -> str:
@@ -68,51 +66,19 @@ def state_dict_id(state_dict: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()[:16]
 
 
-def pytorch_fid_inception(state_dict: dict[str, torch.Tensor], resize_input: bool = True,
-                          normalize_input: bool = True) -> nn.Module:
-    """pytorch-fid's ``InceptionV3([3])`` with ``state_dict`` instead of its download.
+def pytorch_fid_inception(state_dict: dict[str, torch.Tensor], output_blocks: Sequence[int] = (3,),
+                          resize_input: bool = True, normalize_input: bool = True) -> nn.Module:
+    """pytorch-fid's own ``InceptionV3`` with ``state_dict`` instead of its download, in
+    eval mode: the reference the fast network is tested against, and the multi-block
+    feature network of the content loss.
 
     pytorch-fid fetches its weights from a fixed URL inside ``fid_inception_v3``; we hand it
     the state dict we resolved (or were given) so nothing is downloaded."""
     from pytorch_fid import inception as pfi
 
     with mock.patch.object(pfi, "load_state_dict_from_url", lambda *a, **k: state_dict):
-        model = pfi.InceptionV3([pfi.InceptionV3.BLOCK_INDEX_BY_DIM[FEATURE_DIM]], resize_input=resize_input,
-                                normalize_input=normalize_input)
+        model = pfi.InceptionV3(list(output_blocks), resize_input=resize_input, normalize_input=normalize_input)
     return model.eval()
-
-
-@torch.no_grad()
-def fold_batchnorm(model: nn.Module) -> nn.Module:
-    """Fold every eval-mode BatchNorm that follows a convolution into that convolution
-    (torchvision's ``BasicConv2d``: conv → bn → relu), in place. Same function, one pass fewer."""
-    for module in model.modules():
-        conv, bn = getattr(module, "conv", None), getattr(module, "bn", None)
-        if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-            if bn.running_mean is None or bn.running_var is None:
-                raise ValueError(f"{bn} keeps no running statistics to fold")
-            scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
-            bias = bn.bias - bn.running_mean * scale
-            if conv.bias is not None:
-                bias = bias + conv.bias * scale
-            conv.weight.mul_(scale.reshape(-1, 1, 1, 1))
-            conv.bias = nn.Parameter(bias, requires_grad=False)
-            module.bn = nn.Identity()
-    return model
-
-
-@torch.no_grad()
-def fold_input_normalization(model: nn.Module) -> nn.Module:
-    """Fold pytorch-fid's input map x → 2x − 1 into the first convolution of a model built
-    with ``normalize_input=False``: conv(2x − 1) = conv'(x) with W' = 2W, b' = b − ΣW. Exact
-    only because that convolution has no zero padding (padding would see −1 as 0)."""
-    first = model.get_submodule("blocks.0.0.conv")  # pytorch-fid's Conv2d_1a_3x3
-    if not isinstance(first, nn.Conv2d) or first.padding != (0, 0) or first.padding_mode != "zeros":
-        raise ValueError(f"cannot fold the input normalisation into a padded convolution ({first})")
-    shift = first.weight.sum(dim=(1, 2, 3))
-    first.bias = nn.Parameter((first.bias if first.bias is not None else 0) - shift, requires_grad=False)
-    first.weight.mul_(2)
-    return model
 
 
 def preprocess(image: np.ndarray) -> torch.Tensor:
@@ -156,8 +122,7 @@ class InceptionFeatures:
         else:
             self.weights_id, self.weights_source = "injected-" + state_dict_id(state_dict), "injected"
         self.device = torch.device(device)
-        model = pytorch_fid_inception(state_dict, resize_input=False, normalize_input=False)
-        self.model = fold_input_normalization(fold_batchnorm(model))
+        self.model = build_fid_inception(state_dict)
         # Module.to takes memory_format at run time; torch's type stubs do not list it.
         self.model = self.model.to(self.device, memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.batch_size = batch_size
@@ -169,7 +134,7 @@ class InceptionFeatures:
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
         """Pool3 features of a (B, 3, 299, 299) batch in [0, 1]."""
         x = batch.to(self.device, memory_format=torch.channels_last)
-        return self.model(x)[0].flatten(1).float().cpu()
+        return self.model(x).float().cpu()
 
     def embed_arrays(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """Features of in-memory images (no cache)."""

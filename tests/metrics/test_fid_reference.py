@@ -91,9 +91,10 @@ def test_feature_cache_is_keyed_by_content(folders, tmp_path):
 
 
 def test_folded_network_equals_pytorch_fid_module():
-    """BN and the 2x − 1 input map folded into the convolutions: same features as pytorch-fid's
-    own module on [0, 1] input, and the input fold refuses a padded first convolution."""
-    from talkbench.metrics.inception import fold_input_normalization, pytorch_fid_inception
+    """Our FID network, with BN and the 2x − 1 input map folded into the convolutions, gives
+    pytorch-fid's own module's features on [0, 1] input; weights that do not fit it are refused."""
+    from talkbench.metrics.fid_network import build_fid_inception
+    from talkbench.metrics.inception import pytorch_fid_inception
 
     state = random_fid_state_dict(seed=2)
     x = torch.rand(2, 3, 299, 299, generator=torch.Generator().manual_seed(0))
@@ -102,7 +103,9 @@ def test_folded_network_equals_pytorch_fid_module():
     ours = InceptionFeatures(state, cache_dir=False, num_workers=0).forward(x)
     assert ref.abs().max() > 1e-2
     torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-4 * float(ref.abs().max()))
-    padded = pytorch_fid_inception(state, resize_input=False, normalize_input=False)
-    padded.get_submodule("blocks.0.0.conv").padding = (1, 1)
-    with pytest.raises(ValueError, match="padded"):
-        fold_input_normalization(padded)
+    short = {k: v for k, v in state.items() if not k.startswith("Mixed_7c.branch_pool.")}
+    with pytest.raises(RuntimeError, match="Missing key"):
+        build_fid_inception(short)
+    wrong = dict(state, **{"Mixed_5b.branch1x1.conv.weight": torch.zeros(64, 192, 3, 3)})
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        build_fid_inception(wrong)
