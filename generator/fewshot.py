@@ -58,6 +58,12 @@ class FineTuneConfig:
     d_steps: int = 1
     seed: int = 0
 
+    def steps_for(self, t: int) -> int:
+        """The number of FT steps on T frames."""
+        if self.steps is not None:
+            return self.steps
+        return max(self.min_steps, math.ceil(self.epochs * t / min(self.batch_size, t)))
+
 
 def _images(frames: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(to_tensor_range(np.asarray(frames))).contiguous(memory_format=MEMORY_FORMAT)
@@ -213,7 +219,7 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
 
     t = x.shape[0]
     batch = min(ft.batch_size, t)
-    steps = ft.steps if ft.steps is not None else max(ft.min_steps, math.ceil(ft.epochs * t / batch))
+    steps = ft.steps_for(t)
     psi_p = nn.Parameter(psi.detach().clone())
     w_p = nn.Parameter(w.detach().clone())
     betas = (train_cfg.beta1, train_cfg.beta2)

@@ -5,7 +5,7 @@
   achieved fraction of this machine's measured limit, timed in the same run, interleaved
   with the steps (the CPU may be shared): on the CPU a dense 3×3 conv (fp32, channels_last),
   on CUDA (``--device cuda``, bf16 autocast as training runs there) a dense bf16 matmul;
-- few-shot FT time for T = 1, 8, 32 (per step, and for the default 40-epoch schedule);
+- few-shot FT time for T = 1, 8, 32 (per step, and for FineTuneConfig's default schedule, 40 epochs);
 - generation frames/s of a few-shot model.
 
     python -m talkbench.benchmarks.perf.generator [--sizes 64,128] [--batch 4] [--threads N]
@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import tempfile
 import time
 from pathlib import Path
@@ -112,7 +111,7 @@ def bench_fewshot(size: int, shots: tuple[int, ...], ft_steps: int, frames: int,
             t0 = time.perf_counter()
             fs = build_fewshot(ckpt, imgs, marks, "FT", device=device, ft=ft, loss=LossConfig(vgg19="off", vggface="off"))
             dt = time.perf_counter() - t0
-            default_steps = math.ceil(40 * t / min(ft.batch_size, t))
+            default_steps = FineTuneConfig().steps_for(t)
             print(f"few-shot FT {size} px T={t:2d}: {dt:6.2f} s for {ft_steps} steps ({dt / ft_steps:5.2f} s/step); "
                   f"default schedule {default_steps} steps ≈ {dt / ft_steps * default_steps:7.1f} s")
         drive = base + rng.normal(0, 1, (frames, 68, 2)).astype(np.float32)
