@@ -181,6 +181,8 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "yes", "1", "on", "false", "no", "0", "off"):
             return value.lower() in ("true", "yes", "1", "on")
         raise TalkbenchError(f"config key '{where}': {value!r} is not a boolean")
+    if tp is str and isinstance(value, bool):  # YAML reads on/off/yes/no as booleans
+        raise TalkbenchError(f"config key '{where}': {value!r} is a boolean, not text; quote it (e.g. 'off')")
     if tp in (int, float, str):
         try:
             if tp is int and isinstance(value, float) and not value.is_integer():
@@ -205,28 +207,45 @@ def from_dict(cls: type[T], data: dict, prefix: str = "") -> T:
     return cls(**kwargs)
 
 
+def _field_dataclass(cls: type | None, name: str) -> type | None:
+    """The dataclass type of field ``name`` of dataclass ``cls``; None where the field is
+    free-form (a plain dict, e.g. a suite's pass-through ``train`` section) or ``cls`` is."""
+    if cls is None:
+        return None
+    tp = typing.get_type_hints(cls).get(name)
+    return tp if isinstance(tp, type) and dataclasses.is_dataclass(tp) else None
+
+
 def apply_overrides(cfg: T, overrides: list[str]) -> T:
-    """Return a copy of ``cfg`` with ``a.b=value`` overrides applied (values parsed as YAML)."""
+    """Return a copy of ``cfg`` with ``a.b=value`` overrides applied (values parsed as YAML).
+    In a dataclass section every key must exist; a free-form dict section (a suite's
+    ``train``, ``detector.options`` ...) takes new keys and sub-sections, which its owning
+    package's typed config checks later (``talkbench run default train.loss.pixel_l1=3``)."""
     data = to_dict(cfg)
     for item in overrides:
         if "=" not in item:
             raise TalkbenchError(f"override '{item}' is not of the form key=value")
         key, raw = item.split("=", 1)
-        node = data
+        node, typed = data, type(cfg)
         parts = key.strip().split(".")
         for p in parts[:-1]:
+            if typed is None and p not in node:
+                node[p] = {}
             if not isinstance(node.get(p), dict):
                 raise TalkbenchError(f"override '{item}': '{p}' is not a config section")
-            node = node[p]
-        if parts[-1] not in node:
+            node, typed = node[p], _field_dataclass(typed, p)
+        if typed is not None and parts[-1] not in node:
             raise TalkbenchError(f"override '{item}': unknown key '{key}'; known: {', '.join(sorted(node))}")
-        if isinstance(node[parts[-1]], str):  # a string key takes the text as is (YAML reads `off` as False)
+        if isinstance(node.get(parts[-1]), str):  # a string key takes the text as is (YAML reads `off` as False)
             node[parts[-1]] = raw
             continue
         try:
-            node[parts[-1]] = yaml.safe_load(raw) if raw != "" else ""
+            value = yaml.safe_load(raw) if raw != "" else ""
         except yaml.YAMLError:
-            node[parts[-1]] = raw  # not YAML: the plain string, checked against the key's type
+            value = raw  # not YAML: the plain string, checked against the key's type
+        # a new key of a free-form section has no known type yet: YAML's booleans (true, off,
+        # yes ...) stay text, which a bool key reads as a boolean and a str key as written
+        node[parts[-1]] = raw if typed is None and isinstance(value, bool) else value
     return from_dict(type(cfg), data)
 
 

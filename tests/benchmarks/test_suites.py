@@ -45,6 +45,21 @@ def test_bad_suites_and_overrides_are_one_line_errors(tmp_path, capsys):
     assert "quick" in capsys.readouterr().out
 
 
+def test_overrides_reach_keys_a_suite_file_does_not_set():
+    """A suite's pass-through sections take any key of the owning package's config (the
+    default suite's YAML sets a few loss keys; the rest stay reachable), checked by that config."""
+    from talkbench.benchmarks.suite import section_config
+
+    cfg = load_suite("quick", ["train.loss.pixel_l1=3", "train.loss.inception=off", "detector.options.epochs=2"])
+    train = section_config(cfg, "train")
+    assert train.loss.pixel_l1 == 3.0 and train.loss.inception == "off"
+    assert section_config(cfg, "detector", cfg.detector.names[0]).epochs == 2
+    with pytest.raises(TalkbenchError, match="train.loss.pixel_lq"):
+        load_suite("quick", ["train.loss.pixel_lq=3"])
+    with pytest.raises(TalkbenchError, match="unknown key 'fewshot.nope.x'|'nope' is not a config section"):
+        load_suite("quick", ["fewshot.nope.x=1"])
+
+
 def test_seeds_must_be_positive(capsys):
     assert main(["run", "quick", "--seeds", "0", "--out", "/nonexistent/never-written"]) == 2
     assert "--seeds 0: give a positive number of seeds" in capsys.readouterr().err
