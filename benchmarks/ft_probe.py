@@ -8,7 +8,7 @@ the model after 40 steps is the 80-step run's model at step 40. Each is scored o
 frames (SSIM, L1 on 0–255) and by whether the face backend finds a face under the person's
 own held-out landmarks (self) and another person's (cross).
 
-    python -m talkbench.benchmarks.ft_probe runs/default --shots 32 --lr-g 1e-3 --steps 40 80 --people 3
+    python -m talkbench.benchmarks.ft_probe runs/default --shots 32 --lr-g 1e-3 --steps 40 80 --people 3 [--batch 4]
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def _face_rate(face, images: np.ndarray) -> float:
     return float(np.isfinite(face.embed(list(images))).all(axis=1).mean())
 
 
-def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: int, backend: str = "auto") -> None:
+def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: int, backend: str = "auto",
+          batch: int | None = None) -> None:
     """Print, per FT length, the mean over ``people`` test people of SSIM, L1 and face rates."""
     from talkbench.benchmarks.generator_checks import nearest_shot_frames
     from talkbench.benchmarks.stage_runner import result_of
@@ -46,7 +47,8 @@ def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: i
     checkpoint = Path(result_of(run, "train")["checkpoint"])
     face = create_backend(backend, capability="embed")
     near = [nearest_shot_frames(c.shot_frames, c.shot_landmarks, c.heldout_landmarks) for c in cases]
-    print(f"T = {shots}, G lr {lr_g or fine_tune_config(cfg).lr_g or 'of the meta-learning run'}, {len(cases)} people; "
+    print(f"T = {shots}, G lr {lr_g or fine_tune_config(cfg).lr_g or 'of the meta-learning run'}, "
+          f"batch {min(batch or fine_tune_config(cfg).batch_size, shots)}, {len(cases)} people; "
           "nearest shot frame: "
           f"SSIM {np.mean([ssim_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.3f} "
           f"L1 {np.mean([l1_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.1f}")
@@ -54,7 +56,8 @@ def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: i
         rows = []
         for c in cases:
             suite_ft = fine_tune_config(cfg)
-            ft = dataclasses.replace(suite_ft, steps=n_steps, lr_g=lr_g or suite_ft.lr_g)
+            ft = dataclasses.replace(suite_ft, steps=n_steps, lr_g=lr_g or suite_ft.lr_g,
+                                     batch_size=batch or suite_ft.batch_size)
             model = build_fewshot(checkpoint, c.shot_frames, c.shot_landmarks, "FT" if n_steps else "FF",
                                   ft=ft, device="cpu")
             own, other = model.generate(c.heldout_landmarks), model.generate(c.cross_landmarks)
@@ -72,13 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr-g", type=bounded(float, 0, open_low=True), help="FT learning rate of G and ψ' "
                    "(default: the run's fewshot.ft_lr_g, else its meta-learning lr_g)")
     p.add_argument("--steps", type=bounded(int, 1), nargs="+", default=[20, 40, 80], help="FT lengths to score")
+    p.add_argument("--batch", type=bounded(int, 1), help="FT batch (default: the run's fewshot.ft_batch)")
     p.add_argument("--people", type=bounded(int, 1), default=4, help="test people (the suite's first, by name)")
     p.add_argument("--backend", default="auto", help="face backend that finds the faces (default auto)")
     args = p.parse_args(argv)
     from talkbench.errors import TalkbenchError
 
     try:
-        probe(args.run, args.shots, args.lr_g, sorted(set(args.steps)), args.people, args.backend)
+        probe(args.run, args.shots, args.lr_g, sorted(set(args.steps)), args.people, args.backend, args.batch)
     except TalkbenchError as exc:
         print(f"ft_probe: error: {exc}", file=sys.stderr)
         return 2

@@ -28,6 +28,7 @@ class FewShotSection:
     ft_epochs: float = 40.0
     ft_min_steps: int = 0
     ft_lr_g: float | None = None  # FT learning rate of G and ψ' (None: the meta-learning run's lr_g)
+    ft_batch: int = 8  # FT batch (frames per step, at most T); an epoch over T shots is ⌈T / batch⌉ steps
     n_heldout: int = 8
     n_cross: int = 8
     max_people: int = 0  # 0 = every test video

@@ -87,7 +87,7 @@ def fine_tune_config(cfg: SuiteConfig):
 
     fs = cfg.fewshot
     return FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs, min_steps=fs.ft_min_steps, lr_g=fs.ft_lr_g,
-                          seed=cfg.seed)
+                          batch_size=fs.ft_batch, seed=cfg.seed)
 
 
 def write_case(out: Path, setting: str, mode: str, case, model, samples: Path | None) -> list[list]:
