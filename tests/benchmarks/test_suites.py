@@ -56,7 +56,8 @@ def test_overrides_reach_keys_a_suite_file_does_not_set():
     assert section_config(cfg, "detector", cfg.detector.names[0]).epochs == 2
     from talkbench.benchmarks.stages.generate import fine_tune_config
 
-    ft = fine_tune_config(load_suite("quick", ["fewshot.ft_batch=4", "fewshot.ft_epochs=20", "fewshot.ft_min_steps=40"]))
+    ft = fine_tune_config(load_suite("quick", ["fewshot.ft_steps=null", "fewshot.ft_batch=4", "fewshot.ft_epochs=20",
+                                        "fewshot.ft_min_steps=40"]))
     assert ft.batch_size == 4 and [ft.steps_for(t) for t in (1, 8, 32)] == [40, 40, 160]
     with pytest.raises(TalkbenchError, match="ft_batch"):
         load_suite("quick", ["fewshot.ft_batch=0"])
