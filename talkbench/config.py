@@ -226,7 +226,8 @@ def apply_overrides(cfg: T, overrides: list[str]) -> T:
         if "=" not in item:
             raise TalkbenchError(f"override '{item}' is not of the form key=value")
         key, raw = item.split("=", 1)
-        node, typed = data, type(cfg)
+        node = data
+        typed: type | None = type(cfg)  # the section's dataclass; None inside a free-form dict
         parts = key.strip().split(".")
         for p in parts[:-1]:
             if typed is None and p not in node:
