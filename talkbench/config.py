@@ -181,8 +181,6 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "yes", "1", "on", "false", "no", "0", "off"):
             return value.lower() in ("true", "yes", "1", "on")
         raise TalkbenchError(f"config key '{where}': {value!r} is not a boolean")
-    if tp is str and isinstance(value, bool):  # YAML reads on/off/yes/no as booleans
-        raise TalkbenchError(f"config key '{where}': {value!r} is a boolean, not text; quote it (e.g. 'off')")
     if tp in (int, float, str):
         try:
             if tp is int and isinstance(value, float) and not value.is_integer():
