@@ -47,15 +47,15 @@ def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: i
     checkpoint = Path(result_of(run, "train")["checkpoint"])
     face = create_backend(backend, capability="embed")
     near = [nearest_shot_frames(c.shot_frames, c.shot_landmarks, c.heldout_landmarks) for c in cases]
-    print(f"T = {shots}, G lr {lr_g or fine_tune_config(cfg).lr_g or 'of the meta-learning run'}, "
-          f"batch {min(batch or fine_tune_config(cfg).batch_size, shots)}, {len(cases)} people; "
+    suite_ft = fine_tune_config(cfg)
+    print(f"T = {shots}, G lr {lr_g or suite_ft.lr_g or 'of the meta-learning run'}, "
+          f"batch {min(batch or suite_ft.batch_size, shots)}, {len(cases)} people; "
           "nearest shot frame: "
           f"SSIM {np.mean([ssim_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.3f} "
           f"L1 {np.mean([l1_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.1f}")
     for n_steps in [0, *steps]:
         rows = []
         for c in cases:
-            suite_ft = fine_tune_config(cfg)
             ft = dataclasses.replace(suite_ft, steps=n_steps, lr_g=lr_g or suite_ft.lr_g,
                                      batch_size=batch or suite_ft.batch_size)
             model = build_fewshot(checkpoint, c.shot_frames, c.shot_landmarks, "FT" if n_steps else "FF",

@@ -54,17 +54,20 @@ def test_overrides_reach_keys_a_suite_file_does_not_set():
     train = section_config(cfg, "train")
     assert train.loss.pixel_l1 == 3.0 and train.loss.inception == "off"
     assert section_config(cfg, "detector", cfg.detector.names[0]).epochs == 2
-    from talkbench.benchmarks.stages.generate import fine_tune_config
-
-    ft = fine_tune_config(load_suite("quick", ["fewshot.ft_steps=null", "fewshot.ft_batch=4", "fewshot.ft_epochs=20",
-                                        "fewshot.ft_min_steps=40"]))
-    assert ft.batch_size == 4 and [ft.steps_for(t) for t in (1, 8, 32)] == [40, 40, 160]
-    with pytest.raises(TalkbenchError, match="ft_batch"):
-        load_suite("quick", ["fewshot.ft_batch=0"])
     with pytest.raises(TalkbenchError, match="train.loss.pixel_lq"):
         load_suite("quick", ["train.loss.pixel_lq=3"])
     with pytest.raises(TalkbenchError, match="unknown key 'fewshot.nope.x'|'nope' is not a config section"):
         load_suite("quick", ["fewshot.nope.x=1"])
+
+
+def test_ft_batch_sets_the_fine_tuning_schedule():
+    from talkbench.benchmarks.stages.generate import fine_tune_config
+
+    ft = fine_tune_config(load_suite("quick", ["fewshot.ft_steps=null", "fewshot.ft_batch=4", "fewshot.ft_epochs=20",
+                                               "fewshot.ft_min_steps=40"]))
+    assert ft.batch_size == 4 and [ft.steps_for(t) for t in (1, 8, 32)] == [40, 40, 160]
+    with pytest.raises(TalkbenchError, match="ft_batch"):
+        load_suite("quick", ["fewshot.ft_batch=0"])
 
 
 def test_seeds_must_be_positive(capsys):
