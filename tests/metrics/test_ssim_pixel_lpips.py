@@ -55,6 +55,19 @@ def test_ssim_within_1e5_of_skimage_at_benchmark_sizes(rng, side):
     np.testing.assert_allclose(floats, ours, atol=1e-12)  # float input: the same values
 
 
+@pytest.mark.parametrize("h, w, c", [(11, 11, 1), (13, 200, 3), (20, 23, 4), (30, 97, 1), (12, 26, 3)])
+def test_ssim_strips_cover_every_valid_column_once(rng, h, w, c):
+    """The kernel filters vertical strips of the valid columns and pads the last one: odd
+    widths, one to nine strips, grey, RGB and RGBA must all equal skimage."""
+    real = rng.integers(0, 256, (3, h, w, c), dtype=np.uint8)
+    fake = perturb(rng, real, 40)
+    fake[2, :, w // 2:] = 255  # the right-hand strips differ from the left-hand ones
+    ours = ssim_batch(fake, real)
+    ref = [structural_similarity(f, r, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                 channel_axis=-1, data_range=255) for f, r in zip(fake, real)]
+    np.testing.assert_allclose(ours, ref, atol=1e-12)
+
+
 def test_ssim_matches_skimage_on_real_photos(shared_images, rng):
     torch.set_num_threads(1)
     for path in list_images(shared_images):
