@@ -226,6 +226,7 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
     opt_g = torch.optim.Adam(list(G.parameters()) + [psi_p], lr=ft.lr_g or train_cfg.lr_g, betas=betas)
     opt_d = torch.optim.Adam(list(D.parameters()) + [w_p], lr=ft.lr_d or train_cfg.lr_d, betas=betas)
     content = ContentLoss(loss).to(device)
+    shot_features = content.target_features(x)  # the T shots' L_CNT features, once
     gen = torch.Generator().manual_seed(ft.seed)
     guard = CollapseGuard(train_cfg.guard_min_std, train_cfg.guard_patience)
     G.train()
@@ -234,8 +235,10 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
     for step in progress_bar(range(1, steps + 1), desc="fine-tune", unit="step", enabled=progress):
         idx = torch.randperm(t, generator=gen)[:batch].to(device)
         xb, yb = x[idx], y[idx]
+        features = {name: [f[idx] for f in feats] for name, feats in shot_features.items()}
         losses, fake = gan_step(lambda: (G(yb, psi=psi_p.expand(len(idx), -1)), None),
-                                lambda xx, yy: D(xx, yy, w=w_p), xb, yb, content, loss, opt_g, opt_d,
+                                lambda xx, yy: D(xx, yy, w=w_p), xb, yb,
+                                lambda fake, real: content(fake, real, features), loss, opt_g, opt_d,
                                 ft.d_steps, autocast(device, train_cfg.amp), extra_loss)
         guard.check(step, losses, fake)
         totals.append(losses["g_total"])

@@ -183,12 +183,23 @@ class ContentLoss(nn.Module):
         """Which terms are active, for the run manifest."""
         return list(self.nets) + (["pixel_l1"] if self.pixel_l1 > 0 else [])
 
-    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> dict[str, torch.Tensor]:
+    def target_features(self, real: torch.Tensor) -> dict[str, list[torch.Tensor]]:
+        """Each network's features of the real frames, without a graph: the frozen networks
+        (no batch statistics) give the same features in any batch, so fine-tuning computes
+        its T shots' features once instead of at every step."""
+        with torch.no_grad(), torch.autocast(real.device.type, enabled=False):
+            return {name: list(net(real.float())) for name, net in self.nets.items()}
+
+    def forward(self, fake: torch.Tensor, real: torch.Tensor,
+                real_features: dict[str, list[torch.Tensor]] | None = None) -> dict[str, torch.Tensor]:
+        """The loss terms of ``fake`` against ``real``; ``real_features``: the real frames'
+        ``target_features``, where the caller has them already."""
+        real_features = real_features if real_features is not None else self.target_features(real)
         out: dict[str, torch.Tensor] = {}
         for name, net in self.nets.items():
             with torch.autocast(fake.device.type, enabled=False):
-                f_fake, f_real = net(fake.float()), net(real.float())
-            out[name] = self.weights[name] * tensor_sum(F.l1_loss(a, b.detach()) for a, b in zip(f_fake, f_real))
+                f_fake = net(fake.float())
+            out[name] = self.weights[name] * tensor_sum(F.l1_loss(a, b) for a, b in zip(f_fake, real_features[name]))
         if self.pixel_l1 > 0:
             out["pixel_l1"] = self.pixel_l1 * F.l1_loss(fake.float(), real.float())
         return out

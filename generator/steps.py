@@ -18,10 +18,10 @@ import torch
 
 from talkbench.errors import TalkbenchError
 from talkbench.tensors import tensor_sum
-from talkbench.generator.losses import (ContentLoss, LossConfig, d_hinge, embedding_match, feature_matching,
-                                        g_adversarial)
+from talkbench.generator.losses import LossConfig, d_hinge, embedding_match, feature_matching, g_adversarial
 
 Disc = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]]
+Content = Callable[[torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]  # (fake, real) → L_CNT terms
 
 
 class TrainingCollapsed(TalkbenchError):
@@ -36,7 +36,7 @@ def autocast(device: torch.device, enabled: bool = True) -> contextlib.AbstractC
 
 
 def gan_step(generate: Callable[[], tuple[torch.Tensor, torch.Tensor | None]], discriminate: Disc,
-             target: torch.Tensor, target_landmarks: torch.Tensor, content: ContentLoss, loss: LossConfig,
+             target: torch.Tensor, target_landmarks: torch.Tensor, content: Content, loss: LossConfig,
              opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, d_steps: int = 1,
              amp: contextlib.AbstractContextManager | None = None,
              extra_g: Callable[[torch.Tensor], torch.Tensor] | None = None) -> tuple[dict[str, float], torch.Tensor]:
@@ -46,7 +46,8 @@ def gan_step(generate: Callable[[], tuple[torch.Tensor, torch.Tensor | None]], d
     features, projection rows). Real and fake go through D in one batch (D has no batch
     statistics), which also keeps DistributedDataParallel to one forward per backward.
     ``extra_g(fake)``: an optional extra generator-side loss term (``g_extra``), e.g. the
-    evasion term of detector-aware fine-tuning.
+    evasion term of detector-aware fine-tuning. ``content(fake, target)``: the L_CNT terms, a
+    ``ContentLoss`` (or one bound to the targets' cached features, as fine-tuning does).
     Returns the losses as floats and the generated batch (detached).
     """
     amp = amp or contextlib.nullcontext()

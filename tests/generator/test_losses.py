@@ -82,3 +82,24 @@ def test_vgg19_from_the_torch_hub_file(empty_weights, monkeypatch):
     net = losses.load_vgg19(path)
     assert torch.equal(net.features[0].weight, trunk[0].weight)
     assert [f.shape[1] for f in net(torch.zeros(1, 3, 32, 32))] == [64, 128, 256, 512, 512]
+
+
+def test_cached_target_features_give_the_same_loss_in_any_batch():
+    """Fine-tuning computes its T shots' content features once, in one batch, and slices them
+    per step: the frozen network must give the loss that features computed from each step's
+    own batch give, and the gradient must reach the fake only."""
+    loss = ContentLoss(LossConfig(vgg19="off", vggface="off", inception="on"))
+    assert "inception-fid" in loss.parts
+    gen = torch.Generator().manual_seed(0)
+    real = torch.rand(6, 3, 64, 64, generator=gen) * 2 - 1
+    fake = (torch.rand(3, 3, 64, 64, generator=gen) * 2 - 1).requires_grad_()
+    idx = torch.tensor([4, 1, 2])
+    shots = loss.target_features(real)
+    assert not any(f.requires_grad for feats in shots.values() for f in feats)
+    cached = loss(fake, real[idx], {name: [f[idx] for f in feats] for name, feats in shots.items()})
+    direct = loss(fake, real[idx])
+    assert cached.keys() == direct.keys() and cached["inception-fid"].item() > 0
+    for name, value in direct.items():
+        assert cached[name].item() == pytest.approx(value.item(), rel=1e-5)
+    sum(cached.values()).backward()
+    assert fake.grad is not None and fake.grad.abs().sum() > 0
