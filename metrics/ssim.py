@@ -177,10 +177,10 @@ def ssim_batch(fake: np.ndarray, real: np.ndarray, data_range: float = DATA_RANG
     if fake.ndim == 3:
         fake, real = fake[..., None], real[..., None]
     n, h, w, c = fake.shape
-    if min(h, w) < 2 * RADIUS + 1:
-        raise ValueError(f"SSIM needs images of at least {2 * RADIUS + 1} px, got {(h, w)}")
-    # two compiled variants per channel count: uint8 images with float32 u, v, exact (x ± y
-    # and their squares are integers below 2²⁴), and anything else as float64 throughout
+    if min(h, w) < SIZE:
+        raise ValueError(f"SSIM needs images of at least {SIZE} px, got {(h, w)}")
+    # two compiled variants: uint8 images with float32 u, v, exact (x ± y and their squares
+    # are integers below 2²⁴), and anything else as float64 throughout
     dtype, uv_dtype = (np.uint8, np.float32) if fake.dtype == real.dtype == np.uint8 else (np.float64, np.float64)
     x = np.ascontiguousarray(fake, dtype).reshape(n, h, w * c)
     y = np.ascontiguousarray(real, dtype).reshape(n, h, w * c)
