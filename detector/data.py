@@ -80,7 +80,8 @@ def from_generated(path: str | Path) -> pd.DataFrame:
     fake = pd.DataFrame({"path": [str(base / p) for p in df.fake_path], "label": 1,
                          "identity": df.identity.astype(str), "video": df.video.astype(str),
                          "setting": df.setting, "kind": df.kind, "frame": df.frame})
-    self_rows = df[df.real_path != ""].drop_duplicates("real_path")
+    # every setting writes its own copy of a held-out frame: one row per source frame
+    self_rows = df[df.real_path != ""].drop_duplicates(["identity", "video", "frame"])
     real = pd.DataFrame({"path": [str(base / p) for p in self_rows.real_path], "label": 0,
                          "identity": self_rows.identity.astype(str), "video": self_rows.video.astype(str),
                          "setting": REAL_SETTING, "kind": "self", "frame": self_rows.frame})
@@ -164,9 +165,23 @@ def select(table: pd.DataFrame, split: str | None = None, setting: str | None = 
         raise TalkbenchError(f"split '{split}', setting '{setting}': {len(real)} real and {len(fake)} fake frames; "
                              "need both")
     if balanced and len(real) != len(fake):
-        n = min(len(real), len(fake))
-        real, fake = real.sample(n, random_state=seed), fake.sample(n, random_state=seed)
+        small, large = (real, fake) if len(real) < len(fake) else (fake, real)
+        large = _matching_identities(large, small.identity.value_counts(), seed)
+        real, fake = (small, large) if small is real else (large, small)
     return pd.concat([real, fake]).sort_index()
+
+
+def _matching_identities(rows: pd.DataFrame, counts: pd.Series, seed: int) -> pd.DataFrame:
+    """``counts.sum()`` of ``rows`` (seeded), as many of each identity as ``counts`` has where
+    it can, the rest at random: otherwise the class balance differs per identity, and a
+    detector can score who is shown instead of whether it is fake."""
+    rng = np.random.default_rng(seed)
+    take = [rng.choice(ix, min(len(ix), int(counts.get(who, 0))), replace=False)
+            for who, ix in rows.groupby("identity").groups.items()]
+    chosen = np.concatenate([np.asarray(t) for t in take]) if take else np.array([], rows.index.dtype)
+    rest = rows.index.difference(chosen).to_numpy()
+    fill = rng.choice(rest, int(counts.sum()) - len(chosen), replace=False)
+    return rows.loc[np.concatenate([chosen, fill])]
 
 
 def load_crops(paths: Sequence[str | Path], size: int, jpeg_quality: int | None = None) -> np.ndarray:

@@ -39,6 +39,23 @@ def test_select_balances_classes():
         assert (s.label == 0).sum() == (s.label == 1).sum() > 0
 
 
+def test_balancing_keeps_each_identity_s_class_ratio():
+    """Fakes subsampled to the reals' count take each identity's share from the reals, so no
+    identity is mostly fake (a detector could learn who, not whether)."""
+    rows = [{"path": f"{i}_{k}_{lab}", "label": lab, "identity": f"id{i}", "video": "v", "setting": "s",
+             "kind": "", "frame": k, "split": "train"}
+            for i, (n_real, n_fake) in enumerate([(2, 10), (6, 10), (4, 3)])
+            for lab, n in ((0, n_real), (1, n_fake)) for k in range(n)]
+    t = pd.DataFrame(rows)
+    for seed in range(5):
+        s = select(t, "train", seed=seed)
+        counts = s.groupby(["identity", "label"]).size().unstack()
+        assert counts[0].tolist() == [2, 6, 4]
+        # id2 has only 3 fakes: the one missing is drawn from the others' surplus
+        assert counts[1].tolist()[2] == 3 and counts[1].sum() == 12
+        assert counts[1].tolist()[:2] in ([3, 6], [2, 7])
+
+
 def test_from_generated_reads_the_runner_layout(tmp_path, rng):
     gen = tmp_path / "generated"
     rows = []
@@ -51,12 +68,13 @@ def test_from_generated_reads_the_runner_layout(tmp_path, rng):
             rows.append({"setting": setting, "mode": setting[:2], "T": setting[4:], "kind": "self",
                          "identity": "alice", "video": "v1", "frame": f, "fake_path": f"{d}/{f:04d}_fake.png",
                          "real_path": f"{d}/{f:04d}_real.png", "driver_identity": ""})
-    # both settings point at their own copies of the same ground truth: one real row per file
+    # both settings point at their own copies of the same ground truth: one real row per source frame
     pd.DataFrame(rows).to_csv(gen / "frames.csv", index=False)
     t = from_generated(tmp_path)  # RUN folder
-    assert (t.label == 1).sum() == 6 and (t.label == 0).sum() == 6
+    assert (t.label == 1).sum() == 6 and (t.label == 0).sum() == 3
+    assert sorted(t[t.label == 0].frame) == [0, 1, 2]
     assert set(t[t.label == 0].setting) == {"real"}
-    assert load_crops(t.path, 32).shape == (12, 32, 32, 3)
+    assert load_crops(t.path, 32).shape == (9, 32, 32, 3)
     pd.DataFrame(rows).drop(columns="real_path").to_csv(gen / "frames.csv", index=False)
     with pytest.raises(TalkbenchError, match="real_path"):
         from_generated(gen)

@@ -1,0 +1,34 @@
+"""The few-shot fine-tuning (FT) schedule, kept free of torch so that suite configs can name it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Literal
+
+LrSchedule = Literal["constant", "cosine"]
+
+
+@dataclasses.dataclass
+class FineTuneConfig:
+    """FT schedule. ``steps=None``: ``epochs`` over the T frames, at least ``min_steps``
+    (max(min_steps, ⌈epochs·T / batch⌉) steps), so more shots get more steps, as in the
+    paper's re-implementations (40 epochs). Learning rates ``None``: those of the
+    meta-learning run. ``lr_schedule="cosine"`` anneals both learning rates to 0 over the FT
+    steps, so the last steps refine rather than jitter around the shots."""
+
+    steps: int | None = None
+    epochs: float = 40.0
+    min_steps: int = 0
+    batch_size: int = 8
+    lr_g: float | None = None
+    lr_d: float | None = None
+    d_steps: int = 1
+    seed: int = 0
+    lr_schedule: LrSchedule = "constant"
+
+    def steps_for(self, t: int) -> int:
+        """The number of FT steps on T frames."""
+        if self.steps is not None:
+            return self.steps
+        return max(self.min_steps, math.ceil(self.epochs * t / min(self.batch_size, t)))
