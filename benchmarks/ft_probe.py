@@ -28,7 +28,7 @@ def _face_rate(face, images: np.ndarray) -> float:
 
 
 def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: int, backend: str = "auto",
-          batch: int | None = None) -> None:
+          batch: int | None = None, lr_schedule: str | None = None) -> None:
     """Print, per FT length, the mean over ``people`` test people of SSIM, L1 and face rates."""
     from talkbench.benchmarks.generator_checks import nearest_shot_frames
     from talkbench.benchmarks.stage_runner import result_of
@@ -48,7 +48,8 @@ def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: i
     face = create_backend(backend, capability="embed")
     near = [nearest_shot_frames(c.shot_frames, c.shot_landmarks, c.heldout_landmarks) for c in cases]
     suite_ft = fine_tune_config(cfg)
-    print(f"T = {shots}, G lr {lr_g or suite_ft.lr_g or 'of the meta-learning run'}, "
+    suite_ft = dataclasses.replace(suite_ft, lr_schedule=lr_schedule or suite_ft.lr_schedule)
+    print(f"T = {shots}, G lr {lr_g or suite_ft.lr_g or 'of the meta-learning run'} ({suite_ft.lr_schedule}), "
           f"batch {min(batch or suite_ft.batch_size, shots)}, {len(cases)} people; "
           "nearest shot frame: "
           f"SSIM {np.mean([ssim_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.3f} "
@@ -76,13 +77,16 @@ def main(argv: list[str] | None = None) -> int:
                    "(default: the run's fewshot.ft_lr_g, else its meta-learning lr_g)")
     p.add_argument("--steps", type=bounded(int, 1), nargs="+", default=[20, 40, 80], help="FT lengths to score")
     p.add_argument("--batch", type=bounded(int, 1), help="FT batch (default: the run's fewshot.ft_batch)")
+    p.add_argument("--lr-schedule", choices=["constant", "cosine"],
+                   help="FT learning-rate schedule (default: the run's fewshot.ft_lr_schedule)")
     p.add_argument("--people", type=bounded(int, 1), default=4, help="test people (the suite's first, by name)")
     p.add_argument("--backend", default="auto", help="face backend that finds the faces (default auto)")
     args = p.parse_args(argv)
     from talkbench.errors import TalkbenchError
 
     try:
-        probe(args.run, args.shots, args.lr_g, sorted(set(args.steps)), args.people, args.backend, args.batch)
+        probe(args.run, args.shots, args.lr_g, sorted(set(args.steps)), args.people, args.backend, args.batch,
+              args.lr_schedule)
     except TalkbenchError as exc:
         print(f"ft_probe: error: {exc}", file=sys.stderr)
         return 2

@@ -24,7 +24,8 @@ from talkbench.config import from_dict
 from talkbench.data.dataset import FaceDataset
 from talkbench.generator.checkpoint import load_checkpoint, save_checkpoint
 from talkbench.generator.episodes import FewShotCase, few_shot_cases
-from talkbench.generator.fewshot import FineTuneConfig, build_fewshot
+from talkbench.generator.ft_config import FineTuneConfig
+from talkbench.generator.fewshot import build_fewshot
 from talkbench.generator.landmark_image import draw_landmarks
 from talkbench.generator.model import ModelConfig, build_model
 from talkbench.generator.train_config import TrainConfig

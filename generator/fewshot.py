@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import dataclasses
-import math
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,6 +32,7 @@ from talkbench.files import save_torch_file
 from talkbench.generator.blocks import MEMORY_FORMAT
 from talkbench.generator.landmark_image import draw_landmarks, to_tensor_range
 from talkbench.generator.losses import ContentLoss, LossConfig
+from talkbench.generator.ft_config import FineTuneConfig
 from talkbench.generator.checkpoint import load_checkpoint, model_from_checkpoint
 from talkbench.generator.model import GENERATOR_NAME, ModelConfig
 from talkbench.generator.networks import Generator
@@ -40,29 +40,6 @@ from talkbench.generator.steps import CollapseGuard, autocast, gan_step
 from talkbench.generator.train_config import TrainConfig
 
 FORMAT = "talkbench-fewshot"
-
-
-@dataclasses.dataclass
-class FineTuneConfig:
-    """FT schedule. ``steps=None``: ``epochs`` over the T frames, at least ``min_steps``
-    (max(min_steps, ⌈epochs·T / batch⌉) steps), so more shots get more steps, as in the
-    paper's re-implementations (40 epochs). Learning rates ``None``: those of the
-    meta-learning run."""
-
-    steps: int | None = None
-    epochs: float = 40.0
-    min_steps: int = 0
-    batch_size: int = 8
-    lr_g: float | None = None
-    lr_d: float | None = None
-    d_steps: int = 1
-    seed: int = 0
-
-    def steps_for(self, t: int) -> int:
-        """The number of FT steps on T frames."""
-        if self.steps is not None:
-            return self.steps
-        return max(self.min_steps, math.ceil(self.epochs * t / min(self.batch_size, t)))
 
 
 def _images(frames: np.ndarray) -> torch.Tensor:
@@ -194,7 +171,9 @@ def build_fewshot(checkpoint: str | Path, shot_frames: np.ndarray, shot_landmark
     with torch.no_grad():
         e_new = meta.embed(x, y)  # (1, d)
         psi = meta.G.psi(e_new)
-    ft = dataclasses.replace(ft or FineTuneConfig(), **({"steps": ft_steps} if ft_steps is not None else {}))
+    ft = ft or FineTuneConfig()
+    if ft_steps is not None:
+        ft = dataclasses.replace(ft, steps=ft_steps)
     info = {"checkpoint_fingerprint": state["fingerprint"], "checkpoint_step": int(state["step"]),
             "shots_sha256": hashlib.sha256(np.ascontiguousarray(shot_frames).tobytes()).hexdigest()[:16]}
     G = copy.deepcopy(meta.G)
@@ -225,6 +204,8 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
     betas = (train_cfg.beta1, train_cfg.beta2)
     opt_g = torch.optim.Adam(list(G.parameters()) + [psi_p], lr=ft.lr_g or train_cfg.lr_g, betas=betas)
     opt_d = torch.optim.Adam(list(D.parameters()) + [w_p], lr=ft.lr_d or train_cfg.lr_d, betas=betas)
+    schedules = [torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) for opt in (opt_g, opt_d)
+                 if ft.lr_schedule == "cosine"]
     content = ContentLoss(loss).to(device)
     shot_features = content.target_features(x)  # the T shots' L_CNT features, once
     gen = torch.Generator().manual_seed(ft.seed)
@@ -241,6 +222,8 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
                                 lambda fake, real: content(fake, real, features), loss, opt_g, opt_d,
                                 ft.d_steps, autocast(device, train_cfg.amp), extra_loss)
         guard.check(step, losses, fake)
+        for schedule in schedules:
+            schedule.step()
         totals.append(losses["g_total"])
     G.eval()
     return psi_p.detach(), {"g_total_first": totals[:10], "g_total_last": totals[-10:], "steps": [steps]}

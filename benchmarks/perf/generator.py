@@ -26,7 +26,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from talkbench.device import configure_threads, select_device
 from talkbench.generator.checkpoint import save_checkpoint
-from talkbench.generator.fewshot import FineTuneConfig, build_fewshot
+from talkbench.generator.ft_config import FineTuneConfig
+from talkbench.generator.fewshot import build_fewshot
 from talkbench.generator.losses import ContentLoss, LossConfig
 from talkbench.generator.model import ModelConfig, Preset, build_model
 from talkbench.generator.train import make_optimizers, meta_step

@@ -83,11 +83,11 @@ def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
 
 def fine_tune_config(cfg: SuiteConfig):
     """The suite's FT schedule (the one source for every stage that fine-tunes)."""
-    from talkbench.generator.fewshot import FineTuneConfig
+    from talkbench.generator.ft_config import FineTuneConfig
 
     fs = cfg.fewshot
     return FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs, min_steps=fs.ft_min_steps, lr_g=fs.ft_lr_g,
-                          batch_size=fs.ft_batch, seed=cfg.seed)
+                          batch_size=fs.ft_batch, lr_schedule=fs.ft_lr_schedule, seed=cfg.seed)
 
 
 def write_case(out: Path, setting: str, mode: str, case, model, samples: Path | None) -> list[list]:

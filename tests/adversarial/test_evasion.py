@@ -11,7 +11,8 @@ from talkbench.data.dataset import FaceDataset
 from talkbench.detector.differentiable import EvasionLoss
 from talkbench.detector.registry import create_detector
 from talkbench.generator.episodes import few_shot_cases
-from talkbench.generator.fewshot import FineTuneConfig, build_fewshot
+from talkbench.generator.ft_config import FineTuneConfig
+from talkbench.generator.fewshot import build_fewshot
 
 FT = FineTuneConfig(steps=6, lr_g=1e-3, lr_d=1e-3)
 

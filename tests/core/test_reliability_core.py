@@ -65,7 +65,7 @@ def test_every_limit_names_a_real_key():
     from talkbench.data.prepare import PrepareConfig
     from talkbench.data.synth import SynthConfig
     from talkbench.detector.train import DetectorTrainConfig
-    from talkbench.generator.fewshot import FineTuneConfig
+    from talkbench.generator.ft_config import FineTuneConfig
     from talkbench.generator.losses import LossConfig
     from talkbench.generator.model import ModelConfig
     from talkbench.generator.train_config import TrainConfig

@@ -12,7 +12,8 @@ import torch
 
 from talkbench.data.dataset import FaceDataset
 from talkbench.generator.episodes import few_shot_cases
-from talkbench.generator.fewshot import FineTuneConfig, build_fewshot
+from talkbench.generator.ft_config import FineTuneConfig
+from talkbench.generator.fewshot import build_fewshot
 from talkbench.generator.train import train
 from tests.generator.conftest import tiny_train_config
 

@@ -10,7 +10,8 @@ import pytest
 from talkbench.cli import main
 from talkbench.data.dataset import FaceDataset
 from talkbench.generator.episodes import few_shot_cases
-from talkbench.generator.fewshot import FewShotModel, FineTuneConfig, build_fewshot
+from talkbench.generator.ft_config import FineTuneConfig
+from talkbench.generator.fewshot import FewShotModel, build_fewshot
 from talkbench.media import read_png_provenance, read_video, read_video_provenance
 
 

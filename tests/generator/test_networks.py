@@ -115,7 +115,8 @@ def test_bad_image_size_is_an_error():
 def test_paper_preset_trains_and_fine_tunes_a_step_at_256_px():
     """The paper's networks still build, take a meta-learning step and an FT step at 256 px
     on the CPU (batch 1, K = 1), with finite losses and weights that move."""
-    from talkbench.generator.fewshot import FineTuneConfig, fine_tune
+    from talkbench.generator.ft_config import FineTuneConfig
+    from talkbench.generator.fewshot import fine_tune
     from talkbench.generator.losses import ContentLoss, LossConfig
     from talkbench.generator.train import make_optimizers, meta_step
     from talkbench.generator.train_config import TrainConfig

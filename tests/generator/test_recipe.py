@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from talkbench.benchmarks.generator_checks import nearest_shot_frames, paired_checks
-from talkbench.generator.fewshot import FineTuneConfig, fine_tune
+from talkbench.generator.ft_config import FineTuneConfig
+from talkbench.generator.fewshot import fine_tune
 from talkbench.generator.losses import ContentLoss, LossConfig
 from talkbench.generator.model import build_model
 from talkbench.generator.networks import relu_sum_pool
@@ -72,6 +73,33 @@ def test_ft_schedule_is_epochs_over_the_shots_with_a_floor(t, expected, monkeypa
               FineTuneConfig(epochs=10, min_steps=24), TrainConfig(), LossConfig(vgg19="off", vggface="off"),
               torch.device("cpu"))
     assert len(calls) == expected
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_ft_learning_rates_follow_the_schedule(schedule, monkeypatch):
+    """cosine: G's and D's rates start at theirs and anneal towards 0 over the FT steps."""
+    model = build_model(tiny_model_config(), n_videos=1)
+    rates = []
+
+    def fake_step(gen, disc, xb, yb, content, loss, opt_g, opt_d, *rest):
+        rates.append((opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]))
+        return {"g_total": 0.0}, torch.zeros(1, 3, 32, 32) + torch.linspace(-1, 1, 32)
+
+    monkeypatch.setattr("talkbench.generator.fewshot.gan_step", fake_step)
+    from talkbench.generator.train_config import TrainConfig
+
+    x = torch.zeros(4, 3, 32, 32)
+    fine_tune(model.G, model.D, torch.zeros(1, model.G.n_adain), torch.zeros(32), x, x,
+              FineTuneConfig(steps=10, lr_g=1e-3, lr_d=2e-4, lr_schedule=schedule), TrainConfig(),
+              LossConfig(vgg19="off", vggface="off"), torch.device("cpu"))
+    g, d = np.array(rates).T
+    assert len(g) == 10 and g[0] == pytest.approx(1e-3) and d[0] == pytest.approx(2e-4)
+    if schedule == "constant":
+        assert (g == g[0]).all() and (d == d[0]).all()
+    else:
+        expected = 0.5 * (1 + np.cos(np.pi * np.arange(10) / 10))
+        np.testing.assert_allclose(g, 1e-3 * expected, rtol=1e-6)
+        np.testing.assert_allclose(d, 2e-4 * expected, rtol=1e-6)
 
 
 def test_nearest_shot_frame_is_the_one_with_the_closest_landmarks():
