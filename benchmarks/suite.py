@@ -30,7 +30,7 @@ class FewShotSection:
     ft_min_steps: int = 0
     ft_lr_g: float | None = None  # FT learning rate of G and ψ' (None: the meta-learning run's lr_g)
     ft_batch: int = 8  # FT batch (frames per step, at most T); an epoch over T shots is ⌈T / batch⌉ steps
-    ft_lr_schedule: LrSchedule = "constant"  # "cosine": FT learning rates anneal to 0 over the FT steps
+    ft_lr_schedule: LrSchedule = "constant"  # "cosine": FT rates anneal to 0 (better SSIM/L1, worse FID: docs/generator.md)
     n_heldout: int = 8
     n_cross: int = 8
     max_people: int = 0  # 0 = every test video

@@ -15,7 +15,7 @@ class FineTuneConfig:
     (max(min_steps, ⌈epochs·T / batch⌉) steps), so more shots get more steps, as in the
     paper's re-implementations (40 epochs). Learning rates ``None``: those of the
     meta-learning run. ``lr_schedule="cosine"`` anneals both learning rates to 0 over the FT
-    steps, so the last steps refine rather than jitter around the shots."""
+    steps: on the default suite, better SSIM and L1 but worse FID (docs/generator.md)."""
 
     steps: int | None = None
     epochs: float = 40.0
