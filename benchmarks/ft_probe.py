@@ -16,11 +16,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import typing
 from pathlib import Path
 
 import numpy as np
 
 from talkbench.config import bounded
+from talkbench.generator.ft_config import LrSchedule
 
 
 def _face_rate(face, images: np.ndarray) -> float:
@@ -28,7 +30,7 @@ def _face_rate(face, images: np.ndarray) -> float:
 
 
 def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: int, backend: str = "auto",
-          batch: int | None = None, lr_schedule: str | None = None) -> None:
+          batch: int | None = None, lr_schedule: LrSchedule | None = None) -> None:
     """Print, per FT length, the mean over ``people`` test people of SSIM, L1 and face rates."""
     from talkbench.benchmarks.generator_checks import nearest_shot_frames
     from talkbench.benchmarks.stage_runner import result_of
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                    "(default: the run's fewshot.ft_lr_g, else its meta-learning lr_g)")
     p.add_argument("--steps", type=bounded(int, 1), nargs="+", default=[20, 40, 80], help="FT lengths to score")
     p.add_argument("--batch", type=bounded(int, 1), help="FT batch (default: the run's fewshot.ft_batch)")
-    p.add_argument("--lr-schedule", choices=["constant", "cosine"],
+    p.add_argument("--lr-schedule", choices=typing.get_args(LrSchedule),
                    help="FT learning-rate schedule (default: the run's fewshot.ft_lr_schedule)")
     p.add_argument("--people", type=bounded(int, 1), default=4, help="test people (the suite's first, by name)")
     p.add_argument("--backend", default="auto", help="face backend that finds the faces (default auto)")

@@ -178,7 +178,7 @@ def _matching_identities(rows: pd.DataFrame, counts: pd.Series, seed: int) -> pd
     rng = np.random.default_rng(seed)
     take = [rng.choice(ix, min(len(ix), int(counts.get(who, 0))), replace=False)
             for who, ix in rows.groupby("identity").groups.items()]
-    chosen = np.concatenate([np.asarray(t) for t in take]) if take else np.array([], rows.index.dtype)
+    chosen = np.concatenate(take)  # ``rows`` is never empty here (``select`` checks)
     rest = rows.index.difference(chosen).to_numpy()
     fill = rng.choice(rest, int(counts.sum()) - len(chosen), replace=False)
     return rows.loc[np.concatenate([chosen, fill])]
