@@ -43,7 +43,18 @@ class EvasionLoss:
             raise TalkbenchError(f"the evasion weight λ must be ≥ 0, got {weight}")
         self.detectors = list(detectors)
         self.weight = float(weight)
-        self._fns = [d.logit_function() for d in self.detectors]
+        self._fns = self._logit_functions()
+
+    def _logit_functions(self) -> list:
+        return [d.logit_function() for d in self.detectors]
+
+    def __getstate__(self) -> dict:
+        """The detectors and λ, for a worker process: the functions are closures, rebuilt there."""
+        return {"detectors": self.detectors, "weight": self.weight}
+
+    def __setstate__(self, state: dict) -> None:
+        self.detectors, self.weight = state["detectors"], state["weight"]
+        self._fns = self._logit_functions()
 
     def __call__(self, fake: torch.Tensor) -> torch.Tensor:
         x = (fake.float().clamp(-1, 1) + 1) / 2

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -33,6 +35,17 @@ def configure_threads(threads: int | None = None) -> int:
     n = threads or int(os.environ.get("TALKBENCH_THREADS", "0")) or os.cpu_count() or 1
     torch.set_num_threads(n)
     return n
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run the block on ``threads`` intra-op threads, then restore the count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def describe_device(device: torch.device) -> dict:

@@ -40,11 +40,14 @@ def die_with_parent() -> None:
 
 def run_resumable(jobs: Sequence[Any], key: Callable[[Any], str], marker: Callable[[Any], Path],
                   work: Callable[[Any], dict[str, Any]], workers: int = 1, desc: str = "", unit: str = "item",
-                  progress: bool = True) -> tuple[dict[str, dict[str, Any]], list[str]]:
+                  progress: bool = True, start_method: str | None = None) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Outcomes by ``key(job)`` of a resumable batch (``talkbench prepare``, ``detect
     import``): a job whose ``marker(job)`` JSON exists was finished by an earlier run and is
     read back; the rest run through ``work`` (which records its marker atomically), in
-    ``workers`` processes that die with the parent. Returns (outcomes, keys of the jobs run now)."""
+    ``workers`` processes that die with the parent, started by ``start_method`` (the
+    platform's default when None; "spawn" where the parent holds torch threads, which a
+    forked child must not inherit). Returns (outcomes, keys of the jobs run now)."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from talkbench.progress import progress_bar
@@ -64,7 +67,8 @@ def run_resumable(jobs: Sequence[Any], key: Callable[[Any], str], marker: Callab
                 results[key(job)] = work(job)
                 bar.update()
         else:
-            with ProcessPoolExecutor(min(workers, len(todo)), initializer=die_with_parent) as pool:
+            context = multiprocessing.get_context(start_method)
+            with ProcessPoolExecutor(min(workers, len(todo)), context, initializer=die_with_parent) as pool:
                 futures = {pool.submit(work, job): job for job in todo}
                 for fut in as_completed(futures):
                     results[key(futures[fut])] = fut.result()

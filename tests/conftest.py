@@ -53,12 +53,10 @@ def empty_weights(tmp_path, monkeypatch) -> Path:
 def one_torch_thread():
     """One torch thread for the test: on a shared 2-core machine two threads run many times
     slower. Areas that train models make it autouse in their conftest."""
-    import torch
+    from talkbench.device import torch_threads
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ detectors, sample grids). Resumable: finished people and trained detectors are k
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -33,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from talkbench.benchmarks.stage_runner import StageContext, result_of
-from talkbench.benchmarks.stages.generate import fewshot_test_cases, fine_tune_config, run_dataset, write_case
+from talkbench.benchmarks.stages.generate import (FewShotJob, fewshot_test_cases, fine_tune_config, run_dataset,
+                                                    run_fewshot_jobs)
 from talkbench.benchmarks.stages.realism import over_people, person_metrics, result_row
 from talkbench.benchmarks.suite import SuiteConfig
 from talkbench.config import from_dict
@@ -199,27 +201,18 @@ def _evasive_fakes(ctx: StageContext, cfg: SuiteConfig, setting: str, label: str
     from talkbench.detector.data import from_generated
     from talkbench.detector.differentiable import EvasionLoss
     from talkbench.device import select_device
-    from talkbench.generator.fewshot import build_fewshot
 
     t = split_setting(setting)[1]
     cases = [c for c in fewshot_test_cases(run_dataset(ctx.run_dir), cfg)
              if c.T == t and (identities is None or c.identity in identities)]
-    checkpoint = Path(result_of(ctx.run_dir, "train")["checkpoint"])
     weight = cfg.adversarial.weight
-    loss = EvasionLoss(detectors, weight) if weight > 0 else None  # λ = 0: plain FT exactly
-    device = select_device(cfg.device)
+    base = FewShotJob(out=out, setting=label, mode="FT", case=None, checkpoint=Path(result_of(ctx.run_dir, "train")["checkpoint"]),
+                      ft=fine_tune_config(cfg), device=str(select_device(cfg.device)),
+                      extra_loss=EvasionLoss(detectors, weight) if weight > 0 else None)  # λ = 0: plain FT exactly
     grid = sorted({c.identity for c in cases})[: cfg.fewshot.n_sample_grids]
-    parts = []
-    for case in ctx.progress(sorted(cases, key=lambda c: c.identity), total=len(cases), desc=f"FT {label}"):
-        part = out / ".parts" / f"{case.identity}__{case.video}.csv"
-        if not part.is_file():
-            model = build_fewshot(checkpoint, case.shot_frames, case.shot_landmarks, mode="FT",
-                                  ft=fine_tune_config(cfg), device=device, extra_loss=loss)
-            rows = write_case(out, label, "FT", case, model, out / "samples" if case.identity in grid else None)
-            with atomic_path(part) as tmp:
-                pd.DataFrame(rows, columns=FRAME_COLUMNS).to_csv(tmp, index=False)
-        parts.append(part)
-    frames = pd.concat([pd.read_csv(p, keep_default_na=False) for p in parts], ignore_index=True)
+    jobs = [dataclasses.replace(base, case=case, samples=out / "samples" if case.identity in grid else None)
+            for case in sorted(cases, key=lambda c: c.identity)]
+    frames = run_fewshot_jobs(ctx, jobs, f"FT {label}")
     _write_csv(frames, out / "frames.csv")
     table = from_generated(out / "frames.csv")
     return table[table.label == 1]

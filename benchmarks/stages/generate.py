@@ -5,7 +5,10 @@ schedule that the checks and adversarial stages share with it."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,8 +18,10 @@ from talkbench.benchmarks.suite import SuiteConfig
 from talkbench.contracts import FRAME_COLUMNS, setting_name
 from talkbench.data.dataset import FaceDataset
 from talkbench.errors import TalkbenchError
-from talkbench.files import atomic_path
+from talkbench.files import atomic_path, write_json
+from talkbench.generator.ft_config import FineTuneConfig
 from talkbench.media import image_grid, write_png
+from talkbench.processes import run_resumable
 from talkbench.provenance import provenance
 
 
@@ -53,38 +58,78 @@ def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     frames and cross-reenact another person's landmarks; write ``RUN/generated/`` per the
     contract, plus sample grids. Finished (setting, person) units are kept across a kill."""
     from talkbench.device import select_device
-    from talkbench.generator.fewshot import build_fewshot
 
     fs = cfg.fewshot
-    checkpoint = Path(result_of(ctx.run_dir, "train")["checkpoint"])
     cases = fewshot_test_cases(run_dataset(ctx.run_dir), cfg)
-    device = select_device(cfg.device)
     out = ctx.output_dir("generated")
     samples = ctx.output_dir("samples")
-    units = [(mode, case) for mode in fs.modes for case in sorted(cases, key=lambda c: (c.T, c.identity))]
     grid_people = sorted({c.identity for c in cases})[: fs.n_sample_grids]
-    parts = []
-    for mode, case in ctx.progress(units, total=len(units), desc="few-shot models"):
-        setting = setting_name(mode, case.T)
-        part = out / ".parts" / f"{setting}__{case.identity}__{case.video}.csv"
-        if not part.is_file():
-            model = build_fewshot(checkpoint, case.shot_frames, case.shot_landmarks, mode=mode,
-                                  ft=fine_tune_config(cfg), device=device)
-            rows = write_case(out, setting, mode, case, model, samples if case.identity in grid_people else None)
-            with atomic_path(part) as tmp:
-                pd.DataFrame(rows, columns=FRAME_COLUMNS).to_csv(tmp, index=False)
-        parts.append(part)
-    frames = pd.concat([pd.read_csv(p, keep_default_na=False) for p in parts], ignore_index=True)
+    base = FewShotJob(out=out, setting="", mode="", case=None, checkpoint=Path(result_of(ctx.run_dir, "train")["checkpoint"]),
+                      ft=fine_tune_config(cfg), device=str(select_device(cfg.device)))
+    jobs = [dataclasses.replace(base, setting=setting_name(mode, case.T), mode=mode, case=case,
+                                samples=samples if case.identity in grid_people else None)
+            for mode in fs.modes for case in sorted(cases, key=lambda c: (c.T, c.identity))]
+    frames = run_fewshot_jobs(ctx, jobs, "few-shot models")
     with atomic_path(out / "frames.csv") as tmp:
         frames.to_csv(tmp, index=False)
     return {"n_frames": len(frames), "n_people": len({c.identity for c in cases}),
             "settings": sorted(frames["setting"].unique().tolist())}
 
 
-def fine_tune_config(cfg: SuiteConfig):
-    """The suite's FT schedule (the one source for every stage that fine-tunes)."""
-    from talkbench.generator.ft_config import FineTuneConfig
+@dataclasses.dataclass(frozen=True)
+class FewShotJob:
+    """One few-shot model to build and run (see :func:`write_case`); plain picklable data, so
+    that a worker process can do it."""
 
+    out: Path
+    setting: str
+    mode: str
+    case: Any
+    checkpoint: Path
+    ft: FineTuneConfig
+    device: str
+    samples: Path | None = None
+    extra_loss: Any = None
+
+    @property
+    def marker(self) -> Path:
+        """Its rows, written when it is finished: what a resumed run reads instead of redoing it."""
+        return self.out / ".parts" / f"{self.setting}__{self.case.identity}__{self.case.video}.json"
+
+
+def run_fewshot_jobs(ctx: StageContext, jobs: list[FewShotJob], desc: str) -> pd.DataFrame:
+    """The frame rows of ``jobs``, in their order; finished ones (from a killed run) are read
+    back. On the CPU the jobs run side by side in as many one-thread processes as the run has
+    torch threads: fine-tuning's small convolutions scale poorly over threads, and two
+    one-thread processes do 1.4× the FT work of one two-thread process (docs/benchmark.md).
+    Each job computes on one thread wherever it runs, so the results do not depend on how
+    many workers there are. Elsewhere (CUDA, MPS) they run one after another in this process."""
+    import torch
+
+    workers = torch.get_num_threads() if all(j.device == "cpu" for j in jobs) else 1
+    results, _ = run_resumable(jobs, key=lambda j: j.marker.name, marker=lambda j: j.marker, work=_run_fewshot_job,
+                               workers=workers, desc=f"{ctx.name}: {desc}", unit="model",
+                               progress=ctx.show_progress, start_method="spawn")
+    rows = [row for j in jobs for row in results[j.marker.name]["rows"]]
+    return pd.DataFrame(rows, columns=FRAME_COLUMNS)
+
+
+def _run_fewshot_job(job: FewShotJob) -> dict[str, Any]:
+    """Build the job's model, write its fakes, ground truth and grid, then its marker."""
+    from talkbench.device import torch_threads
+    from talkbench.generator.fewshot import build_fewshot
+
+    with torch_threads(1) if job.device == "cpu" else contextlib.nullcontext():
+        model = build_fewshot(job.checkpoint, job.case.shot_frames, job.case.shot_landmarks, mode=job.mode,
+                              ft=job.ft, device=job.device, extra_loss=job.extra_loss)
+        rows = write_case(job.out, job.setting, job.mode, job.case, model, job.samples)
+    result = {"rows": rows}
+    write_json(job.marker, result)
+    return result
+
+
+def fine_tune_config(cfg: SuiteConfig) -> FineTuneConfig:
+    """The suite's FT schedule (the one source for every stage that fine-tunes)."""
     fs = cfg.fewshot
     return FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs, min_steps=fs.ft_min_steps, lr_g=fs.ft_lr_g,
                           batch_size=fs.ft_batch, lr_schedule=fs.ft_lr_schedule, seed=cfg.seed)
