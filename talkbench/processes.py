@@ -74,3 +74,12 @@ def run_resumable(jobs: Sequence[Any], key: Callable[[Any], str], marker: Callab
                     results[key(futures[fut])] = fut.result()
                     bar.update()
     return results, [key(job) for job in todo]
+
+
+def workers_within_memory(wanted: int, bytes_each: float) -> int:
+    """``wanted`` workers, or fewer where the memory available now would not hold that many
+    at ``bytes_each`` apiece (never fewer than one): a many-core machine with little memory
+    runs its pool slower instead of meeting the OOM killer."""
+    import psutil
+
+    return max(1, min(wanted, int(psutil.virtual_memory().available // bytes_each)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path, write_json
 from talkbench.generator.ft_config import FineTuneConfig
 from talkbench.media import image_grid, write_png
-from talkbench.processes import run_resumable
+from talkbench.processes import run_resumable, workers_within_memory
 from talkbench.provenance import provenance
+
+log = logging.getLogger(__name__)
 
 
 def select_cases(cases: list, max_people: int) -> list:
@@ -104,14 +107,34 @@ def run_fewshot_jobs(ctx: StageContext, jobs: list[FewShotJob], desc: str) -> pd
     one-thread processes do 1.4× the FT work of one two-thread process (docs/benchmark.md).
     Each job computes on one thread wherever it runs, so the results do not depend on how
     many workers there are. Elsewhere (CUDA, MPS) they run one after another in this process."""
-    import torch
-
-    workers = torch.get_num_threads() if all(j.device == "cpu" for j in jobs) else 1
+    workers = fewshot_workers(jobs)
     results, _ = run_resumable(jobs, key=lambda j: j.marker.name, marker=lambda j: j.marker, work=_run_fewshot_job,
                                workers=workers, desc=f"{ctx.name}: {desc}", unit="model",
                                progress=ctx.show_progress, start_method="spawn")
     rows = [row for j in jobs for row in results[j.marker.name]["rows"]]
     return pd.DataFrame(rows, columns=FRAME_COLUMNS)
+
+
+#: A one-thread few-shot worker's peak resident memory: imports, then per 64×64 frame size
+#: (model, FT state, activations). Measured: 1.1–1.2 GB per worker at 64 px, default suite (run d4).
+WORKER_BASE_BYTES = 0.4e9
+WORKER_BYTES_PER_64PX = 0.8e9
+
+
+def fewshot_workers(jobs: list[FewShotJob]) -> int:
+    """How many processes run ``jobs``: on the CPU one per torch thread, as many as the
+    available memory holds; elsewhere one (the jobs share the device)."""
+    import torch
+
+    if not jobs or any(j.device != "cpu" for j in jobs):
+        return 1
+    side = max(j.case.shot_frames.shape[1] for j in jobs)
+    wanted = torch.get_num_threads()
+    workers = workers_within_memory(wanted, WORKER_BASE_BYTES + WORKER_BYTES_PER_64PX * (side / 64) ** 2)
+    if workers < wanted:
+        log.info("few-shot jobs: %d worker processes instead of %d, as many as the available memory holds",
+                 workers, wanted)
+    return workers
 
 
 def _run_fewshot_job(job: FewShotJob) -> dict[str, Any]:

@@ -51,3 +51,20 @@ def test_workers_write_what_one_process_writes_and_finished_jobs_are_kept(tmp_pa
         again = run_fewshot_jobs(StageContext(tmp_path / "pool", "generate", "f", show_progress=False),
                                  _jobs(tmp_path / "pool", checkpoint, tiny_faces), "test")
     assert again.equals(pool) and fake.stat().st_mtime_ns == before
+
+
+def test_workers_are_one_per_thread_on_the_cpu_and_as_many_as_the_memory_holds(monkeypatch, tmp_path, checkpoint,
+                                                                             tiny_faces):
+    import types
+
+    import psutil
+
+    from talkbench.benchmarks.stages import generate
+
+    jobs = _jobs(tmp_path, checkpoint, tiny_faces)
+    each = generate.WORKER_BASE_BYTES + generate.WORKER_BYTES_PER_64PX * (jobs[0].case.shot_frames.shape[1] / 64) ** 2
+    with torch_threads(8):
+        for available, workers in ((100 * each, 8), (3.5 * each, 3), (0.2 * each, 1)):
+            monkeypatch.setattr(psutil, "virtual_memory", lambda available=available: types.SimpleNamespace(available=available))
+            assert generate.fewshot_workers(jobs) == workers
+        assert generate.fewshot_workers([dataclasses.replace(j, device="cuda") for j in jobs]) == 1
