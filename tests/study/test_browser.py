@@ -59,7 +59,9 @@ def test_click_through_a_study(server, run_dir, current_answer, tmp_path, capsys
         for n in range(7):
             page.wait_for_selector("#progress")
             assert page.inner_text("#progress") == f"Screen {n + 1} of 7"
-            assert page.evaluate("Array.from(document.images).every(i => i.complete && i.naturalWidth === 32)")
+            # the screen's images load after #progress appears: wait for them, then check their size
+            page.wait_for_function("document.images.length > 0 && Array.from(document.images).every(i => i.complete)")
+            assert page.evaluate("Array.from(document.images).every(i => i.naturalWidth === 32)")
             if n == 0:
                 page.screenshot(path=str(shot))
             idx, answer, kind = current_answer(run_dir, pid)
