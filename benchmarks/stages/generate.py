@@ -115,10 +115,11 @@ def run_fewshot_jobs(ctx: StageContext, jobs: list[FewShotJob], desc: str) -> pd
     return pd.DataFrame(rows, columns=FRAME_COLUMNS)
 
 
-#: A one-thread few-shot worker's peak resident memory: imports, then per 64×64 frame size
-#: (model, FT state, activations). Measured: 1.1–1.2 GB per worker at 64 px, default suite (run d4).
-WORKER_BASE_BYTES = 0.4e9
-WORKER_BYTES_PER_64PX = 0.8e9
+def fewshot_worker_bytes(side: int) -> float:
+    """A one-thread few-shot worker's peak resident memory at ``side``-px frames: imports, then
+    model, FT state and activations growing with the frame area (measured: 1.1–1.2 GB per
+    worker at 64 px, default suite, run d4)."""
+    return 0.4e9 + 0.8e9 * (side / 64) ** 2
 
 
 def fewshot_workers(jobs: list[FewShotJob]) -> int:
@@ -130,7 +131,7 @@ def fewshot_workers(jobs: list[FewShotJob]) -> int:
         return 1
     side = max(j.case.shot_frames.shape[1] for j in jobs)
     wanted = torch.get_num_threads()
-    workers = workers_within_memory(wanted, WORKER_BASE_BYTES + WORKER_BYTES_PER_64PX * (side / 64) ** 2)
+    workers = workers_within_memory(wanted, fewshot_worker_bytes(side))
     if workers < wanted:
         log.info("few-shot jobs: %d worker processes instead of %d, as many as the available memory holds",
                  workers, wanted)

@@ -62,7 +62,7 @@ def test_workers_are_one_per_thread_on_the_cpu_and_as_many_as_the_memory_holds(m
     from talkbench.benchmarks.stages import generate
 
     jobs = _jobs(tmp_path, checkpoint, tiny_faces)
-    each = generate.WORKER_BASE_BYTES + generate.WORKER_BYTES_PER_64PX * (jobs[0].case.shot_frames.shape[1] / 64) ** 2
+    each = generate.fewshot_worker_bytes(jobs[0].case.shot_frames.shape[1])
     with torch_threads(8):
         for available, workers in ((100 * each, 8), (3.5 * each, 3), (0.2 * each, 1)):
             monkeypatch.setattr(psutil, "virtual_memory", lambda available=available: types.SimpleNamespace(available=available))
