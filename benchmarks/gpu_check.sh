@@ -5,7 +5,7 @@
 # failed. Results go to ${OUT:-/tmp/gpu_check}/.
 #   1. the tests marked gpu (bf16 autocast + channels_last training, FF/FT on CUDA);
 #   2. the quick suite end to end on CUDA;
-#   3. the paper preset's training step at 256 px: images/s and the fraction of the GPU's
+#   3. the paper preset's training step at 256 px, eager and torch.compile: images/s and the fraction of the GPU's
 #      measured bf16 matmul peak.
 set -uo pipefail
 out="${OUT:-/tmp/gpu_check}"
@@ -22,5 +22,5 @@ talkbench run quick device=cuda --out "$out/quick" --no-progress || fail=1
 echo "gpu_check: quick suite on CUDA took $(( $(date +%s) - t0 )) s"
 
 echo "== 3. paper preset training step at 256 px"
-python -m talkbench.benchmarks.perf.generator --device cuda --sizes 256 --batch 8 --k 8 --steps 10 --ft-steps 1 || fail=1
+python -m talkbench.benchmarks.perf.generator --device cuda --sizes 256 --batch 8 --k 8 --steps 10 --ft-steps 1 --compile || fail=1
 exit "$fail"

@@ -33,7 +33,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from talkbench.device import configure_threads, select_device
+from talkbench.device import compile_module, configure_threads, select_device
 from talkbench.errors import TalkbenchError
 from talkbench.data.dataset import FaceDataset
 from talkbench.generator.blocks import MEMORY_FORMAT
@@ -96,7 +96,7 @@ def sample_grid(batch: dict[str, torch.Tensor], fake: torch.Tensor, max_rows: in
 
 
 @dataclasses.dataclass(frozen=True)
-class _Process:
+class Process:
     """This process's place in the run: ``rank`` of ``world`` processes, on ``device``."""
 
     rank: int
@@ -105,7 +105,7 @@ class _Process:
 
 
 @dataclasses.dataclass
-class _Trainer:
+class Trainer:
     """What each step and each checkpoint of this process needs, placed on its device."""
 
     cfg: TrainConfig
@@ -120,9 +120,10 @@ class _Trainer:
 
     @classmethod
     def place(cls, cfg: TrainConfig, model: TalkingHead, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
-              proc: _Process, videos: list[str], ckpt_path: Path) -> _Trainer:
+              proc: Process, videos: list[str], ckpt_path: Path) -> Trainer:
         """Move model and optimiser state to the device, build the content loss there and, on
-        several processes, wrap E, G and D in DistributedDataParallel."""
+        several processes, wrap E, G and D in DistributedDataParallel; with ``cfg.compile``,
+        compile them (the checkpoint still saves the plain modules)."""
         device = proc.device
         model.to(device)
         _move_optimizer_state(opt_g, device)
@@ -134,6 +135,8 @@ class _Trainer:
         if proc.world > 1:
             ids = [device.index] if device.type == "cuda" else None
             E, G, D = (nn.parallel.DistributedDataParallel(m, device_ids=ids) for m in (E, G, D))
+        if cfg.compile:
+            E, G, D = (compile_module(m, device) for m in (E, G, D))
         return cls(cfg, model, (E, G, D), opt_g, opt_d, content, device, videos, ckpt_path)
 
     def step(self, batch: dict[str, torch.Tensor]) -> tuple[dict[str, float], torch.Tensor]:
@@ -196,7 +199,7 @@ def train(cfg: TrainConfig, dataset_root: str | Path, out_dir: str | Path, resum
     start = _resume(ckpt_path, resume, model, videos, opt_g, opt_d)
     if start >= cfg.steps:
         return ckpt_path
-    trainer = _Trainer.place(cfg, model, opt_g, opt_d, proc, videos, ckpt_path)
+    trainer = Trainer.place(cfg, model, opt_g, opt_d, proc, videos, ckpt_path)
     run = RunDir(out)
     if proc.rank == 0:
         _start_manifest(run, trainer, dataset, dataset_root, proc.world, start)
@@ -216,7 +219,7 @@ def train(cfg: TrainConfig, dataset_root: str | Path, out_dir: str | Path, resum
     return ckpt_path
 
 
-def _setup_process(cfg: TrainConfig) -> _Process:
+def _setup_process(cfg: TrainConfig) -> Process:
     """Pick the device and, under torchrun, join the process group (NCCL on CUDA, gloo on CPU)."""
     rank, world, local_rank = _distributed()
     device = select_device(cfg.device)
@@ -227,7 +230,7 @@ def _setup_process(cfg: TrainConfig) -> _Process:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     if device.type == "cpu":
         configure_threads(cfg.threads or None)
-    return _Process(rank, world, device)
+    return Process(rank, world, device)
 
 
 def _distributed() -> tuple[int, int, int]:
@@ -266,7 +269,7 @@ def _resume(ckpt_path: Path, resume: bool, model: TalkingHead, videos: list[str]
     return int(state["step"])
 
 
-def _start_manifest(run: RunDir, trainer: _Trainer, dataset: FaceDataset, dataset_root: str | Path,
+def _start_manifest(run: RunDir, trainer: Trainer, dataset: FaceDataset, dataset_root: str | Path,
                     world: int, start: int) -> None:
     """Rank 0's ``manifest.json``: config, versions, device, seeds, content-loss weights used."""
     cfg, content = trainer.cfg, trainer.content
@@ -279,7 +282,7 @@ def _start_manifest(run: RunDir, trainer: _Trainer, dataset: FaceDataset, datase
                parameters=trainer.model.parameter_counts(), resumed_from_step=start or None)
 
 
-def _run_steps(trainer: _Trainer, loader: torch.utils.data.DataLoader, records: _Records, proc: _Process,
+def _run_steps(trainer: Trainer, loader: torch.utils.data.DataLoader, records: _Records, proc: Process,
                start: int) -> int:
     """Train on every batch of ``loader``, checkpointing on rank 0; returns the last step done
     (short of ``cfg.steps`` when ``time_limit_min`` ran out, with a checkpoint of that step)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import shutil
 from typing import Iterator
 
 import numpy as np
@@ -46,6 +47,18 @@ def torch_threads(threads: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def compile_module(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``torch.compile(module)`` (inductor), refused up front where it cannot build: on the CPU
+    inductor writes C++ and needs a compiler ($CXX, g++, clang++ or c++), and without one it
+    would fail at the first step, after the run had started."""
+    from talkbench.errors import TalkbenchError
+
+    if device.type == "cpu" and not any(shutil.which(c) for c in (os.environ.get("CXX", ""), "g++", "clang++", "c++") if c):
+        raise TalkbenchError("compile=true needs a C++ compiler on the CPU (torch.compile's inductor writes C++): "
+                             "install g++ or clang++ (or set $CXX), or train with compile=false")
+    return torch.compile(module)  # type: ignore[return-value]
 
 
 def describe_device(device: torch.device) -> dict:

@@ -8,7 +8,7 @@
 - few-shot FT time for T = 1, 8, 32 (per step, and for FineTuneConfig's default schedule, 40 epochs);
 - generation frames/s of a few-shot model.
 
-    python -m talkbench.benchmarks.perf.generator [--sizes 64,128] [--batch 4] [--threads N]
+    python -m talkbench.benchmarks.perf.generator [--sizes 64,128] [--batch 4] [--threads N] [--compile]
     python -m talkbench.benchmarks.perf.generator --device cuda --sizes 256 --batch 8 --k 8 --steps 10
 """
 
@@ -28,9 +28,9 @@ from talkbench.device import configure_threads, select_device
 from talkbench.generator.checkpoint import save_checkpoint
 from talkbench.generator.ft_config import FineTuneConfig
 from talkbench.generator.fewshot import build_fewshot
-from talkbench.generator.losses import ContentLoss, LossConfig
+from talkbench.generator.losses import LossConfig
 from talkbench.generator.model import ModelConfig, Preset, build_model
-from talkbench.generator.train import make_optimizers, meta_step
+from talkbench.generator.train import Process, Trainer, make_optimizers
 from talkbench.generator.train_config import TrainConfig
 
 PRESET: dict[int, Preset] = {64: "cpu64", 128: "cpu128", 256: "paper"}
@@ -72,29 +72,48 @@ def _batch(size: int, b: int, k: int) -> dict[str, torch.Tensor]:
             "target_landmarks": r(b, 3, size, size), "video_index": torch.arange(b)}
 
 
-def bench_train(size: int, batch: int, k: int, steps: int, device: torch.device = torch.device("cpu")) -> None:
-    cfg = TrainConfig(model=ModelConfig(preset=PRESET[size]), batch_size=batch, k=k,
+def _trainer(size: int, batch: int, k: int, device: torch.device, compiled: bool) -> Trainer:
+    """The training step exactly as `talkbench train` places it (one process), same seed."""
+    cfg = TrainConfig(model=ModelConfig(preset=PRESET[size]), batch_size=batch, k=k, compile=compiled,
                       loss=LossConfig(vgg19="off", vggface="off"))
-    model = build_model(cfg.model, batch).to(device)
+    torch.manual_seed(0)
+    model = build_model(cfg.model, batch)
     opt_g, opt_d = make_optimizers(model, cfg)
-    content = ContentLoss(cfg.loss).to(device)
+    return Trainer.place(cfg, model, opt_g, opt_d, Process(0, 1, device), [str(i) for i in range(batch)],
+                         Path(tempfile.gettempdir()) / "unused.pt")
+
+
+def bench_train(size: int, batch: int, k: int, steps: int, device: torch.device = torch.device("cpu"),
+                compiled: bool = False) -> None:
+    """Eager step (and, with ``compiled``, the torch.compile step beside it), interleaved with
+    the anchor so all see the same machine load."""
     data = _batch(size, batch, k)
-    step = lambda: meta_step(model.E, model.G, model.D, data, content, cfg, opt_g, opt_d, device)  # noqa: E731
+    variants = {"eager": _trainer(size, batch, k, device, False)}
+    if compiled:
+        variants["compiled"] = _trainer(size, batch, k, device, True)
     with FlopCounterMode(display=False) as counter:
-        step()
+        variants["eager"].step(data)
     flops = counter.get_total_flops()
-    times, anchors = [], []
-    for _ in range(steps):  # interleave with the anchor so both see the same machine load
-        times.append(_timed(step, device))
+    for name, trainer in variants.items():
+        if name != "eager":
+            print(f"torch.compile: first step (compiling) {_timed(lambda: trainer.step(data), device):6.1f} s")
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    anchors = []
+    for _ in range(steps):
+        for name, trainer in variants.items():
+            times[name].append(_timed(lambda: trainer.step(data), device))
         anchors.append(conv_anchor(1, device))
-    dt, anchor = float(np.median(times)), float(np.median(anchors))
-    achieved = flops / dt
+    anchor = float(np.median(anchors))
     where = torch.cuda.get_device_name(device) + ", bf16 autocast" if device.type == "cuda" else \
         f"{torch.get_num_threads()} threads"
     anchor_name = "bf16 matmul anchor" if device.type == "cuda" else "dense conv anchor"
-    print(f"train step {size:3d} px ({cfg.model.preset}, batch {batch}, K={k}, {where}): "
-          f"{batch / dt:7.2f} images/s  {dt:6.3f} s/step  {flops / 1e9:7.1f} GFLOP/step  "
-          f"{achieved / 1e9:8.1f} GFLOP/s   {anchor_name} {anchor / 1e9:8.1f} GFLOP/s   ratio {achieved / anchor:5.2f}")
+    preset = variants["eager"].cfg.model.preset
+    for name, ts in times.items():
+        dt = float(np.median(ts))
+        achieved = flops / dt
+        print(f"train step {size:3d} px ({preset}, batch {batch}, K={k}, {where}, {name}): "
+              f"{batch / dt:7.2f} images/s  {dt:6.3f} s/step  {flops / 1e9:7.1f} GFLOP/step  "
+              f"{achieved / 1e9:8.1f} GFLOP/s   {anchor_name} {anchor / 1e9:8.1f} GFLOP/s   ratio {achieved / anchor:5.2f}")
 
 
 def bench_fewshot(size: int, shots: tuple[int, ...], ft_steps: int, frames: int,
@@ -139,13 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ft-steps", type=int, default=3, help="timed FT steps per T")
     p.add_argument("--frames", type=int, default=64, help="frames generated for the frames/s figure")
     p.add_argument("--threads", type=int, help="intra-op threads (default: all cores or $TALKBENCH_THREADS)")
+    p.add_argument("--compile", action="store_true",
+                   help="also time the torch.compile training step (train compile=true) beside the eager one")
     p.add_argument("--device", default="cpu", type=_device, help="cpu (default), cuda, cuda:N or auto: where everything is timed")
     args = p.parse_args(argv)
     configure_threads(args.threads)
     sizes = [int(s) for s in args.sizes.split(",")]
     device = args.device
     for size in sizes:
-        bench_train(size, args.batch, args.k, args.steps, device)
+        bench_train(size, args.batch, args.k, args.steps, device, args.compile)
     bench_fewshot(sizes[0], (1, 8, 32), args.ft_steps, args.frames, device)
     return 0
 
