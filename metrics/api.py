@@ -94,7 +94,8 @@ DEFAULT_UNPAIRED = ("fid", "fid-inf", "kid", "csim", "ifd", "ifd-inf", "ikid")
 def compute_metrics(real: ImageSource, fake: ImageSource, metrics: Sequence[str] | None = None,
                     pairs: Pairing = "by-name", backend: str = "auto", strict: bool = False,
                     inception: InceptionFeatures | dict | None = None, lpips_trunk: dict | None = None,
-                    batch_size: int = 32, progress: bool = False, common_n: int | None = None) -> list[MetricResult]:
+                    batch_size: int = 32, progress: bool = False, common_n: int | None = None,
+                    groups: tuple[Sequence[str], Sequence[str]] | None = None) -> list[MetricResult]:
     """Realism metrics of ``fake`` against ``real`` (folders, file lists or image arrays).
 
     ``pairs``: ``by-name`` (file stems, ignoring ``_fake``/``_real``), ``by-order`` or
@@ -103,13 +104,19 @@ def compute_metrics(real: ImageSource, fake: ImageSource, metrics: Sequence[str]
     ``inception``: an extractor or an injected state dict (tests); ``lpips_trunk``:
     torchvision-format trunk weights (tests). ``common_n``: FID and IFD on that many random
     samples per set, so that values from sets of different sizes compare (FID∞, KID and
-    IKID always use every sample). Example::
+    IKID always use every sample). ``groups``: whose frames the real and the fake images are
+    (one label each, e.g. the person): FID and IFD then get a jackknife interval over the
+    groups (people are the independent units of a few-shot test). Example::
 
         compute_metrics("runs/x/real", "runs/x/fake", ["ssim", "fid"], pairs="by-name")
     """
     if batch_size < 1:
         raise TalkbenchError(f"batch_size must be at least 1, got {batch_size}")
     real_set, fake_set = ImageSet.from_any(real, "real"), ImageSet.from_any(fake, "fake")
+    if groups is not None and (len(groups[0]), len(groups[1])) != (len(real_set), len(fake_set)):
+        raise TalkbenchError(f"groups: one label per image ({len(real_set)} real, {len(fake_set)} fake), "
+                             f"got {len(groups[0])} and {len(groups[1])}")
+    real_groups, fake_groups = groups if groups is not None else (None, None)
     names = list(metrics or (DEFAULT_UNPAIRED if pairs == "none" else DEFAULT_PAIRED))
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
@@ -133,13 +140,13 @@ def compute_metrics(real: ImageSource, fake: ImageSource, metrics: Sequence[str]
 
     if inception_metrics:
         extractor = inception_metrics[0].extractor
-        for image_set, is_real in ((real_set, True), (fake_set, False)):
+        for image_set, is_real, labels in ((real_set, True, real_groups), (fake_set, False, fake_groups)):
             feats, unreadable = extractor.features(image_set, progress=progress)
-            for m in inception_metrics:
-                m.update_features(feats, real=is_real)
+            for m in inception_metrics:  # unreadable files leave no row, so the labels no longer align
+                m.update_features(feats, real=is_real, groups=labels if not unreadable else None)
                 m.n_failed += unreadable
     if identity_metrics:
-        _feed_identity(identity_metrics, real_set, fake_set, index_pairs, batch_size, progress)
+        _feed_identity(identity_metrics, real_set, fake_set, index_pairs, batch_size, progress, groups)
     if pixel_metrics:
         _feed_pairs(pixel_metrics, real_set, fake_set, index_pairs, batch_size, progress)
     if own_features:
@@ -196,7 +203,8 @@ def _embed_set(face: FaceBackend, image_set: ImageSet, batch_size: int, progress
 
 
 def _feed_identity(metrics: Sequence[IdentityFD | IdentityKID | CSIM], real_set: ImageSet, fake_set: ImageSet,
-                   pairs: list[tuple[int, int]], batch_size: int, progress: bool) -> None:
+                   pairs: list[tuple[int, int]], batch_size: int, progress: bool,
+                   groups: tuple[Sequence[str], Sequence[str]] | None = None) -> None:
     face = metrics[0].face  # all share the context's one embedding backend
     real, fake = (_embed_set(face, s, batch_size, progress) for s in (real_set, fake_set))
     for m in metrics:
@@ -206,9 +214,9 @@ def _feed_identity(metrics: Sequence[IdentityFD | IdentityKID | CSIM], real_set:
                 m.update_embeddings(fake[fi], real[ri])
             else:
                 m.update_embeddings(fake, real)
-        elif isinstance(m, FeatureDistanceMetric):
-            m.update_features(real, real=True)
-            m.update_features(fake, real=False)
+        elif isinstance(m, FeatureDistanceMetric):  # one row per image (NaN: no face), so labels align
+            m.update_features(real, real=True, groups=groups[0] if groups else None)
+            m.update_features(fake, real=False, groups=groups[1] if groups else None)
 
 
 def _feed_own_features(metrics: Sequence[FeatureDistanceMetric], real_set: ImageSet, fake_set: ImageSet,

@@ -49,6 +49,8 @@ class MetricResult:
     bounds: tuple[float, float] = (-math.inf, math.inf)  # values the metric can take; CIs are clipped to it
     n_real: int = 0  # set metrics: real / fake samples the value was computed on
     n_fake: int = 0
+    # set metrics with groups (people): the value with each group left out, by group (not a row)
+    loo: dict[str, float] | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def unavailable(cls, name: str, reason: str, higher_is_better: bool, backend: str = "") -> "MetricResult":
@@ -58,7 +60,7 @@ class MetricResult:
     def as_row(self) -> dict[str, Any]:
         """A flat dict (one pandas row); None becomes NaN so columns stay numeric."""
         row = dataclasses.asdict(self)
-        del row["bounds"]
+        del row["bounds"], row["loo"]
         for key in ("value", "ci_low", "ci_high", "std"):
             if row[key] is None:
                 row[key] = math.nan

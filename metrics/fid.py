@@ -6,6 +6,7 @@ is then rank-deficient and FID biased upwards; KID is the better companion there
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Sequence
 
@@ -51,10 +52,15 @@ class FID(_InceptionMetric):
 
     name = "FID"
     higher_is_better = False
+    bounds = (0.0, math.inf)
+    jackknife = True
 
     def distance(self, real: np.ndarray, fake: np.ndarray) -> MetricResult:
         return self._result(frechet_distance_features(real, fake),
                             note=small_set_note(len(real), len(fake), FEATURE_DIM))
+
+    def point(self, real: np.ndarray, fake: np.ndarray) -> float:
+        return frechet_distance_features(real, fake)
 
 
 class FIDInfinity(FID):
@@ -62,6 +68,8 @@ class FIDInfinity(FID):
 
     name = "FID∞"
     min_samples = MIN_INFINITY_SAMPLES
+    bounds = (-math.inf, math.inf)  # an extrapolation: may fall below 0
+    jackknife = False  # its own spread: the fit's standard error
 
     def __init__(self, extractor: InceptionFeatures | None = None) -> None:
         super().__init__(extractor)

@@ -7,6 +7,7 @@ and not comparable with published FIDs. Frames without a detected face count as 
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -51,10 +52,15 @@ class IdentityFD(_IdentityMetric):
     """Fréchet distance between identity-embedding distributions (IFD)."""
 
     name, higher_is_better = "IFD", False
+    bounds = (0.0, math.inf)
+    jackknife = True
 
     def distance(self, real: np.ndarray, fake: np.ndarray) -> MetricResult:
         return self._result(frechet_distance_features(real, fake),
                             note=small_set_note(len(real), len(fake), real.shape[1]))
+
+    def point(self, real: np.ndarray, fake: np.ndarray) -> float:
+        return frechet_distance_features(real, fake)
 
 
 class IdentityFDInfinity(IdentityFD):
@@ -62,6 +68,8 @@ class IdentityFDInfinity(IdentityFD):
 
     name = "IFD∞"
     min_samples = MIN_INFINITY_SAMPLES
+    bounds = (-math.inf, math.inf)  # an extrapolation: may fall below 0
+    jackknife = False  # its own spread: the fit's standard error
 
     def __init__(self, backend: str | FaceBackend = "auto") -> None:
         super().__init__(backend)

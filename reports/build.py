@@ -17,6 +17,7 @@ from talkbench.files import atomic_path, write_bytes, write_json, write_text
 from talkbench.reports import compare, html, latex, markdown, paper, plots, seeds
 from talkbench.reports.adversarial import adversarial_section
 from talkbench.reports.generator_checks import generator_checks_section
+from talkbench.reports.shots import shots_section
 from talkbench.reports.document import Document, Figure, Image, Section
 from talkbench.reports.findings import findings
 from talkbench.reports.methods import methods_section
@@ -103,6 +104,9 @@ def _run_sections(run: RunResults, prefix: str, files_title: str | None = None) 
     if user is not None:
         first.tables.insert(1, user)
     secs = [first, more]
+    shots = shots_section(run.path, own)
+    if shots is not None:
+        secs.append(shots)
     checks = generator_checks_section(run.path, own)
     if checks is not None:
         secs.append(checks)

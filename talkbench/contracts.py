@@ -36,6 +36,9 @@ REALISM_REQUIRED = ["setting", "mode", "T", "kind", "metric", "backend", "value"
                     "n_failed", "status", "reason", "higher_is_better"]
 REALISM_EXTRA = ["n_people", "std", "n_real", "n_fake", "note"]
 REALISM_COLUMNS = REALISM_REQUIRED + REALISM_EXTRA
+# results/realism_vs_shots.csv: a metric at T_b minus at T_a on the same people (interval: t | jackknife).
+SHOTS_COLUMNS = ["mode", "kind", "metric", "T_a", "T_b", "diff", "ci_low", "ci_high", "n_people", "interval",
+                 "higher_is_better", "verdict"]
 # results/detection.csv, robustness.csv, cross_dataset.csv and user.csv.
 DETECTION_COLUMNS = ["detector", "train_setting", "test_setting", "level", "auc", "auc_ci_low", "auc_ci_high",
                      "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "pretrained"]

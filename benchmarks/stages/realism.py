@@ -4,6 +4,7 @@ Also the per-person scoring that the adversarial stage's realism cost shares wit
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NoReturn
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 
 from talkbench.benchmarks.stage_runner import StageContext
 from talkbench.benchmarks.suite import SuiteConfig
-from talkbench.contracts import REALISM_COLUMNS
+from talkbench.contracts import REALISM_COLUMNS, SHOTS_COLUMNS
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path
 
@@ -82,19 +83,70 @@ def result_row(result) -> dict:
 def _real_paths(part: pd.DataFrame, truth: pd.DataFrame, setting: str, kind: str) -> list[str]:
     """The real frames a group of fakes is compared with: its own ground truth (self), or
     the real held-out frames of each person being faked (cross), person by person."""
+    return _reals(part, truth, setting, kind)["real_path"].tolist()
+
+
+def _reals(part: pd.DataFrame, truth: pd.DataFrame, setting: str, kind: str) -> pd.DataFrame:
+    """:func:`_real_paths` with whose frames they are (``identity``)."""
     if kind == "self":
-        return part["real_path"].tolist()
-    return [p for identity in sorted(part["identity"].unique())
-            for p in truth[(truth["setting"] == setting) & (truth["identity"] == identity)]["real_path"]]
+        return part[["real_path", "identity"]]
+    return pd.concat([truth[(truth["setting"] == setting) & (truth["identity"] == identity)][["real_path", "identity"]]
+                      for identity in sorted(part["identity"].unique())])
+
+
+@dataclasses.dataclass
+class PersonValues:
+    """One metric of one setting, person by person: per-person means (``how="t"``), or a set
+    metric's leave-one-person-out values beside its full value (``how="jackknife"``)."""
+
+    higher_is_better: bool
+    how: str
+    people: dict[str, float] = dataclasses.field(default_factory=dict)
+    full: float | None = None
+
+
+def shots_differences(by_person: dict[tuple[str, str, str], dict[int, PersonValues]]) -> pd.DataFrame:
+    """Each mode × kind × metric, each pair of consecutive T: the difference (more shots
+    minus fewer) on the same people with its 95 % interval — Student-t over per-person
+    differences, or the jackknife over people for set metrics (FID, IFD) — and whether it
+    shows more shots doing better (interval clear of zero in the metric's better direction)."""
+    from talkbench.metrics.base import mean_ci
+    from talkbench.metrics.jackknife import paired_difference
+
+    rows = []
+    for (mode, kind, metric), per_t in by_person.items():
+        ts = sorted(per_t)
+        for t_a, t_b in zip(ts, ts[1:]):
+            a, b = per_t[t_a], per_t[t_b]
+            if a.how != b.how:
+                continue
+            if a.how == "jackknife":
+                assert a.full is not None and b.full is not None
+                diff, lo, hi, n = paired_difference(a.full, a.people, b.full, b.people)
+            else:
+                common = sorted(set(a.people) & set(b.people))
+                if len(common) < 2:
+                    continue
+                diff, lo, hi = mean_ci(np.array([b.people[p] - a.people[p] for p in common]))
+                n = len(common)
+            better = lo > 0 if a.higher_is_better else hi < 0
+            worse = hi < 0 if a.higher_is_better else lo > 0
+            rows.append({"mode": mode, "kind": kind, "metric": metric, "T_a": t_a, "T_b": t_b, "diff": diff,
+                         "ci_low": lo, "ci_high": hi, "n_people": n, "interval": a.how,
+                         "higher_is_better": a.higher_is_better,
+                         "verdict": "better" if better else "worse" if worse else "no difference"})
+    return pd.DataFrame(rows, columns=SHOTS_COLUMNS)
 
 
 def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     """Realism per setting × kind: per-image metrics (SSIM, PSNR, L1, LPIPS, CSIM, NME ...)
     per person, then the mean and CI over people; set metrics (FID, KID and their identity-
     space versions) on the pooled frames, FID and IFD at one common n per set across all
-    settings (random subsets) beside their extrapolation FID∞ / IFD∞ on all frames.
-    Self-reenactment compares with the ground-truth frame; cross-reenactment with the real
-    frames of the person being faked (unpaired)."""
+    settings (random subsets) beside their extrapolation FID∞ / IFD∞ on all frames, FID and
+    IFD with a jackknife interval over people. Self-reenactment compares with the ground-truth
+    frame; cross-reenactment with the real frames of the person being faked (unpaired).
+    Also ``results/realism_vs_shots.csv``: each metric's change from one T to the next, paired
+    over the same people (:func:`shots_differences`)."""
     from talkbench.media import read_image
     from talkbench.metrics import api
 
@@ -118,6 +170,7 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
                    for (setting, kind), part in groups) if groups else None
     wanted = [n for n in names if n in api.REGISTRY and api.REGISTRY[n].set_metric]
     wanted += [EXTRAPOLATED[n] for n in wanted if n in EXTRAPOLATED and EXTRAPOLATED[n] not in wanted]
+    by_person: dict[tuple[str, str, str], dict[int, PersonValues]] = {}  # (mode, kind, metric) → T → values
     for (setting, kind), part in ctx.progress(groups, total=len(groups), desc="metrics per setting"):
         mode, t = str(part["mode"].iloc[0]), int(part["T"].iloc[0])
         built, unavailable, _ = per_kind[kind]
@@ -130,18 +183,30 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
                 m.update(fakes, reals)
                 for r in m.compute_all():
                     per_metric.setdefault(r.name, []).append(r)
+                    if r.status == "ok" and r.value is not None:
+                        values = by_person.setdefault((mode, kind, r.name), {}).setdefault(
+                            t, PersonValues(r.higher_is_better, "t"))
+                        values.people[str(identity)] = float(r.value)
         results = [over_people(v) for v in per_metric.values()] + [result_row(r) for r in unavailable]
         if wanted:
-            reals_all = _real_paths(part, truth, setting, kind)
-            pooled = api.compute_metrics([str(gen / p) for p in reals_all], [str(gen / p) for p in part["fake_path"]],
-                                         wanted, pairs="none", backend=backend, common_n=common_n)
+            reals_all = _reals(part, truth, setting, kind)
+            pooled = api.compute_metrics([str(gen / p) for p in reals_all["real_path"]],
+                                         [str(gen / p) for p in part["fake_path"]], wanted, pairs="none",
+                                         backend=backend, common_n=common_n,
+                                         groups=(reals_all["identity"].tolist(), part["identity"].tolist()))
             results += [{**result_row(r), "n_people": part["identity"].nunique()} for r in pooled]
+            for r in pooled:
+                if r.loo and r.value is not None:
+                    by_person.setdefault((mode, kind, r.name), {})[t] = PersonValues(
+                        r.higher_is_better, "jackknife", dict(r.loo), r.value)
         for r in results:
             rows.append({"setting": setting, "mode": mode, "T": t, "kind": kind,
                          **{k: r.get(k) for k in REALISM_COLUMNS[4:]}})
     df = pd.DataFrame(rows, columns=REALISM_COLUMNS)
     with atomic_path(ctx.run_dir / "results" / "realism.csv") as tmp:
         df.to_csv(tmp, index=False)
+    with atomic_path(ctx.run_dir / "results" / "realism_vs_shots.csv") as tmp:
+        shots_differences(by_person).to_csv(tmp, index=False)
     weights = {w for _, _, faces in per_kind.values() for f in faces.values() for w in f.weights_used()}
     if ((df["status"] == "ok") & df["backend"].astype(str).str.startswith("pytorch-fid")).any():
         weights.add("inception-fid")  # the manifest records its file, sha256 and provenance

@@ -37,6 +37,15 @@ def test_quick_suite_end_to_end_and_resume(tmp_path, capsys):
     ssim = realism[(realism["metric"] == "SSIM") & (realism["status"] == "ok")]
     assert len(ssim) == 4 and ssim["value"].astype(float).between(-1, 1).all()
     assert (realism.loc[realism["status"] == "unavailable", "reason"] != "").all()
+    shots = pd.read_csv(run / "results" / "realism_vs_shots.csv")
+    assert {("FF", "self", "SSIM"), ("FT", "self", "SSIM")} <= set(zip(shots["mode"], shots["kind"], shots["metric"]))
+    assert ((shots["T_a"] == 1) & (shots["T_b"] == 4)).all() and (shots["n_people"] == 3).all()
+    assert (shots["ci_low"] <= shots["diff"] + 1e-9).all() and (shots["diff"] <= shots["ci_high"] + 1e-9).all()
+    fid = realism[(realism["metric"] == "FID") & (realism["status"] == "ok")]
+    if len(fid):  # the FID Inception is installed: a jackknife interval over the 3 people, and paired T rows
+        assert (fid["ci_low"].astype(float) <= fid["value"].astype(float)).all()
+        assert "jackknife over 3 people" in fid["note"].iloc[0]
+        assert (shots.loc[shots["metric"] == "FID", "interval"] == "jackknife").sum() == 4
     checks = pd.read_csv(run / "results" / "generator_checks.csv")
     assert set(checks["check"]) == {"own_vs_other", "own_vs_mean", "ft_vs_nearest_shot"}
     assert set(checks["T"]) == {1, 4} and (checks["n_people"] == 3).all()

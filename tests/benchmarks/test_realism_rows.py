@@ -21,3 +21,42 @@ def test_mean_over_people_with_a_bounded_ci_even_when_the_first_person_has_no_fa
 def test_no_scored_person_is_an_unavailable_row():
     row = over_people([MetricResult.unavailable("CSIM-dlib", "no face found", True, "dlib")])
     assert row["status"] == "unavailable" and row["value"] is None and row["reason"] == "no face found"
+
+
+def test_shots_differences_pair_the_same_people_and_say_which_way_it_went(tmp_path):
+    import numpy as np
+
+    from talkbench.benchmarks.stages.realism import PersonValues, shots_differences
+    from talkbench.metrics.base import mean_ci
+    from talkbench.metrics.jackknife import paired_difference
+    from talkbench.reports.shots import shots_section
+
+    t1 = {"a": 0.50, "b": 0.40, "c": 0.62, "d": 0.55}
+    t8 = {"a": 0.58, "b": 0.47, "c": 0.71, "d": 0.61, "e": 0.9}  # "e" has no T = 1 value: not paired
+    flat = {k: v + d for (k, v), d in zip(t8.items(), (0.01, -0.01, 0.0, 0.005, 0))}
+    by_person = {
+        ("FT", "self", "SSIM"): {1: PersonValues(True, "t", t1), 8: PersonValues(True, "t", t8),
+                                 32: PersonValues(True, "t", flat)},
+        ("FT", "self", "FID"): {1: PersonValues(False, "jackknife", {"a": 150.0, "b": 160.0, "c": 149.0, "d": 155.0},
+                                                153.0),
+                                8: PersonValues(False, "jackknife", {"a": 152.4, "b": 162.6, "c": 151.5, "d": 157.5},
+                                                155.5)}}
+    df = shots_differences(by_person).set_index(["metric", "T_a"])
+    ssim = df.loc[("SSIM", 1)]
+    expected = mean_ci(np.array([t8[k] - t1[k] for k in t1]))
+    assert (ssim["diff"], ssim["ci_low"], ssim["ci_high"]) == pytest.approx(expected)
+    assert ssim["n_people"] == 4 and ssim["verdict"] == "better" and ssim["T_b"] == 8
+    assert df.loc[("SSIM", 8), "verdict"] == "no difference"
+    fid = df.loc[("FID", 1)]
+    assert (fid["diff"], fid["ci_low"], fid["ci_high"], fid["n_people"]) == pytest.approx(
+        paired_difference(153.0, by_person[("FT", "self", "FID")][1].people, 155.5,
+                          by_person[("FT", "self", "FID")][8].people))
+    assert fid["verdict"] == "worse" and fid["interval"] == "jackknife"  # lower FID is better: it rose
+
+    (tmp_path / "results").mkdir()
+    shots_differences(by_person).to_csv(tmp_path / "results" / "realism_vs_shots.csv", index=False)
+    sec = shots_section(tmp_path)
+    assert sec is not None and sec.tables[0].rows == ["FT self · T=1→8", "FT self · T=8→32"]
+    assert sec.tables[0].cell("FT self · T=1→8", "FID").detail == "worse"
+    assert sec.text == ["FT self-reenactment: more shots better in 1, worse in 1, no difference shown in 1 of 3 "
+                        "paired comparisons."]
