@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 import pytest
 import torch
@@ -137,6 +138,8 @@ def test_rng_state_round_trip_restores_every_generator():
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not any(shutil.which(c) for c in ("g++", "clang++", "c++")),
+                    reason="torch.compile on the CPU needs a C++ compiler (none here)")
 def test_compiled_training_matches_eager_to_float_rounding_and_saves_plain_weights(tiny_faces, tmp_path, empty_weights):
     """compile=true (torch.compile of E, G, D) trains the same model: the same losses step by
     step and weights that differ by float rounding, far less than two training steps move
