@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from pathlib import Path
 
 from talkbench.config import bounded
@@ -24,6 +25,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="write results to this .json or .csv file")
     parser.add_argument("--strict", action="store_true", help="fail if any metric is unavailable (missing weights)")
     parser.add_argument("--batch-size", type=bounded(int, 1), default=32, help="images per batch (default 32)")
+    parser.add_argument("--people", metavar="REGEX", type=_people_pattern,
+                        help="a regular expression whose first group is the person in each file name, e.g. "
+                             "'^(id[0-9]+)_': FID and IFD then get a 95 %% jackknife interval over people")
+
+
+def _people_pattern(text: str) -> re.Pattern:
+    try:
+        pattern = re.compile(text)
+    except re.error as exc:
+        raise argparse.ArgumentTypeError(f"not a regular expression ({exc})") from None
+    if pattern.groups < 1:
+        raise argparse.ArgumentTypeError("needs a group that captures the person, e.g. '^(id[0-9]+)_'")
+    return pattern
+
+
+def people_of(files: list[Path], pattern: re.Pattern, label: str) -> list[str]:
+    """The person of each file, the first group of ``pattern`` searched in its name."""
+    out = []
+    for f in files:
+        m = pattern.search(f.name)
+        if m is None or not m.group(1):
+            raise TalkbenchError(f"{label} file {f.name} does not match --people {pattern.pattern!r}: "
+                                 "every file needs its person in the name")
+        out.append(m.group(1))
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,9 +57,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out is not None and args.out.suffix not in (".json", ".csv"):
         raise TalkbenchError(f"--out must end in .json or .csv, not {args.out.name}")
+    groups = None
+    if args.people is not None:
+        from talkbench.media import list_images  # the files, in the order compute_metrics reads them
+
+        real, fake = (people_of(list_images(folder), args.people, label)
+                      for folder, label in ((args.real, "real"), (args.fake, "fake")))
+        groups = (real, fake)
     results = compute_metrics(args.real, args.fake, metrics=args.metrics, pairs=args.pairs,
                               backend=args.backend, strict=args.strict, batch_size=args.batch_size,
-                              progress=True)
+                              progress=True, groups=groups)
     rows = [r.as_row() for r in results]
     if args.out is not None:
         _write(args.out, rows)

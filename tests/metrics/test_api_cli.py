@@ -129,3 +129,39 @@ def test_table1_columns_are_registered_metrics():
     assert set(TABLE1_COLUMNS) <= names
     assert [metric_column(spec.display_name("dlib")) for spec in REGISTRY.values()] == [
         "FID", "FID∞", "KID", None, None, None, "CSIM", "SSIM", "PSNR", None, "LPIPS", "LPIPS", "NME"]
+
+
+@pytest.fixture
+def people_folders(tmp_path, rng):
+    """4 people × 4 frames, the person in each name; a fake is its real frame, shifted."""
+    real, fake = tmp_path / "people_real", tmp_path / "people_fake"
+    real.mkdir(), fake.mkdir()
+    for p in range(4):
+        base = rng.integers(0, 256, (1, 1, 3))
+        for i in range(4):
+            img = np.clip(base + rng.integers(-40, 40, (48, 48, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(img).save(real / f"id{p}_{i:02d}.png")
+            Image.fromarray(np.clip(img.astype(int) + 30, 0, 255).astype(np.uint8)).save(fake / f"id{p}_{i:02d}.png")
+    return real, fake
+
+
+def test_cli_people_give_fid_a_jackknife_interval(people_folders, tmp_path, capsys):
+    from talkbench.metrics.cli import people_of
+
+    real, fake = people_folders
+    out = tmp_path / "fid.json"
+    assert main(["metrics", "--real", str(real), "--fake", str(fake), "--pairs", "none", "--metrics", "fid",
+                 "--people", "^(id[0-9]+)_", "--out", str(out)]) == 0
+    (row,) = json.loads(out.read_text())
+    if row["status"] != "ok":
+        pytest.skip(f"FID weights unavailable here: {row['reason']}")
+    assert row["ci_low"] < row["value"] < row["ci_high"] and "jackknife over 4 people" in row["note"]
+    assert main(["metrics", "--real", str(real), "--fake", str(fake), "--pairs", "none", "--metrics", "fid",
+                 "--out", str(out)]) == 0
+    assert json.loads(out.read_text())[0]["ci_low"] is None  # no people given: no interval
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["metrics", "--real", str(real), "--fake", str(fake), "--metrics", "fid", "--people", "id"])
+    assert exc.value.code == 2 and "needs a group that captures the person" in capsys.readouterr().err
+    with pytest.raises(TalkbenchError, match="x.png does not match --people"):
+        people_of([real / "id0_00.png", real / "x.png"], __import__("re").compile("^(id[0-9]+)_"), "real")
