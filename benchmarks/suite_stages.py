@@ -50,13 +50,16 @@ class StageSpec:
     """One benchmark stage. ``reads``: dotted suite fields (``"fewshot"``,
     ``"metrics.options.backend"``) or :class:`Given`; ``deps``: the stages whose outputs the
     body reads (a dep that this suite leaves out is dropped); ``only_if``: a field that must
-    be non-empty for the stage to run at all."""
+    be non-empty for the stage to run at all; ``outputs``: the version of what the stage
+    writes, raised when a release makes it write something new (a file, a column), so that a
+    run made before redoes it (and what follows) on resume instead of lacking it."""
 
     name: str
     body: Callable[[StageContext, SuiteConfig], dict]
     reads: tuple[str | Given, ...] = ()
     deps: tuple[str, ...] = ()
     only_if: str = ""
+    outputs: int = 1
 
     def fields(self, cfg: SuiteConfig) -> list[str]:
         """The fields this stage reads under ``cfg``."""
@@ -80,7 +83,8 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("generate", generate_stage, reads=("fewshot", "seed"), deps=("data", "train")),
     StageSpec("checks", checks_stage, reads=("fewshot", "seed", "metrics.options.backend"),
               deps=("data", "train", "generate")),
-    StageSpec("realism", realism_stage, reads=("metrics",), deps=("generate",)),
+    StageSpec("realism", realism_stage, reads=("metrics",), deps=("generate",),
+              outputs=2),  # 2: results/realism_vs_shots.csv, FID/IFD intervals over people
     StageSpec("detection", detection_stage,
               reads=("detector.names", "detector.robustness", "detector.options", "seed"), deps=("generate",)),
     StageSpec("adversarial", adversarial_stage,
@@ -149,7 +153,8 @@ def stage_inputs(spec: StageSpec, cfg: SuiteConfig) -> dict:
     fields = spec.fields(cfg)
     values = {f: field_value(cfg, f) for f in fields}
     files = {f: INPUT_FILES[f](values[f]) for f in fields if f in INPUT_FILES and values[f]}
-    return {"fields": values, "files": files}
+    version = {"outputs": spec.outputs} if spec.outputs > 1 else {}  # version 1 keeps the fingerprints runs already have
+    return {"fields": values, "files": files, **version}
 
 
 def build_stages(cfg: SuiteConfig) -> list[Stage]:

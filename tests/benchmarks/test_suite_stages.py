@@ -84,6 +84,19 @@ def test_a_change_reruns_the_stages_that_read_it_and_those_downstream_only(tmp_p
     assert _reruns(run, _with(["prepare={frames: 10}"])) == []  # synthetic data: prepare is not read
 
 
+def test_a_new_outputs_version_reruns_that_stage_and_what_follows_only(tmp_path, quick, monkeypatch):
+    import dataclasses
+
+    from talkbench.benchmarks import suite_stages
+
+    _reruns(tmp_path, quick)
+    bumped = tuple(dataclasses.replace(s, outputs=s.outputs + 1) if s.name == "detection" else s
+                   for s in suite_stages.STAGES)
+    monkeypatch.setattr(suite_stages, "STAGES", bumped)
+    assert _reruns(tmp_path, quick) == ["detection", "adversarial", "report"]
+    assert _reruns(tmp_path, quick) == []
+
+
 def test_a_given_checkpoint_is_keyed_on_its_content_not_the_train_section(tmp_path):
     ckpt = tmp_path / "g.pt"
     write_text(ckpt, "weights")
