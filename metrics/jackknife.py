@@ -61,7 +61,8 @@ def leave_one_group_out(value: Callable[[np.ndarray, np.ndarray], float], real: 
 def paired_difference(a_full: float, a_loo: Mapping[str, float], b_full: float, b_loo: Mapping[str, float],
                       level: float = 0.95) -> tuple[float, float, float, int]:
     """b − a with its jackknife interval over the groups both were computed on:
-    (difference, low, high, groups)."""
+    (difference, low, high, groups); with fewer than :data:`MIN_GROUPS` groups the interval
+    is (b − a, b − a), no interval at all, which callers must not read as one."""
     common = sorted(set(a_loo) & set(b_loo))
     diff = b_full - a_full
     lo, hi = jackknife_interval(diff, np.array([b_loo[g] - a_loo[g] for g in common]), level)

@@ -111,7 +111,7 @@ def shots_differences(by_person: dict[tuple[str, str, str], dict[int, PersonValu
     differences, or the jackknife over people for set metrics (FID, IFD) — and whether it
     shows more shots doing better (interval clear of zero in the metric's better direction)."""
     from talkbench.metrics.base import mean_ci
-    from talkbench.metrics.jackknife import paired_difference
+    from talkbench.metrics.jackknife import MIN_GROUPS, paired_difference
 
     rows = []
     for (mode, kind, metric), per_t in by_person.items():
@@ -123,6 +123,8 @@ def shots_differences(by_person: dict[tuple[str, str, str], dict[int, PersonValu
             if a.how == "jackknife":
                 assert a.full is not None and b.full is not None
                 diff, lo, hi, n = paired_difference(a.full, a.people, b.full, b.people)
+                if n < MIN_GROUPS:  # no spread to estimate: a zero-width "interval" would claim a difference
+                    continue
             else:
                 common = sorted(set(a.people) & set(b.people))
                 if len(common) < 2:

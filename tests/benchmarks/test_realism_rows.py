@@ -41,7 +41,11 @@ def test_shots_differences_pair_the_same_people_and_say_which_way_it_went(tmp_pa
                                                 153.0),
                                 8: PersonValues(False, "jackknife", {"a": 152.4, "b": 162.6, "c": 151.5, "d": 157.5},
                                                 155.5)}}
-    df = shots_differences(by_person).set_index(["metric", "T_a"])
+    by_person[("FT", "cross", "FID")] = {1: PersonValues(False, "jackknife", {"a": 150.0, "b": 160.0}, 155.0),
+                                         8: PersonValues(False, "jackknife", {"a": 140.0, "b": 150.0}, 145.0)}
+    df = shots_differences(by_person)
+    assert "cross" not in set(df["kind"])  # 2 people: no spread to estimate, so no row (not a zero-width "CI")
+    df = df.set_index(["metric", "T_a"])
     ssim = df.loc[("SSIM", 1)]
     expected = mean_ci(np.array([t8[k] - t1[k] for k in t1]))
     assert (ssim["diff"], ssim["ci_low"], ssim["ci_high"]) == pytest.approx(expected)
