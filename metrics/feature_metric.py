@@ -5,6 +5,7 @@ shared state — features of the real and the fake set, and optionally whose fra
 from __future__ import annotations
 
 import abc
+import warnings
 from typing import ClassVar, Sequence
 
 import numpy as np
@@ -68,8 +69,11 @@ class FeatureDistanceMetric(Metric):
             labels.append(np.asarray(groups).astype(str)[good])
 
     def point(self, real: np.ndarray, fake: np.ndarray) -> float:
-        """The bare value of :meth:`distance` (what the jackknife recomputes per group)."""
-        value = self.distance(real, fake).value
+        """The bare value of :meth:`distance` (what the jackknife recomputes per group),
+        without its small-sample warning: the full value's result already carries it."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            value = self.distance(real, fake).value
         assert value is not None
         return value
 

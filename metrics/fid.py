@@ -59,9 +59,6 @@ class FID(_InceptionMetric):
         return self._result(frechet_distance_features(real, fake),
                             note=small_set_note(len(real), len(fake), FEATURE_DIM))
 
-    def point(self, real: np.ndarray, fake: np.ndarray) -> float:
-        return frechet_distance_features(real, fake)
-
 
 class FIDInfinity(FID):
     """FID∞: FID extrapolated to infinitely many images (Chong & Forsyth 2020), on all samples."""

@@ -59,9 +59,6 @@ class IdentityFD(_IdentityMetric):
         return self._result(frechet_distance_features(real, fake),
                             note=small_set_note(len(real), len(fake), real.shape[1]))
 
-    def point(self, real: np.ndarray, fake: np.ndarray) -> float:
-        return frechet_distance_features(real, fake)
-
 
 class IdentityFDInfinity(IdentityFD):
     """IFD∞: the identity-space Fréchet distance extrapolated to n → ∞, as FID∞."""

@@ -14,7 +14,6 @@ from talkbench.reports.document import Section
 from talkbench.reports.tables import Cell, Table, _num
 
 
-
 def shots_table(diffs: pd.DataFrame) -> Table:
     """Mode · kind · T step rows, metric columns: the change from the fewer to the more shots."""
     rows: list[str] = []

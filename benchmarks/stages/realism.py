@@ -5,7 +5,7 @@ Also the per-person scoring that the adversarial stage's realism cost shares wit
 from __future__ import annotations
 
 import dataclasses
-from typing import NoReturn
+from typing import Literal, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -100,7 +100,7 @@ class PersonValues:
     metric's leave-one-person-out values beside its full value (``how="jackknife"``)."""
 
     higher_is_better: bool
-    how: str
+    how: Literal["t", "jackknife"]
     people: dict[str, float] = dataclasses.field(default_factory=dict)
     full: float | None = None
 
