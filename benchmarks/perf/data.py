@@ -80,9 +80,9 @@ def bench_renderer(min_s: float) -> None:
         ours = _rate(lambda: len(render_video(ident, video, size, cfg.supersample, rng)[0]), min_s)
 
         def floor() -> int:
-            for _ in range(32):
+            for i in range(32):
                 small = cv2.resize(video.background.copy(), (size, size), interpolation=cv2.INTER_AREA)
-                lit = small * video.light + video.noise[:size, :size]
+                lit = small * video.light.frame(i, size) + video.noise[:size, :size]
                 np.clip(lit, 0, 255, out=lit).astype(np.uint8)
             return 32
 

@@ -51,6 +51,8 @@ class SynthConfig:
     noise: float = 3.0  # sensor noise (std, 0-255 levels)
     glasses: float = 0.15  # share of identities wearing glasses
     occlusion: float = 0.0  # share of frames with an object (a hand, a microphone ...) in front of the face
+    light_change: float = 0.0  # how much the light changes within a video (0: fixed; 1: brightness ±15 %,
+    # colour temperature ±8 %, direction ±30°, as one std of smooth trajectories over the clip)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,11 +105,40 @@ def _smooth(rng: np.random.Generator, t: np.ndarray, amplitude: float, freqs: tu
 
 
 @dataclasses.dataclass
+class Lighting:
+    """A video's light per frame: a linear ramp across the image (direction ``angle``,
+    ``strength``) times a per-channel ``gain`` (brightness and colour temperature). Fixed
+    over the video unless ``SynthConfig.light_change``; then one frame is an ambiguous view
+    of the person's colours, and more shots average the light out."""
+
+    angle: np.ndarray  # (N,) radians
+    strength: float
+    gain: np.ndarray  # (N, 3) multiplier per RGB channel
+
+    def frame(self, i: int, size: int) -> np.ndarray:
+        """The (S, S, 3) float32 multiplier of frame ``i``."""
+        ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
+        angle = float(self.angle[i])
+        ramp = (1.0 + self.strength * (np.cos(angle) * xs + np.sin(angle) * ys)).astype(np.float32)[..., None]
+        return ramp * self.gain[i].astype(np.float32)
+
+
+def _lighting(rng: np.random.Generator, t: np.ndarray, angle: float, strength: float, change: float) -> Lighting:
+    n = len(t)
+    if change == 0:
+        return Lighting(np.full(n, angle), strength, np.ones((n, 3)))
+    brightness = np.exp(_smooth(rng, t, 0.15 * change, (0.1, 0.5)))
+    warmth = _smooth(rng, t, 0.08 * change, (0.1, 0.5))
+    gain = brightness[:, None] * np.stack([1 + warmth, np.ones(n), 1 - warmth], 1)
+    return Lighting(angle + _smooth(rng, t, np.radians(30.0) * change, (0.1, 0.5)), strength, gain)
+
+
+@dataclasses.dataclass
 class Video:
     """Per-video scene and per-frame motion (arrays over the N frames)."""
 
     background: np.ndarray  # (R, R, 3) uint8 at render resolution
-    light: np.ndarray  # (S, S, 1) float32 multiplicative lighting ramp at output resolution
+    light: Lighting
     noise: np.ndarray  # (S + 16, S + 16, 3) float32 sensor-noise bank, cropped at random per frame
     shirt: np.ndarray
     scale: float  # render pixels per mm at the face
@@ -130,9 +161,7 @@ def make_video(rng: np.random.Generator, n_frames: int, size: int, cfg: SynthCon
         cv2.circle(background, (int(cx), int(cy)), int(rng.uniform(0.1, 0.35) * r),
                    tuple(float(v) for v in rng.uniform(30, 230, 3)), -1, cv2.LINE_AA)
     background = np.clip(cv2.GaussianBlur(background, (0, 0), r / 40), 0, 255).astype(np.uint8)
-    la = rng.uniform(0, 2 * np.pi)
-    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
-    light = (1.0 + rng.uniform(0.2, 0.6) * (np.cos(la) * xs + np.sin(la) * ys)).astype(np.float32)[..., None]
+    light_angle, light_strength = rng.uniform(0, 2 * np.pi), rng.uniform(0.2, 0.6)
     noise = rng.normal(0.0, cfg.noise, (size + 16, size + 16, 3)).astype(np.float32)
     t = np.linspace(0.0, cfg.clip_seconds, n_frames)
     speech = np.clip(_smooth(rng, t, 1.0, (1.5, 4.0)) + rng.uniform(-0.2, 0.4), 0.0, 2.0)
@@ -147,6 +176,8 @@ def make_video(rng: np.random.Generator, n_frames: int, size: int, cfg: SynthCon
         gaze=np.stack([_smooth(rng, t, 2.0, (0.1, 0.5)), _smooth(rng, t, 0.8, (0.1, 0.5))], 1))
     centre = np.array([r * (0.5 + rng.uniform(-0.04, 0.04)), r * (0.5 + rng.uniform(-0.03, 0.05))])
     centre = centre + np.stack([_smooth(rng, t, 0.02 * r, (0.1, 0.5)), _smooth(rng, t, 0.015 * r, (0.1, 0.5))], 1)
+    # the lighting's own stream (a spawned child), so light_change leaves every other draw as it was
+    light = _lighting(rng.spawn(1)[0], t, light_angle, light_strength, cfg.light_change)
     return Video(
         background=background, light=light, noise=noise, shirt=rng.uniform(20, 235, 3),
         scale=r / _FRAMING_MM * rng.uniform(0.9, 1.1), centre=centre,
@@ -310,7 +341,7 @@ def render_video(ident: Identity, video: Video, size: int, supersample: int,
             _draw_occluder(img, xy[i, :68], rng)
         small = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA) if supersample > 1 else img
         oy, ox = offsets[i]
-        lit = small * video.light + video.noise[oy:oy + size, ox:ox + size]
+        lit = small * video.light.frame(i, size) + video.noise[oy:oy + size, ox:ox + size]
         np.clip(lit, 0, 255, out=lit)
         frames[i] = lit
     # area-downsampling by k maps render pixel centre u to (u + 0.5) / k - 0.5

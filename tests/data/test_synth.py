@@ -1,6 +1,8 @@
 """The synthetic renderer: deterministic, landmarks where the pixels are, faces dlib finds,
 the dataset format, resumable CLI."""
 
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -33,10 +35,11 @@ def test_deterministic_by_seed():
 def test_landmarks_match_pixels():
     ident, video, (frames, marks) = _video(5)
     skin = np.array(ident.skin)
-    for img, lm in zip(frames, marks):
+    for i, (img, lm) in enumerate(zip(frames, marks)):
         # inside the face (between nose bridge and cheek) the colour is close to the skin tone
         cheek = np.round(0.5 * lm[29] + 0.5 * lm[2]).astype(int)
-        assert np.abs(img[cheek[1], cheek[0]].astype(float) - skin * video.light[cheek[1], cheek[0], 0]).max() < 60
+        light = video.light.frame(i, len(img))[cheek[1], cheek[0]]
+        assert np.abs(img[cheek[1], cheek[0]].astype(float) - skin * light).max() < 60
         # the pupil region is darker than the cheek, the brows darker than the forehead above them
         eye = np.round(lm[36:42].mean(0)).astype(int)
         assert img[eye[1] - 1:eye[1] + 2, eye[0] - 1:eye[0] + 2].mean() < img[cheek[1], cheek[0]].mean()
@@ -46,6 +49,26 @@ def test_landmarks_match_pixels():
     assert gaps[i] > 3
     mid = np.round((marks[i, 62] + marks[i, 66]) / 2).astype(int)
     assert frames[i][mid[1], mid[0]].mean() < frames[i][cheek[1], cheek[0]].mean()
+
+
+def test_light_change_varies_the_light_within_a_video_and_nothing_else():
+    """light_change = 0 renders what the renderer rendered before the option existed (the
+    hash of that frame stack); > 0 changes brightness and colour between frames of one video,
+    smoothly, and leaves the people, their motion and the landmarks as they were."""
+    def render(change: float, n: int = 48):
+        cfg = SynthConfig(size=64, light_change=change)
+        rng = np.random.default_rng([0, 3, 1])
+        ident = make_identity(np.random.default_rng([0, 3]), cfg)
+        return render_video(ident, make_video(rng, n, 64, cfg), 64, cfg.supersample, rng)
+
+    assert hashlib.sha256(render(0.0, 12)[0].tobytes()).hexdigest()[:16] == "8d6612e216f73e03"
+    (still, marks), (changing, marks_changing) = render(0.0), render(1.0)
+    np.testing.assert_array_equal(marks, marks_changing)
+    brightness = lambda f: f.reshape(len(f), -1).mean(1)  # noqa: E731
+    assert np.std(brightness(changing)) > 5 * np.std(brightness(still))
+    assert np.abs(np.diff(brightness(changing))).max() < 0.25 * np.ptp(brightness(changing))  # smooth, no flicker
+    red_blue = lambda f: (f[..., 0].astype(float) - f[..., 2]).mean((1, 2))  # noqa: E731
+    assert np.std(red_blue(changing)) > 3 * np.std(red_blue(still))  # the colour temperature moves too
 
 
 def test_motion_is_smooth_and_varied():
