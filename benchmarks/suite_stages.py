@@ -84,7 +84,7 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("checks", checks_stage, reads=("fewshot", "seed", "metrics.options.backend"),
               deps=("data", "train", "generate")),
     StageSpec("realism", realism_stage, reads=("metrics",), deps=("generate",),
-              outputs=2),  # 2: results/realism_vs_shots.csv, FID/IFD intervals over people
+              outputs=3),  # 2: results/realism_vs_shots.csv, FID/IFD intervals over people; 3: its T_min → T_max rows
     StageSpec("detection", detection_stage,
               reads=("detector.names", "detector.robustness", "detector.options", "seed"), deps=("generate",)),
     StageSpec("adversarial", adversarial_stage,

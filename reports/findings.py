@@ -1,6 +1,7 @@
 """The report's "Findings": sentences generated from the numbers, each one a comparison the
-suite is built to make, stated as a difference only where the two 95 % CIs do not overlap,
-otherwise as "no difference detected at this sample size (n = ...)".
+suite is built to make, stated as a difference only where the two 95 % CIs do not overlap —
+or, for a paired difference measured on the same people (realism versus shots), where its
+own 95 % CI excludes 0 — otherwise as "no difference detected at this sample size (n = ...)".
 
 A finding is a comparison of two cells of one report table (so it can link to that table).
 A *finder* turns a run into groups of comparisons; new result tables plug in by appending a
@@ -15,18 +16,23 @@ import dataclasses
 from typing import Callable
 
 from talkbench.reports.compare import clear_difference
+import pandas as pd
+
 from talkbench.reports.results import RunResults
-from talkbench.reports.tables import Cell, Table, cross_dataset, cross_setting, detectors, fmt, row_label, table1
+from talkbench.reports.tables import (Cell, Table, cross_dataset, cross_setting, detectors, fmt, metric_column,
+                                      row_label, table1)
 
 
 @dataclasses.dataclass
 class Comparison:
     """Cell ``a`` against cell ``b`` of one table; ``item`` names what is compared (a metric,
-    a test setting) within its group."""
+    a test setting) within its group. ``b`` None: cell ``a`` is itself the paired difference
+    (``a_name`` minus ``b_name`` on the same units), which supports a difference where its CI
+    excludes 0 — tighter than two intervals that each include how hard each person is."""
 
     table: Table
     a: tuple[str, str]  # (row, column)
-    b: tuple[str, str]
+    b: tuple[str, str] | None
     a_name: str
     b_name: str
     item: str
@@ -63,14 +69,31 @@ def _n(cells: list[Cell]) -> str:
     return f"n = {min(c.n for c in cells)} frames"
 
 
+def _cells(cmp: Comparison) -> list[Cell]:
+    return [cmp.table.cell(*x) for x in (cmp.a, cmp.b) if x is not None]
+
+
 def _winner(cmp: Comparison, group: Group) -> str:
-    """"a"/"b" when that cell is better by non-overlapping CIs, else ""."""
-    a, b = cmp.table.cell(*cmp.a), cmp.table.cell(*cmp.b)
+    """"a"/"b" when that side is better by non-overlapping CIs (a paired difference: by a CI
+    clear of 0), else ""."""
+    a = cmp.table.cell(*cmp.a)
     higher = a.higher_is_better
     if group.lower_wins and higher is not None:
         higher = not higher
-    flag = clear_difference(b, a, higher)  # how a compares against b
+    if cmp.b is None:
+        if higher is None or not (a.ok and a.has_ci):
+            return ""
+        low, high = a.interval
+        flag = "better" if (low > 0 if higher else high < 0) else "worse" if (high < 0 if higher else low > 0) else ""
+    else:
+        flag = clear_difference(cmp.table.cell(*cmp.b), a, higher)  # how a compares against b
     return {"better": "a", "worse": "b"}.get(flag, "")
+
+
+def _values(cmp: Comparison) -> str:
+    """The compared values without intervals: "A vs B", or "A − B = d" for a paired difference."""
+    a = cmp.table.cell(*cmp.a).text(False)
+    return f"{cmp.a_name} − {cmp.b_name} = {a}" if cmp.b is None else f"{a} vs {cmp.table.cell(*cmp.b).text(False)}"
 
 
 def group_findings(group: Group) -> list[Finding]:
@@ -82,31 +105,37 @@ def group_findings(group: Group) -> list[Finding]:
     undecided: dict[str, list[Comparison]] = {"nodiff": [], "noci": [], "na": []}
     for cmp in group.comparisons:
         by_table[cmp.table.anchor()] = cmp.table
-        a, b = cmp.table.cell(*cmp.a), cmp.table.cell(*cmp.b)
-        if not (a.ok and b.ok):
+        cells = _cells(cmp)
+        if not all(c.ok for c in cells):
             undecided["na"].append(cmp)
             continue
-        if not (a.has_ci and b.has_ci):
+        if not all(c.has_ci for c in cells):
             undecided["noci"].append(cmp)
             continue
         side = _winner(cmp, group)
         if not side:
             undecided["nodiff"].append(cmp)
             continue
-        (wn, wc), (ln, lc) = ((cmp.a_name, a), (cmp.b_name, b)) if side == "a" else ((cmp.b_name, b), (cmp.a_name, a))
+        wn, ln = (cmp.a_name, cmp.b_name) if side == "a" else (cmp.b_name, cmp.a_name)
         on = f" on {cmp.item}" if cmp.item else ""
-        text = (f"{lead}{wn} {group.verb} {ln}{on} by {fmt(abs(wc.number - lc.number))} "
-                f"({wc.text()} vs {lc.text()}; 95 % CIs do not overlap, {_n([a, b])}).")
+        a = cells[0]
+        if cmp.b is None:
+            text = (f"{lead}{wn} {group.verb} {ln}{on} by {fmt(abs(a.number))} (paired over the same "
+                    f"{a.unit or 'units'}: {cmp.a_name} − {cmp.b_name} = {a.text()}; 95 % CI excludes 0, {_n(cells)}).")
+        else:
+            wc, lc = (a, cells[1]) if side == "a" else (cells[1], a)
+            text = (f"{lead}{wn} {group.verb} {ln}{on} by {fmt(abs(wc.number - lc.number))} "
+                    f"({wc.text()} vs {lc.text()}; 95 % CIs do not overlap, {_n(cells)}).")
         out.append(Finding(text, cmp.table.anchor(), cmp.table.title, True))
     for key, cmps in undecided.items():
         if not cmps:
             continue
         what = lead + _what(cmps)
-        cells = [c.table.cell(*x) for c in cmps for x in (c.a, c.b)]
+        cells = [cell for c in cmps for cell in _cells(c)]
         if key == "nodiff":
             text = f"{what}: no difference detected at this sample size ({_n(cells)})."
         elif key == "noci":
-            values = "; ".join(f"{c.table.cell(*c.a).text(False)} vs {c.table.cell(*c.b).text(False)}" for c in cmps)
+            values = "; ".join(_values(c) for c in cmps)
             text = (f"{what}: no interval to compare ({_n(cells)}), so no difference is claimed"
                     + (f" ({values})." if len(cmps) <= 2 else "."))
         else:
@@ -133,14 +162,29 @@ def _metric_columns(table: Table) -> list[str]:
 
 
 def realism_vs_shots(run: RunResults) -> list[Group]:
+    """Most shots against fewest, per mode and kind, on every Table 1 metric: the paired
+    difference over the same people where the realism stage measured one (a run's own
+    ``realism_vs_shots.csv``; not for seed aggregates, whose files are one seed's), else the
+    two settings' own intervals."""
+    from talkbench.reports.shots import read_shots, shots_row, shots_table  # shots → document → findings
+
+    diffs = read_shots(run.path) if not run.manifest.get("seeds") else pd.DataFrame()
+    paired = shots_table(diffs) if len(diffs) else None
     groups = []
     for kind in ("self", "cross"):
         table = table1(run, kind)
         for mode in sorted({m for m, _ in run.settings}):
             ts = sorted({t for m, t in run.settings if m == mode})
             for hi, lo in _shot_pairs(ts):
-                cmps = [Comparison(table, (row_label(mode, hi), c), (row_label(mode, lo), c),
-                                   f"{mode} at T = {hi}", f"{mode} at T = {lo}", c) for c in _metric_columns(table)]
+                a_name, b_name = f"{mode} at T = {hi}", f"{mode} at T = {lo}"
+                row = shots_row(mode, kind, lo, hi)
+                cmps = []
+                for c in _metric_columns(table):
+                    metric = next((m for m in paired.columns if metric_column(m) == c
+                                   and paired.cell(row, m).ok), None) if paired is not None else None
+                    cmps.append(Comparison(paired, (row, metric), None, a_name, b_name, c)
+                                if paired is not None and metric is not None else
+                                Comparison(table, (row_label(mode, hi), c), (row_label(mode, lo), c), a_name, b_name, c))
                 groups.append(Group(f"Realism vs shots ({kind}-reenactment)", cmps))
     return groups
 

@@ -14,13 +14,24 @@ from talkbench.reports.document import Section
 from talkbench.reports.tables import Cell, Table, _num
 
 
+def shots_row(mode: str, kind: str, t_a: int, t_b: int) -> str:
+    """The shots table's row for the change of ``mode`` ``kind``-reenactment from T_a to T_b."""
+    return f"{mode} {kind} · T={t_a}→{t_b}"
+
+
+def read_shots(run_path: Path) -> pd.DataFrame:
+    """``results/realism_vs_shots.csv`` (empty where the run has none: older runs, one T)."""
+    path = run_path / "results" / "realism_vs_shots.csv"
+    return pd.read_csv(path, keep_default_na=False) if path.is_file() else pd.DataFrame()
+
+
 def shots_table(diffs: pd.DataFrame) -> Table:
     """Mode · kind · T step rows, metric columns: the change from the fewer to the more shots."""
     rows: list[str] = []
     cols: list[str] = []
     cells = {}
     for _, r in diffs.iterrows():
-        row = f"{r['mode']} {r['kind']} · T={int(r['T_a'])}→{int(r['T_b'])}"
+        row = shots_row(str(r["mode"]), str(r["kind"]), int(r["T_a"]), int(r["T_b"]))
         col = str(r["metric"])
         rows += [row] if row not in rows else []
         cols += [col] if col not in cols else []
@@ -35,10 +46,7 @@ def shots_table(diffs: pd.DataFrame) -> Table:
 
 
 def shots_section(run_path: Path, title: str = "") -> Section | None:
-    path = run_path / "results" / "realism_vs_shots.csv"
-    if not path.is_file():
-        return None
-    diffs = pd.read_csv(path, keep_default_na=False)
+    diffs = read_shots(run_path)
     if diffs.empty:
         return None
     sec = Section(f"Realism versus shots{title}", tables=[shots_table(diffs)])

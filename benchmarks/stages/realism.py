@@ -106,17 +106,19 @@ class PersonValues:
 
 
 def shots_differences(by_person: dict[tuple[str, str, str], dict[int, PersonValues]]) -> pd.DataFrame:
-    """Each mode × kind × metric, each pair of consecutive T: the difference (more shots
-    minus fewer) on the same people with its 95 % interval — Student-t over per-person
-    differences, or the jackknife over people for set metrics (FID, IFD) — and whether it
-    shows more shots doing better (interval clear of zero in the metric's better direction)."""
+    """Each mode × kind × metric, each pair of consecutive T and, with more than two, the
+    fewest against the most shots (the span the report's findings state): the difference
+    (more shots minus fewer) on the same people with its 95 % interval — Student-t over
+    per-person differences, or the jackknife over people for set metrics (FID, IFD) — and
+    whether it shows more shots doing better (interval clear of zero in the metric's better
+    direction)."""
     from talkbench.metrics.base import mean_ci
     from talkbench.metrics.jackknife import MIN_GROUPS, paired_difference
 
     rows = []
     for (mode, kind, metric), per_t in by_person.items():
         ts = sorted(per_t)
-        for t_a, t_b in zip(ts, ts[1:]):
+        for t_a, t_b in list(zip(ts, ts[1:])) + ([(ts[0], ts[-1])] if len(ts) > 2 else []):
             a, b = per_t[t_a], per_t[t_b]
             if a.how != b.how:
                 continue

@@ -45,13 +45,18 @@ def test_shots_differences_pair_the_same_people_and_say_which_way_it_went(tmp_pa
                                          8: PersonValues(False, "jackknife", {"a": 140.0, "b": 150.0}, 145.0)}
     df = shots_differences(by_person)
     assert "cross" not in set(df["kind"])  # 2 people: no spread to estimate, so no row (not a zero-width "CI")
-    df = df.set_index(["metric", "T_a"])
-    ssim = df.loc[("SSIM", 1)]
+    df = df.set_index(["metric", "T_a", "T_b"])
+    ssim = df.loc[("SSIM", 1, 8)]
     expected = mean_ci(np.array([t8[k] - t1[k] for k in t1]))
     assert (ssim["diff"], ssim["ci_low"], ssim["ci_high"]) == pytest.approx(expected)
-    assert ssim["n_people"] == 4 and ssim["verdict"] == "better" and ssim["T_b"] == 8
-    assert df.loc[("SSIM", 8), "verdict"] == "no difference"
-    fid = df.loc[("FID", 1)]
+    assert ssim["n_people"] == 4 and ssim["verdict"] == "better"
+    assert df.loc[("SSIM", 8, 32), "verdict"] == "no difference"
+    # with more than two T, also the fewest against the most shots, paired the same way
+    span = df.loc[("SSIM", 1, 32)]
+    assert (span["diff"], span["ci_low"], span["ci_high"]) == pytest.approx(
+        mean_ci(np.array([flat[k] - t1[k] for k in t1])))
+    assert span["verdict"] == "better" and ("FID", 1, 32) not in df.index  # FID has two T: no span row
+    fid = df.loc[("FID", 1, 8)]
     assert (fid["diff"], fid["ci_low"], fid["ci_high"], fid["n_people"]) == pytest.approx(
         paired_difference(153.0, by_person[("FT", "self", "FID")][1].people, 155.5,
                           by_person[("FT", "self", "FID")][8].people))
@@ -60,7 +65,7 @@ def test_shots_differences_pair_the_same_people_and_say_which_way_it_went(tmp_pa
     (tmp_path / "results").mkdir()
     shots_differences(by_person).to_csv(tmp_path / "results" / "realism_vs_shots.csv", index=False)
     sec = shots_section(tmp_path)
-    assert sec is not None and sec.tables[0].rows == ["FT self · T=1→8", "FT self · T=8→32"]
+    assert sec is not None and sec.tables[0].rows == ["FT self · T=1→8", "FT self · T=8→32", "FT self · T=1→32"]
     assert sec.tables[0].cell("FT self · T=1→8", "FID").detail == "worse"
-    assert sec.text == ["FT self-reenactment: more shots better in 1, worse in 1, no difference shown in 1 of 3 "
+    assert sec.text == ["FT self-reenactment: more shots better in 2, worse in 1, no difference shown in 1 of 4 "
                         "paired comparisons."]

@@ -166,3 +166,38 @@ def test_own_vs_other_sentences_name_the_winner_first_whichever_cell_wins():
              for f in group_findings(g)]
     assert texts[0].startswith("cnn trained on FT_T8: FT_T32 is detected better than its own setting (FT_T8) by 0.2")
     assert texts[1].startswith("cnn trained on FT_T32: its own setting (FT_T32) is detected better than FT_T8 by 0.35")
+
+
+def test_shots_findings_use_the_paired_difference_where_the_run_has_one(tmp_path, make_run):
+    """Two settings whose own intervals overlap (SSIM of FF at T = 1 and 32 in the fixture:
+    0.5 ± 5 %) support no difference; the paired difference over the same people, whose CI
+    excludes 0, does — and the finding says it is paired and links to its table. A paired
+    difference whose CI includes 0 gives "no difference", and a worse one names T = 1 the
+    winner. Metrics with no paired row (KID) keep the two-interval comparison."""
+    from talkbench.reports.findings import findings
+    from talkbench.reports.results import load_run
+
+    run = make_run(tmp_path / "r")
+    realism = pd.read_csv(run / "results" / "realism.csv")
+    ff32_ssim = (realism.setting == "FF_T32") & (realism.metric == "SSIM")
+    realism.loc[ff32_ssim, ["value", "ci_low", "ci_high"]] = [0.511, 0.486, 0.536]  # overlaps T = 1's 0.5 ± 0.025
+    realism.to_csv(run / "results" / "realism.csv", index=False)
+    before = dict(findings(load_run(run)))["Realism vs shots (self-reenactment)"]
+    assert not any(f.supported and f.text.startswith("FF at T = 32 beats FF at T = 1 on SSIM") for f in before)
+    rows = [dict(mode="FF", kind="self", metric="SSIM", T_a=1, T_b=32, diff=0.011, ci_low=0.003, ci_high=0.019,
+                 n_people=10, interval="t", higher_is_better=True, verdict="better"),
+            dict(mode="FF", kind="self", metric="FID", T_a=1, T_b=32, diff=-4.4, ci_low=-13.2, ci_high=4.4,
+                 n_people=10, interval="jackknife", higher_is_better=False, verdict="no difference"),
+            dict(mode="FT", kind="self", metric="PSNR", T_a=1, T_b=32, diff=-0.5, ci_low=-0.8, ci_high=-0.2,
+                 n_people=10, interval="t", higher_is_better=True, verdict="worse")]
+    pd.DataFrame(rows).to_csv(run / "results" / "realism_vs_shots.csv", index=False)
+    after = dict(findings(load_run(run)))["Realism vs shots (self-reenactment)"]
+    ssim = [f for f in after if f.text.startswith("FF at T = 32 beats FF at T = 1 on SSIM")]
+    assert len(ssim) == 1 and ssim[0].supported and ssim[0].anchor != before[0].anchor
+    assert "paired over the same people: FF at T = 32 − FF at T = 1 = 0.0110 [0.0030, 0.0190]" in ssim[0].text
+    assert "n = 10 people" in ssim[0].text
+    assert any(not f.supported and f.text.startswith("FF at T = 32 vs FF at T = 1 on FID")
+               and "no difference detected" in f.text for f in after)
+    assert any(f.supported and f.text.startswith("FT at T = 1 beats FT at T = 32 on PSNR by 0.5") for f in after)
+    # KID has no paired row: the fixture's two intervals still decide it, as before
+    assert any(f.supported and f.text.startswith("FT at T = 32 beats FT at T = 1 on KID") for f in after)
