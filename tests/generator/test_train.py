@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
@@ -9,9 +10,12 @@ import shutil
 import pytest
 import torch
 
+from talkbench.generator import steps
 from talkbench.generator.steps import CollapseGuard, TrainingCollapsed
 from talkbench.generator.checkpoint import load_checkpoint, model_from_checkpoint
-from talkbench.generator.train import train
+from talkbench.generator.losses import ContentLoss
+from talkbench.generator.model import build_model
+from talkbench.generator.train import make_optimizers, meta_step, train
 from talkbench.media import read_png_provenance
 from tests.generator.conftest import tiny_train_config
 
@@ -168,3 +172,36 @@ def test_compile_is_refused_up_front_without_a_cpp_compiler(monkeypatch):
     monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(TalkbenchError, match="C\\+\\+ compiler"):
         compile_module(torch.nn.Linear(2, 2), torch.device("cpu"))
+
+
+def test_generator_update_computes_no_discriminator_gradients_and_changes_nothing(monkeypatch):
+    """D's parameters get a gradient only in D's own updates (the generator update has no use
+    for them); the step's losses and weights are bitwise those of a step that computes them
+    and throws them away, as gan_step did before."""
+    g = torch.Generator().manual_seed(3)
+    batch = {"shots": torch.rand(2, 2, 3, 32, 32, generator=g) * 2 - 1,
+             "shot_landmarks": torch.rand(2, 2, 3, 32, 32, generator=g) * 2 - 1,
+             "target": torch.rand(2, 3, 32, 32, generator=g) * 2 - 1,
+             "target_landmarks": torch.rand(2, 3, 32, 32, generator=g) * 2 - 1, "video_index": torch.tensor([0, 1])}
+    cfg = tiny_train_config(d_steps=2)
+    cfg.loss.vgg19 = cfg.loss.vggface = "off"
+
+    def run() -> tuple[list[dict], dict, int]:
+        torch.manual_seed(0)
+        model = build_model(cfg.model, 2)
+        opt_g, opt_d = make_optimizers(model, cfg)
+        calls = [0]
+        for p in model.D.parameters():
+            p.register_hook(lambda grad: calls.__setitem__(0, calls[0] + 1))
+        losses = [meta_step(model.E, model.G, model.D, batch, ContentLoss(cfg.loss), cfg, opt_g, opt_d,
+                            torch.device("cpu"))[0] for _ in range(2)]
+        assert all(p.requires_grad for p in model.D.parameters())  # unfrozen again for the next step
+        return losses, model.state_dict(), calls[0]
+
+    losses, state, d_grads = run()
+    monkeypatch.setattr(steps, "_frozen", lambda params: contextlib.nullcontext())
+    losses_before, state_before, d_grads_before = run()
+    assert losses == losses_before
+    assert all(torch.equal(state[k], state_before[k]) for k in state)
+    used = d_grads_before // (2 * (cfg.d_steps + 1))  # D parameters reached by a backward pass
+    assert used > 0 and d_grads == 2 * cfg.d_steps * used  # 2 steps × D's updates only
