@@ -15,9 +15,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from talkbench.reports.compare import clear_difference
 import pandas as pd
 
+from talkbench.reports.compare import clear_difference
 from talkbench.reports.results import RunResults
 from talkbench.reports.tables import (Cell, Table, cross_dataset, cross_setting, detectors, fmt, metric_column,
                                       row_label, table1)
@@ -161,6 +161,13 @@ def _metric_columns(table: Table) -> list[str]:
     return [c for c in table.columns if not c.startswith("AUC ")]
 
 
+def _paired_metric(paired: Table | None, row: str, column: str) -> str | None:
+    """The paired table's metric that belongs to Table 1's ``column``, where ``row`` has a value."""
+    if paired is None:
+        return None
+    return next((m for m in paired.columns if metric_column(m) == column and paired.cell(row, m).ok), None)
+
+
 def realism_vs_shots(run: RunResults) -> list[Group]:
     """Most shots against fewest, per mode and kind, on every Table 1 metric: the paired
     difference over the same people where the realism stage measured one (a run's own
@@ -180,10 +187,8 @@ def realism_vs_shots(run: RunResults) -> list[Group]:
                 row = shots_row(mode, kind, lo, hi)
                 cmps = []
                 for c in _metric_columns(table):
-                    metric = next((m for m in paired.columns if metric_column(m) == c
-                                   and paired.cell(row, m).ok), None) if paired is not None else None
-                    cmps.append(Comparison(paired, (row, metric), None, a_name, b_name, c)
-                                if paired is not None and metric is not None else
+                    metric = _paired_metric(paired, row, c)
+                    cmps.append(Comparison(paired, (row, metric), None, a_name, b_name, c) if paired is not None and metric else
                                 Comparison(table, (row_label(mode, hi), c), (row_label(mode, lo), c), a_name, b_name, c))
                 groups.append(Group(f"Realism vs shots ({kind}-reenactment)", cmps))
     return groups
