@@ -121,7 +121,8 @@ def group_findings(group: Group) -> list[Finding]:
         a = cells[0]
         if cmp.b is None:
             text = (f"{lead}{wn} {group.verb} {ln}{on} by {fmt(abs(a.number))} (paired over the same "
-                    f"{a.unit or 'units'}: {cmp.a_name} − {cmp.b_name} = {a.text()}; 95 % CI excludes 0, {_n(cells)}).")
+                    f"{a.unit or 'units'}: {cmp.a_name} − {cmp.b_name} = {a.text()}; 95 % CI excludes 0, "
+                    f"{_n(cells)}).")
         else:
             wc, lc = (a, cells[1]) if side == "a" else (cells[1], a)
             text = (f"{lead}{wn} {group.verb} {ln}{on} by {fmt(abs(wc.number - lc.number))} "
@@ -188,8 +189,11 @@ def realism_vs_shots(run: RunResults) -> list[Group]:
                 cmps = []
                 for c in _metric_columns(table):
                     metric = _paired_metric(paired, row, c)
-                    cmps.append(Comparison(paired, (row, metric), None, a_name, b_name, c) if paired is not None and metric else
-                                Comparison(table, (row_label(mode, hi), c), (row_label(mode, lo), c), a_name, b_name, c))
+                    if paired is not None and metric:
+                        cmps.append(Comparison(paired, (row, metric), None, a_name, b_name, c))
+                    else:
+                        cmps.append(Comparison(table, (row_label(mode, hi), c), (row_label(mode, lo), c),
+                                               a_name, b_name, c))
                 groups.append(Group(f"Realism vs shots ({kind}-reenactment)", cmps))
     return groups
 
