@@ -14,8 +14,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     d = SynthConfig()
     parser.add_argument("out", type=Path, help="output folder (the prepared-dataset format, docs/data.md)")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
-                        help="any SynthConfig field, e.g. occlusion=0.3 light_change=1 noise=5 glasses=0.3 clip_seconds=4 "
-                             "(docs/data.md lists them; the options below are the common ones)")
+                        help="any SynthConfig field, e.g. occlusion=0.3 light_change=1 noise=5 glasses=0.3 "
+                             "clip_seconds=4 (docs/data.md lists them; the options below are the common ones)")
     parser.add_argument("--identities", type=int, default=d.identities, help="number of people (default %(default)s)")
     parser.add_argument("--videos", type=int, default=d.videos, help="videos per person (default %(default)s)")
     parser.add_argument("--frames", type=int, default=d.frames, help="frames per training video (default %(default)s)")
