@@ -83,8 +83,9 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("generate", generate_stage, reads=("fewshot", "seed"), deps=("data", "train")),
     StageSpec("checks", checks_stage, reads=("fewshot", "seed", "metrics.options.backend"),
               deps=("data", "train", "generate")),
-    StageSpec("realism", realism_stage, reads=("metrics",), deps=("generate",),
-              outputs=3),  # 2: results/realism_vs_shots.csv, FID/IFD intervals over people; 3: its T_min → T_max rows
+    # realism's outputs: 2 realism_vs_shots.csv and FID/IFD intervals over people; 3 its T_min → T_max rows;
+    # 4 realism_ft_vs_ff.csv
+    StageSpec("realism", realism_stage, reads=("metrics",), deps=("generate",), outputs=4),
     StageSpec("detection", detection_stage,
               reads=("detector.names", "detector.robustness", "detector.options", "seed"), deps=("generate",)),
     StageSpec("adversarial", adversarial_stage,

@@ -17,7 +17,7 @@ from talkbench.files import atomic_path, write_bytes, write_json, write_text
 from talkbench.reports import compare, html, latex, markdown, paper, plots, seeds
 from talkbench.reports.adversarial import adversarial_section
 from talkbench.reports.generator_checks import generator_checks_section
-from talkbench.reports.shots import shots_section
+from talkbench.reports.shots import ft_vs_ff_section, shots_section
 from talkbench.reports.document import Document, Figure, Image, Section
 from talkbench.reports.findings import findings
 from talkbench.reports.methods import methods_section
@@ -74,7 +74,7 @@ def findings_section(run: RunResults) -> Section:
     """The generated findings, first in a report (see :mod:`talkbench.reports.findings`)."""
     sec = Section("Findings", text=["Each sentence compares two values of the table it links to; a difference is "
                                     "stated only where the two 95 % confidence intervals do not overlap, or, for a "
-                                    "difference paired over the same people (realism versus shots), where its own "
+                                    "difference paired over the same people (realism versus shots, FT versus FF), where its own "
                                     "95 % confidence interval excludes 0."],
                   findings=findings(run))
     if len(run.robustness):
@@ -106,9 +106,7 @@ def _run_sections(run: RunResults, prefix: str, files_title: str | None = None) 
     if user is not None:
         first.tables.insert(1, user)
     secs = [first, more]
-    shots = shots_section(run.path, own)
-    if shots is not None:
-        secs.append(shots)
+    secs += [sec for sec in (shots_section(run.path, own), ft_vs_ff_section(run.path, own)) if sec is not None]
     checks = generator_checks_section(run.path, own)
     if checks is not None:
         secs.append(checks)

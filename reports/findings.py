@@ -1,7 +1,7 @@
 """The report's "Findings": sentences generated from the numbers, each one a comparison the
 suite is built to make, stated as a difference only where the two 95 % CIs do not overlap —
-or, for a paired difference measured on the same people (realism versus shots), where its
-own 95 % CI excludes 0 — otherwise as "no difference detected at this sample size (n = ...)".
+or, for a paired difference measured on the same people (realism versus shots, FT versus
+FF), where its own 95 % CI excludes 0 — otherwise as "no difference detected at this sample size (n = ...)".
 
 A finding is a comparison of two cells of one report table (so it can link to that table).
 A *finder* turns a run into groups of comparisons; new result tables plug in by appending a
@@ -162,22 +162,33 @@ def _metric_columns(table: Table) -> list[str]:
     return [c for c in table.columns if not c.startswith("AUC ")]
 
 
-def _paired_metric(paired: Table | None, row: str, column: str) -> str | None:
-    """The paired table's metric that belongs to Table 1's ``column``, where ``row`` has a value."""
-    if paired is None:
-        return None
-    return next((m for m in paired.columns if metric_column(m) == column and paired.cell(row, m).ok), None)
+def _paired(run: RunResults, name: str, make: Callable[[pd.DataFrame], Table]) -> Table | None:
+    """The table of the run's paired differences in ``results/<name>`` (None where it has none,
+    and for seed aggregates, whose files are one seed's)."""
+    from talkbench.reports.shots import read_paired  # shots → document → findings
+
+    diffs = read_paired(run.path, name) if not run.manifest.get("seeds") else pd.DataFrame()
+    return make(diffs) if len(diffs) else None
+
+
+def _comparison(paired: Table | None, row: str, table: Table, a: tuple[str, str], b: tuple[str, str],
+                a_name: str, b_name: str, column: str) -> Comparison:
+    """Table 1's ``column`` of settings ``a`` against ``b``: the paired difference in ``row`` of
+    ``paired`` where it has one for that column, else the two cells of ``table``."""
+    metric = next((m for m in paired.columns if metric_column(m) == column and paired.cell(row, m).ok),
+                  None) if paired is not None else None
+    if paired is not None and metric is not None:
+        return Comparison(paired, (row, metric), None, a_name, b_name, column)
+    return Comparison(table, a, b, a_name, b_name, column)
 
 
 def realism_vs_shots(run: RunResults) -> list[Group]:
-    """Most shots against fewest, per mode and kind, on every Table 1 metric: the paired
-    difference over the same people where the realism stage measured one (a run's own
-    ``realism_vs_shots.csv``; not for seed aggregates, whose files are one seed's), else the
-    two settings' own intervals."""
-    from talkbench.reports.shots import read_shots, shots_row, shots_table  # shots → document → findings
+    """Most shots against fewest, per mode and kind, on every Table 1 metric: paired over the
+    same people where the realism stage measured it (``realism_vs_shots.csv``), else the two
+    settings' own intervals."""
+    from talkbench.reports.shots import SHOTS_FILE, shots_row, shots_table
 
-    diffs = read_shots(run.path) if not run.manifest.get("seeds") else pd.DataFrame()
-    paired = shots_table(diffs) if len(diffs) else None
+    paired = _paired(run, SHOTS_FILE, shots_table)
     groups = []
     for kind in ("self", "cross"):
         table = table1(run, kind)
@@ -186,27 +197,28 @@ def realism_vs_shots(run: RunResults) -> list[Group]:
             for hi, lo in _shot_pairs(ts):
                 a_name, b_name = f"{mode} at T = {hi}", f"{mode} at T = {lo}"
                 row = shots_row(mode, kind, lo, hi)
-                cmps = []
-                for c in _metric_columns(table):
-                    metric = _paired_metric(paired, row, c)
-                    if paired is not None and metric:
-                        cmps.append(Comparison(paired, (row, metric), None, a_name, b_name, c))
-                    else:
-                        cmps.append(Comparison(table, (row_label(mode, hi), c), (row_label(mode, lo), c),
-                                               a_name, b_name, c))
+                cmps = [_comparison(paired, row, table, (row_label(mode, hi), c), (row_label(mode, lo), c),
+                                    a_name, b_name, c) for c in _metric_columns(table)]
                 groups.append(Group(f"Realism vs shots ({kind}-reenactment)", cmps))
     return groups
 
 
 def ff_vs_ft(run: RunResults) -> list[Group]:
+    """FT against FF at each T, self-reenactment, on every Table 1 metric: paired over the same
+    people where the realism stage measured it (``realism_ft_vs_ff.csv``), else the two
+    settings' own intervals."""
+    from talkbench.reports.shots import FT_VS_FF_FILE, ft_vs_ff_row, ft_vs_ff_table
+
     table = table1(run, "self")
     modes = {m for m, _ in run.settings}
     if not {"FF", "FT"} <= modes:
         return []
+    paired = _paired(run, FT_VS_FF_FILE, ft_vs_ff_table)
     groups = []
     for t in sorted({t for m, t in run.settings if m == "FT"} & {t for m, t in run.settings if m == "FF"}):
-        cmps = [Comparison(table, (row_label("FT", t), c), (row_label("FF", t), c), f"FT at T = {t}", f"FF at T = {t}", c)
-                for c in _metric_columns(table)]
+        a_name, b_name = f"FT at T = {t}", f"FF at T = {t}"
+        cmps = [_comparison(paired, ft_vs_ff_row("self", t), table, (row_label("FT", t), c), (row_label("FF", t), c),
+                            a_name, b_name, c) for c in _metric_columns(table)]
         groups.append(Group("Fine-tuning (FT) vs feed-forward (FF)", cmps))
     return groups
 

@@ -39,6 +39,9 @@ REALISM_COLUMNS = REALISM_REQUIRED + REALISM_EXTRA
 # results/realism_vs_shots.csv: a metric at T_b minus at T_a on the same people (interval: t | jackknife).
 SHOTS_COLUMNS = ["mode", "kind", "metric", "T_a", "T_b", "diff", "ci_low", "ci_high", "n_people", "interval",
                  "higher_is_better", "verdict"]
+# results/realism_ft_vs_ff.csv: a metric of FT minus of FF at the same T, on the same people.
+FT_VS_FF_COLUMNS = ["kind", "metric", "T", "diff", "ci_low", "ci_high", "n_people", "interval", "higher_is_better",
+                    "verdict"]
 # results/detection.csv, robustness.csv, cross_dataset.csv and user.csv.
 DETECTION_COLUMNS = ["detector", "train_setting", "test_setting", "level", "auc", "auc_ci_low", "auc_ci_high",
                      "ap", "eer", "acc", "balanced_acc", "tpr_at_1fpr", "n_real", "n_fake", "pretrained"]

@@ -12,7 +12,7 @@ import pandas as pd
 
 from talkbench.benchmarks.stage_runner import StageContext
 from talkbench.benchmarks.suite import SuiteConfig
-from talkbench.contracts import REALISM_COLUMNS, SHOTS_COLUMNS
+from talkbench.contracts import FT_VS_FF_COLUMNS, REALISM_COLUMNS, SHOTS_COLUMNS
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path
 
@@ -105,41 +105,62 @@ class PersonValues:
     full: float | None = None
 
 
-def shots_differences(by_person: dict[tuple[str, str, str], dict[int, PersonValues]]) -> pd.DataFrame:
-    """Each mode × kind × metric, each pair of consecutive T and, with more than two, the
-    fewest against the most shots (the span the report's findings state): the difference
-    (more shots minus fewer) on the same people with its 95 % interval — Student-t over
+def paired_difference_row(a: PersonValues, b: PersonValues) -> dict | None:
+    """``b`` minus ``a`` on the people both have, with its 95 % interval — Student-t over
     per-person differences, or the jackknife over people for set metrics (FID, IFD) — and
-    whether it shows more shots doing better (interval clear of zero in the metric's better
-    direction)."""
+    whether ``b`` does better (interval clear of zero in the metric's better direction).
+    None where no interval can be had (different kinds of values, too few shared people)."""
     from talkbench.metrics.base import mean_ci
     from talkbench.metrics.jackknife import MIN_GROUPS, paired_difference
 
+    if a.how != b.how:
+        return None
+    if a.how == "jackknife":
+        assert a.full is not None and b.full is not None
+        diff, lo, hi, n = paired_difference(a.full, a.people, b.full, b.people)
+        if n < MIN_GROUPS:  # no spread to estimate: a zero-width "interval" would claim a difference
+            return None
+    else:
+        common = sorted(set(a.people) & set(b.people))
+        if len(common) < 2:
+            return None
+        diff, lo, hi = mean_ci(np.array([b.people[p] - a.people[p] for p in common]))
+        n = len(common)
+    better = lo > 0 if a.higher_is_better else hi < 0
+    worse = hi < 0 if a.higher_is_better else lo > 0
+    verdict = "better" if better else "worse" if worse else "no difference"
+    return {"diff": diff, "ci_low": lo, "ci_high": hi, "n_people": n, "interval": a.how,
+            "higher_is_better": a.higher_is_better, "verdict": verdict}
+
+
+ByPerson = dict[tuple[str, str, str], dict[int, PersonValues]]  # (mode, kind, metric) → T → values
+
+
+def shots_differences(by_person: ByPerson) -> pd.DataFrame:
+    """Each mode × kind × metric, each pair of consecutive T and, with more than two, the
+    fewest against the most shots (the span the report's findings state): the metric at more
+    shots minus at fewer, paired over the same people (:func:`paired_difference_row`)."""
     rows = []
     for (mode, kind, metric), per_t in by_person.items():
         ts = sorted(per_t)
         for t_a, t_b in list(zip(ts, ts[1:])) + ([(ts[0], ts[-1])] if len(ts) > 2 else []):
-            a, b = per_t[t_a], per_t[t_b]
-            if a.how != b.how:
-                continue
-            if a.how == "jackknife":
-                assert a.full is not None and b.full is not None
-                diff, lo, hi, n = paired_difference(a.full, a.people, b.full, b.people)
-                if n < MIN_GROUPS:  # no spread to estimate: a zero-width "interval" would claim a difference
-                    continue
-            else:
-                common = sorted(set(a.people) & set(b.people))
-                if len(common) < 2:
-                    continue
-                diff, lo, hi = mean_ci(np.array([b.people[p] - a.people[p] for p in common]))
-                n = len(common)
-            better = lo > 0 if a.higher_is_better else hi < 0
-            worse = hi < 0 if a.higher_is_better else lo > 0
-            rows.append({"mode": mode, "kind": kind, "metric": metric, "T_a": t_a, "T_b": t_b, "diff": diff,
-                         "ci_low": lo, "ci_high": hi, "n_people": n, "interval": a.how,
-                         "higher_is_better": a.higher_is_better,
-                         "verdict": "better" if better else "worse" if worse else "no difference"})
+            row = paired_difference_row(per_t[t_a], per_t[t_b])
+            if row is not None:
+                rows.append({"mode": mode, "kind": kind, "metric": metric, "T_a": t_a, "T_b": t_b, **row})
     return pd.DataFrame(rows, columns=SHOTS_COLUMNS)
+
+
+def ft_vs_ff_differences(by_person: ByPerson) -> pd.DataFrame:
+    """Each kind × metric × T that has both models: FT minus FF, paired over the same people
+    (the same held-out frames and drivers; :func:`paired_difference_row`)."""
+    rows = []
+    for (mode, kind, metric), ft in by_person.items():
+        ff = by_person.get(("FF", kind, metric), {}) if mode == "FT" else {}
+        for t in sorted(set(ft) & set(ff)):
+            row = paired_difference_row(ff[t], ft[t])
+            if row is not None:
+                rows.append({"kind": kind, "metric": metric, "T": t, **row})
+    return pd.DataFrame(rows, columns=FT_VS_FF_COLUMNS)
 
 
 def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
@@ -149,8 +170,9 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     settings (random subsets) beside their extrapolation FID∞ / IFD∞ on all frames, FID and
     IFD with a jackknife interval over people. Self-reenactment compares with the ground-truth
     frame; cross-reenactment with the real frames of the person being faked (unpaired).
-    Also ``results/realism_vs_shots.csv``: each metric's change from one T to the next, paired
-    over the same people (:func:`shots_differences`)."""
+    Also, paired over the same people: ``results/realism_vs_shots.csv``, each metric's change
+    from one T to the next (:func:`shots_differences`), and ``results/realism_ft_vs_ff.csv``,
+    FT against FF at each T (:func:`ft_vs_ff_differences`)."""
     from talkbench.media import read_image
     from talkbench.metrics import api
 
@@ -174,7 +196,7 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
                    for (setting, kind), part in groups) if groups else None
     wanted = [n for n in names if n in api.REGISTRY and api.REGISTRY[n].set_metric]
     wanted += [EXTRAPOLATED[n] for n in wanted if n in EXTRAPOLATED and EXTRAPOLATED[n] not in wanted]
-    by_person: dict[tuple[str, str, str], dict[int, PersonValues]] = {}  # (mode, kind, metric) → T → values
+    by_person: ByPerson = {}
     for (setting, kind), part in ctx.progress(groups, total=len(groups), desc="metrics per setting"):
         mode, t = str(part["mode"].iloc[0]), int(part["T"].iloc[0])
         built, unavailable, _ = per_kind[kind]
@@ -211,6 +233,8 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
         df.to_csv(tmp, index=False)
     with atomic_path(ctx.run_dir / "results" / "realism_vs_shots.csv") as tmp:
         shots_differences(by_person).to_csv(tmp, index=False)
+    with atomic_path(ctx.run_dir / "results" / "realism_ft_vs_ff.csv") as tmp:
+        ft_vs_ff_differences(by_person).to_csv(tmp, index=False)
     weights = {w for _, _, faces in per_kind.values() for f in faces.values() for w in f.weights_used()}
     if ((df["status"] == "ok") & df["backend"].astype(str).str.startswith("pytorch-fid")).any():
         weights.add("inception-fid")  # the manifest records its file, sha256 and provenance

@@ -41,6 +41,9 @@ def test_quick_suite_end_to_end_and_resume(tmp_path, capsys):
     assert {("FF", "self", "SSIM"), ("FT", "self", "SSIM")} <= set(zip(shots["mode"], shots["kind"], shots["metric"]))
     assert ((shots["T_a"] == 1) & (shots["T_b"] == 4)).all() and (shots["n_people"] == 3).all()
     assert (shots["ci_low"] <= shots["diff"] + 1e-9).all() and (shots["diff"] <= shots["ci_high"] + 1e-9).all()
+    ft_ff = pd.read_csv(run / "results" / "realism_ft_vs_ff.csv")
+    assert {("self", "SSIM", 1), ("self", "SSIM", 4)} <= set(zip(ft_ff["kind"], ft_ff["metric"], ft_ff["T"]))
+    assert (ft_ff["n_people"] == 3).all() and set(ft_ff["verdict"]) <= {"better", "worse", "no difference"}
     fid = realism[(realism["metric"] == "FID") & (realism["status"] == "ok")]
     if len(fid):  # the FID Inception is installed: a jackknife interval over the 3 people, and paired T rows
         assert (fid["ci_low"].astype(float) <= fid["value"].astype(float)).all()

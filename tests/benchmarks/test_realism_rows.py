@@ -69,3 +69,30 @@ def test_shots_differences_pair_the_same_people_and_say_which_way_it_went(tmp_pa
     assert sec.tables[0].cell("FT self · T=1→8", "FID").detail == "worse"
     assert sec.text == ["FT self-reenactment: more shots better in 2, worse in 1, no difference shown in 1 of 4 "
                         "paired comparisons."]
+
+
+def test_ft_vs_ff_differences_pair_each_t_over_the_same_people(tmp_path):
+    """FT minus FF at each T both models have, on the people both have; the report's section
+    shows them and the findings state FT against FF from them."""
+    import numpy as np
+
+    from talkbench.benchmarks.stages.realism import PersonValues, ft_vs_ff_differences
+    from talkbench.metrics.base import mean_ci
+    from talkbench.reports.shots import ft_vs_ff_section
+
+    ff = {"a": 0.50, "b": 0.40, "c": 0.62, "d": 0.55}
+    ft = {"a": 0.52, "b": 0.43, "c": 0.63, "d": 0.58, "e": 0.9}
+    by_person = {("FF", "self", "SSIM"): {1: PersonValues(True, "t", ff), 8: PersonValues(True, "t", ff)},
+                 ("FT", "self", "SSIM"): {1: PersonValues(True, "t", ft), 32: PersonValues(True, "t", ft)},
+                 ("FT", "self", "NME"): {1: PersonValues(False, "t", ft)}}  # no FF NME: no row
+    df = ft_vs_ff_differences(by_person)
+    assert df[["kind", "metric", "T"]].values.tolist() == [["self", "SSIM", 1]]  # T = 8 and 32: one model only
+    row = df.iloc[0]
+    assert (row["diff"], row["ci_low"], row["ci_high"]) == pytest.approx(mean_ci(np.array([ft[k] - ff[k] for k in ff])))
+    assert row["n_people"] == 4 and row["verdict"] == "better"
+
+    (tmp_path / "results").mkdir()
+    df.to_csv(tmp_path / "results" / "realism_ft_vs_ff.csv", index=False)
+    sec = ft_vs_ff_section(tmp_path)
+    assert sec is not None and sec.tables[0].rows == ["self · T=1"] and sec.tables[0].cell("self · T=1", "SSIM").ok
+    assert sec.text == ["self-reenactment: FT better in 1, worse in 0, no difference shown in 0 of 1 paired comparisons."]

@@ -201,3 +201,31 @@ def test_shots_findings_use_the_paired_difference_where_the_run_has_one(tmp_path
     assert any(f.supported and f.text.startswith("FT at T = 1 beats FT at T = 32 on PSNR by 0.5") for f in after)
     # KID has no paired row: the fixture's two intervals still decide it, as before
     assert any(f.supported and f.text.startswith("FT at T = 32 beats FT at T = 1 on KID") for f in after)
+
+
+def test_ft_vs_ff_findings_use_the_paired_difference_where_the_run_has_one(make_run, tmp_path):
+    """FT against FF at the same T, read from realism_ft_vs_ff.csv where it has the metric:
+    a paired CSIM difference clear of 0 is stated although the fixture's FF and FT intervals
+    at T = 1 overlap, and one whose CI includes 0 is not, although the intervals are apart."""
+    from talkbench.reports.findings import findings
+    from talkbench.reports.results import load_run
+
+    run = make_run(tmp_path / "r")
+    realism = pd.read_csv(run / "results" / "realism.csv")
+    ft8_ssim = (realism.setting == "FT_T8") & (realism.metric == "SSIM")
+    realism.loc[ft8_ssim, ["value", "ci_low", "ci_high"]] = [0.75, 0.73, 0.77]  # clear of FF's 0.62 ± 0.031
+    realism.to_csv(run / "results" / "realism.csv", index=False)
+    before = dict(findings(load_run(run)))["Fine-tuning (FT) vs feed-forward (FF)"]
+    assert any(f.supported and f.text.startswith("FT at T = 8 beats FF at T = 8 on SSIM") for f in before)
+    assert not any(f.supported and f.text.startswith("FT at T = 1 beats FF at T = 1 on CSIM") for f in before)
+    rows = [dict(kind="self", metric="CSIM-dlib", T=1, diff=0.02, ci_low=0.01, ci_high=0.03, n_people=10,
+                 interval="t", higher_is_better=True, verdict="better"),
+            dict(kind="self", metric="SSIM", T=8, diff=0.02, ci_low=-0.01, ci_high=0.05, n_people=10,
+                 interval="t", higher_is_better=True, verdict="no difference")]
+    pd.DataFrame(rows).to_csv(run / "results" / "realism_ft_vs_ff.csv", index=False)
+    after = dict(findings(load_run(run)))["Fine-tuning (FT) vs feed-forward (FF)"]
+    csim = [f for f in after if f.supported and f.text.startswith("FT at T = 1 beats FF at T = 1 on CSIM by 0.02")]
+    assert len(csim) == 1 and "paired over the same people: FT at T = 1 − FF at T = 1" in csim[0].text
+    assert not any(f.supported and f.text.startswith("FT at T = 8 beats FF at T = 8 on SSIM") for f in after)
+    assert any(f.text.startswith("FT at T = 8 vs FF at T = 8 on") and "SSIM" in f.text and "no difference" in f.text
+               for f in after)
