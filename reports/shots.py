@@ -76,11 +76,21 @@ def shots_section(run_path: Path, title: str = "") -> Section | None:
         return None
     sec = Section(f"Realism versus shots{title}", tables=[shots_table(diffs)])
     for (mode, kind), part in diffs.groupby(["mode", "kind"], sort=False):
-        counts = part["verdict"].value_counts()
-        sec.text.append(f"{mode} {kind}-reenactment: more shots better in {counts.get('better', 0)}, worse in "
-                        f"{counts.get('worse', 0)}, no difference shown in {counts.get('no difference', 0)} "
-                        f"of {len(part)} paired comparisons.")
+        span = (part["T_a"] == part["T_a"].min()) & (part["T_b"] == part["T_b"].max())
+        steps = part[~span] if (~span).any() else part  # two T only: the one step is the span
+        text = f"{mode} {kind}-reenactment, from one T to the next: {_counts(steps, 'more shots')}"
+        if (~span).any() and span.any():
+            text += (f"; from T = {int(part['T_a'].min())} to {int(part['T_b'].max())}: "
+                     f"{_counts(part[span], 'more shots')}")
+        sec.text.append(text + ".")
     return sec
+
+
+def _counts(part: pd.DataFrame, what: str) -> str:
+    """"<what> better in b, worse in w, no difference shown in n of N paired comparisons"."""
+    counts = part["verdict"].value_counts()
+    return (f"{what} better in {counts.get('better', 0)}, worse in {counts.get('worse', 0)}, no difference shown in "
+            f"{counts.get('no difference', 0)} of {len(part)} paired comparisons")
 
 
 def ft_vs_ff_section(run_path: Path, title: str = "") -> Section | None:
@@ -89,8 +99,5 @@ def ft_vs_ff_section(run_path: Path, title: str = "") -> Section | None:
         return None
     sec = Section(f"FT versus FF{title}", tables=[ft_vs_ff_table(diffs)])
     for kind, part in diffs.groupby("kind", sort=False):
-        counts = part["verdict"].value_counts()
-        sec.text.append(f"{kind}-reenactment: FT better in {counts.get('better', 0)}, worse in "
-                        f"{counts.get('worse', 0)}, no difference shown in {counts.get('no difference', 0)} "
-                        f"of {len(part)} paired comparisons.")
+        sec.text.append(f"{kind}-reenactment: {_counts(part, 'FT')}.")
     return sec

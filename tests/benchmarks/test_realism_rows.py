@@ -67,8 +67,9 @@ def test_shots_differences_pair_the_same_people_and_say_which_way_it_went(tmp_pa
     sec = shots_section(tmp_path)
     assert sec is not None and sec.tables[0].rows == ["FT self · T=1→8", "FT self · T=8→32", "FT self · T=1→32"]
     assert sec.tables[0].cell("FT self · T=1→8", "FID").detail == "worse"
-    assert sec.text == ["FT self-reenactment: more shots better in 2, worse in 1, no difference shown in 1 of 4 "
-                        "paired comparisons."]
+    assert sec.text == ["FT self-reenactment, from one T to the next: more shots better in 1, worse in 1, no "
+                        "difference shown in 1 of 3 paired comparisons; from T = 1 to 32: more shots better in 1, "
+                        "worse in 0, no difference shown in 0 of 1 paired comparisons."]
 
 
 def test_ft_vs_ff_differences_pair_each_t_over_the_same_people(tmp_path):
