@@ -52,7 +52,7 @@ class SynthConfig:
     glasses: float = 0.15  # share of identities wearing glasses
     occlusion: float = 0.0  # share of frames with an object (a hand, a microphone ...) in front of the face
     light_change: float = 0.0  # how much the light changes within a video (0: fixed; 1: brightness ±15 %,
-    # colour temperature ±8 %, direction ±30°, as one std of smooth trajectories over the clip)
+    # colour temperature ±8 %, direction ±30°: the scale of smooth random trajectories over the clip)
 
 
 # ---------------------------------------------------------------------------------------------
