@@ -154,7 +154,8 @@ def stage_inputs(spec: StageSpec, cfg: SuiteConfig) -> dict:
     fields = spec.fields(cfg)
     values = {f: field_value(cfg, f) for f in fields}
     files = {f: INPUT_FILES[f](values[f]) for f in fields if f in INPUT_FILES and values[f]}
-    version = {"outputs": spec.outputs} if spec.outputs > 1 else {}  # version 1 keeps the fingerprints runs already have
+    # version 1 adds nothing, so the fingerprints that runs already have stay as they are
+    version = {"outputs": spec.outputs} if spec.outputs > 1 else {}
     return {"fields": values, "files": files, **version}
 
 

@@ -74,8 +74,8 @@ def findings_section(run: RunResults) -> Section:
     """The generated findings, first in a report (see :mod:`talkbench.reports.findings`)."""
     sec = Section("Findings", text=["Each sentence compares two values of the table it links to; a difference is "
                                     "stated only where the two 95 % confidence intervals do not overlap, or, for a "
-                                    "difference paired over the same people (realism versus shots, FT versus FF), where its own "
-                                    "95 % confidence interval excludes 0."],
+                                    "difference paired over the same people (realism versus shots, FT versus FF), "
+                                    "where its own 95 % confidence interval excludes 0."],
                   findings=findings(run))
     if len(run.robustness):
         sec.text.append("Robustness AUCs carry no confidence interval (results/robustness.csv), so no robustness "

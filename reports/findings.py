@@ -1,7 +1,8 @@
 """The report's "Findings": sentences generated from the numbers, each one a comparison the
 suite is built to make, stated as a difference only where the two 95 % CIs do not overlap —
 or, for a paired difference measured on the same people (realism versus shots, FT versus
-FF), where its own 95 % CI excludes 0 — otherwise as "no difference detected at this sample size (n = ...)".
+FF), where its own 95 % CI excludes 0 — otherwise as "no difference detected at this sample
+size (n = ...)".
 
 A finding is a comparison of two cells of one report table (so it can link to that table).
 A *finder* turns a run into groups of comparisons; new result tables plug in by appending a

@@ -112,7 +112,8 @@ def bench_train(size: int, batch: int, k: int, steps: int, device: torch.device 
         achieved = flops / dt
         print(f"train step {size:3d} px ({preset}, batch {batch}, K={k}, {where}, {name}): "
               f"{batch / dt:7.2f} images/s  {dt:6.3f} s/step  {flops / 1e9:7.1f} GFLOP/step  "
-              f"{achieved / 1e9:8.1f} GFLOP/s   {anchor_name} {anchor / 1e9:8.1f} GFLOP/s   ratio {achieved / anchor:5.2f}")
+              f"{achieved / 1e9:8.1f} GFLOP/s   {anchor_name} {anchor / 1e9:8.1f} GFLOP/s   "
+              f"ratio {achieved / anchor:5.2f}")
 
 
 def bench_fewshot(size: int, shots: tuple[int, ...], ft_steps: int, frames: int,
