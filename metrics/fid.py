@@ -19,12 +19,20 @@ from talkbench.metrics.inception import FEATURE_DIM, InceptionFeatures
 from talkbench.metrics.kid import kid
 
 
+_WARNED_DIMS: set[int] = set()
+
+
 def small_set_note(n_real: int, n_fake: int, dim: int) -> str:
+    """The result's note when a set is smaller than the feature dimension. It also warns, once
+    per process and dimension: a suite computes dozens of such values (and the jackknife's
+    ``catch_warnings`` resets Python's own once-only registry), and each result carries the note."""
     if min(n_real, n_fake) >= dim:
         return ""
     note = (f"fewer images than feature dimensions ({n_real} real, {n_fake} fake < {dim}): "
             f"rank-deficient covariance, value biased upwards; compare only at equal set sizes")
-    warnings.warn(note, stacklevel=3)
+    if dim not in _WARNED_DIMS:
+        _WARNED_DIMS.add(dim)
+        warnings.warn(note, stacklevel=3)
     return note
 
 

@@ -88,3 +88,22 @@ def test_metrics_json_has_null_not_nan(tmp_path, rng, empty_weights, capsys):
     rows = {r["name"]: r for r in json.loads(out.read_text(), parse_constant=no_nan)}
     assert rows["FID"]["status"] == "unavailable" and rows["FID"]["value"] is None
     assert rows["SSIM"]["std"] is None and isinstance(rows["SSIM"]["value"], float)
+
+
+def test_small_set_warning_is_given_once_and_every_result_keeps_its_note(rng, monkeypatch):
+    """A suite computes FID for every setting, each with a jackknife whose ``catch_warnings``
+    resets Python's once-only registry: the warning came back 18 times in one run's log."""
+    from talkbench.metrics import fid as fid_module
+
+    monkeypatch.setattr(fid_module, "_WARNED_DIMS", set())
+    x, y, _ = gaussians(rng, 40)
+    groups = np.repeat(np.arange(4), 10)
+    with pytest.warns(UserWarning, match="rank-deficient") as caught:
+        notes = []
+        for _ in range(3):
+            fid = FID(extractor=GIVEN)
+            fid.update_features(x, real=True, groups=groups)
+            fid.update_features(y, real=False, groups=groups)
+            notes.append(fid.compute().note)
+    assert len([w for w in caught if "rank-deficient" in str(w.message)]) == 1
+    assert all("rank-deficient" in n for n in notes)
