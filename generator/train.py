@@ -206,7 +206,9 @@ def train(cfg: TrainConfig, dataset_root: str | Path, out_dir: str | Path, resum
     loader = torch.utils.data.DataLoader(
         StepBatches(episodes, cfg.batch_size, start, cfg.steps, proc.rank, proc.world),
         batch_size=None, num_workers=cfg.num_workers, pin_memory=proc.device.type == "cuda",
-        persistent_workers=False)
+        persistent_workers=False, generator=torch.Generator().manual_seed(cfg.seed))
+    # its own generator: an iterator draws a seed from it, which from the global RNG would put
+    # one extra draw into a resumed run's saved RNG state (the weights are the same either way)
     records = _Records(out, cfg, model, start, proc.rank, progress)
     try:
         step = _run_steps(trainer, loader, records, proc, start)

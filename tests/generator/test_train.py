@@ -38,6 +38,7 @@ def test_train_writes_run_and_resume_is_bit_exact(tiny_faces, tmp_path, empty_we
     assert pa.keys() == pb.keys()
     assert all(torch.equal(pa[k], pb[k]) for k in pa), [k for k in pa if not torch.equal(pa[k], pb[k])]
     assert all(torch.equal(x, y) for x, y in zip(a["opt_g"]["state"][0].values(), b["opt_g"]["state"][0].values()))
+    assert torch.equal(a["rng"]["torch"], b["rng"]["torch"]), "the resumed run's saved RNG state differs"
 
     run = tmp_path / "full"
     rows = list(csv.DictReader(open(run / "log.csv")))
