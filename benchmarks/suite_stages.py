@@ -86,8 +86,10 @@ STAGES: tuple[StageSpec, ...] = (
     # realism's outputs: 2 realism_vs_shots.csv and FID/IFD intervals over people; 3 its T_min → T_max rows;
     # 4 realism_ft_vs_ff.csv
     StageSpec("realism", realism_stage, reads=("metrics",), deps=("generate",), outputs=4),
+    # detection's outputs: 2 the frame-level AUC interval resamples videos, not frames
     StageSpec("detection", detection_stage,
-              reads=("detector.names", "detector.robustness", "detector.options", "seed"), deps=("generate",)),
+              reads=("detector.names", "detector.robustness", "detector.options", "seed"), deps=("generate",),
+              outputs=2),
     StageSpec("adversarial", adversarial_stage,
               reads=("adversarial", "detector.names", "detector.options", "fewshot", "metrics.options.backend", "seed"),
               deps=("data", "train", "generate", "detection")),

@@ -17,9 +17,8 @@ import pandas as pd
 
 from talkbench.contracts import CROSS_DATASET_COLUMNS, CROSS_DATASET_KEY
 from talkbench.detector.data import from_data, keep_or_split, load_crops, select
-from talkbench.detector.evaluate import merge_csv, score, video_scores, write_auc_matrices
+from talkbench.detector.evaluate import level_metrics, merge_csv, score, video_scores, write_auc_matrices
 from talkbench.detector.experiment import ALL, train_setting_detector
-from talkbench.detector.metrics import binary_metrics, grouped_bootstrap_auc
 from talkbench.detector.train import DetectorTrainConfig
 from talkbench.errors import TalkbenchError
 from talkbench.progress import progress_bar
@@ -56,20 +55,10 @@ def load_datasets(specs: dict[str, Path], crop_size: int, jpeg: int | None = Non
 
 def dataset_rows(scored: pd.DataFrame, detector: str, train: str, test: str, pretrained: bool,
                  n_boot: int = 1000, seed: int = 0) -> list[dict]:
-    """cross_dataset.csv rows (frame and video level) of one scored test split; the
-    frame-level CI resamples videos."""
-    rows = []
-    videos = video_scores(scored)
-    for level, part in (("frame", scored), ("video", videos)):
-        m = binary_metrics(part.label.to_numpy(), part.prob.to_numpy(), n_boot=n_boot if level == "video" else 0,
-                           seed=seed)
-        if level == "frame":
-            m["auc_ci_low"], m["auc_ci_high"] = grouped_bootstrap_auc(
-                part.label.to_numpy(), part.prob.to_numpy(), (part.label.astype(str) + "/" + part.video).to_numpy(),
-                n_boot, seed)
-        rows.append({"detector": detector, "train_dataset": train, "test_dataset": test, "level": level, **m,
-                     "n_videos": len(videos), "pretrained": bool(pretrained)})
-    return rows
+    """cross_dataset.csv rows (frame and video level) of one scored test split."""
+    n_videos = len(video_scores(scored))
+    return [{"detector": detector, "train_dataset": train, "test_dataset": test, "level": level, **m,
+             "n_videos": n_videos, "pretrained": bool(pretrained)} for level, m in level_metrics(scored, n_boot, seed)]
 
 
 def cross_dataset(images: np.ndarray, table: pd.DataFrame, cfg: DetectorTrainConfig, detectors: Sequence[str],

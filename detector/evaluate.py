@@ -18,7 +18,7 @@ from talkbench.contracts import DETECTION_COLUMNS, DETECTION_KEY, ROBUSTNESS_COL
 from talkbench.detector.base import Detector
 from talkbench.detector.data import select
 from talkbench.detector.metrics import auc as auc_score
-from talkbench.detector.metrics import binary_metrics, pr_curve, roc_curve
+from talkbench.detector.metrics import binary_metrics, grouped_bootstrap_auc, pr_curve, roc_curve
 from talkbench.detector.perturb import ROBUSTNESS_CONDITIONS, Condition
 from talkbench.detector.plots import plot_curves, plot_heatmap, plot_robustness
 from talkbench.files import atomic_path
@@ -47,15 +47,24 @@ def video_scores(scored: pd.DataFrame) -> pd.DataFrame:
     return scored.groupby(VIDEO_KEYS, as_index=False).prob.mean()
 
 
+def level_metrics(scored: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> list[tuple[str, dict]]:
+    """(level, metrics) at frame and at video level. Both AUC intervals resample whole videos:
+    frames of one video are not independent, so resampling them one by one gave intervals far
+    too narrow (with 2 test people, non-overlapping ones between settings)."""
+    y, p = scored.label.to_numpy(), scored.prob.to_numpy()
+    frame = binary_metrics(y, p, n_boot=0)
+    videos = scored[VIDEO_KEYS].astype(str).agg("/".join, axis=1).to_numpy()
+    frame["auc_ci_low"], frame["auc_ci_high"] = grouped_bootstrap_auc(y, p, videos, n_boot, seed)
+    per_video = video_scores(scored)
+    return [("frame", frame),
+            ("video", binary_metrics(per_video.label.to_numpy(), per_video.prob.to_numpy(), n_boot, seed))]
+
+
 def detection_rows(scored: pd.DataFrame, detector: str, train_setting: str, test_setting: str,
                    pretrained: bool, n_boot: int = 1000, seed: int = 0) -> list[dict]:
     """detection.csv rows (frame and video level) for one scored test set."""
-    rows = []
-    for level, part in (("frame", scored), ("video", video_scores(scored))):
-        m = binary_metrics(part.label.to_numpy(), part.prob.to_numpy(), n_boot=n_boot, seed=seed)
-        rows.append({"detector": detector, "train_setting": train_setting, "test_setting": test_setting,
-                     "level": level, **m, "pretrained": bool(pretrained)})
-    return rows
+    return [{"detector": detector, "train_setting": train_setting, "test_setting": test_setting,
+             "level": level, **m, "pretrained": bool(pretrained)} for level, m in level_metrics(scored, n_boot, seed)]
 
 
 def write_curves(scored: pd.DataFrame, detector: str, train_setting: str, test_setting: str, results: Path) -> None:

@@ -12,6 +12,7 @@ from talkbench.detector.evaluate import (
 )
 from talkbench.detector.experiment import cross_setting
 from talkbench.detector.data import select
+from talkbench.detector.metrics import bootstrap_auc
 from talkbench.detector.perturb import Condition, blur
 from talkbench.detector.registry import create_detector
 from talkbench.detector.train import DetectorTrainConfig
@@ -31,6 +32,21 @@ def test_detection_rows_frame_and_video_level():
     assert len(v) == 8  # a video's real and fake frames are separate units
     assert video.auc == pytest.approx(roc_auc_score(v.label, v.prob)) and video.n_real == 4
     assert frame.auc_ci_low < frame.auc < frame.auc_ci_high
+
+
+def test_frame_level_interval_resamples_videos_not_frames():
+    """Frames of one video share its score: 3 real and 3 fake videos of 20 frames each hold 6
+    independent units, not 120. Resampling frames one by one gave an interval a fraction as
+    wide, which let the report call two settings different on 2 test people."""
+    rng = np.random.default_rng(1)
+    effect = {"r0": 0.2, "r1": 0.5, "r2": 0.7, "f0": 0.4, "f1": 0.6, "f2": 0.9}
+    videos = np.repeat(list(effect), 20)
+    scored = pd.DataFrame({"label": [int(v[0] == "f") for v in videos], "setting": "FT_T8", "kind": "self",
+                           "video": videos, "prob": [effect[v] for v in videos] + rng.normal(0, 0.01, videos.size)})
+    frame = pd.DataFrame(detection_rows(scored, "det", "FT_T8", "FT_T8", False, n_boot=500)).iloc[0]
+    naive_low, naive_high = bootstrap_auc(scored.label.to_numpy(), scored.prob.to_numpy(), 500)
+    assert frame.auc_ci_low <= frame.auc <= frame.auc_ci_high
+    assert frame.auc_ci_high - frame.auc_ci_low > 2 * (naive_high - naive_low)
 
 
 @pytest.fixture
