@@ -117,6 +117,9 @@ def _rank_auc(pos: np.ndarray, neg: np.ndarray, axis: int = -1) -> np.ndarray:
     return (r1 - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+_BOOT_ELEMENTS = 1 << 22  # frame weights per chunk of resamples (32 MB of float64)
+
+
 def grouped_bootstrap_auc(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray, n_boot: int = 1000,
                           seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
     """Percentile (1−alpha) CI of the frame-level AUC from resampling whole groups (videos or
@@ -131,18 +134,24 @@ def grouped_bootstrap_auc(labels: np.ndarray, scores: np.ndarray, groups: np.nda
     if n_boot <= 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    weights = np.empty((n_boot, y.size))
-    for c in (0, 1):
-        ids, inverse = np.unique(g[y == c], return_inverse=True)
-        counts = rng.multinomial(len(ids), np.full(len(ids), 1 / len(ids)), size=n_boot)  # resampled groups
-        weights[:, y == c] = counts[:, inverse]
     order = np.argsort(s, kind="mergesort")
-    s_sorted, y_sorted, w = s[order], y[order], weights[:, order]
+    s_sorted, y_sorted = s[order], y[order]
+    counts, frame_group = [], []  # per class: resampled group counts (n_boot × groups), each frame's group
+    for c in (0, 1):
+        ids, inverse = np.unique(g[order][y_sorted == c], return_inverse=True)
+        counts.append(rng.multinomial(len(ids), np.full(len(ids), 1 / len(ids)), size=n_boot))
+        frame_group.append(inverse)
     starts = np.r_[0, np.flatnonzero(np.diff(s_sorted)) + 1]  # blocks of tied scores, ascending
-    pos = np.add.reduceat(w * (y_sorted == 1), starts, axis=1)
-    neg = np.add.reduceat(w * (y_sorted == 0), starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg  # negative weight strictly below each block
-    aucs = (pos * (below + 0.5 * neg)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
+    aucs = np.empty(n_boot)
+    step = max(1, _BOOT_ELEMENTS // y.size)  # resamples at a time: memory stays bounded on large test sets
+    for i in range(0, n_boot, step):
+        w = np.zeros((min(step, n_boot - i), y.size))
+        for c in (0, 1):
+            w[:, y_sorted == c] = counts[c][i:i + step][:, frame_group[c]]
+        pos = np.add.reduceat(w * (y_sorted == 1), starts, axis=1)
+        neg = np.add.reduceat(w * (y_sorted == 0), starts, axis=1)
+        below = np.cumsum(neg, axis=1) - neg  # negative weight strictly below each block
+        aucs[i:i + step] = (pos * (below + 0.5 * neg)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
     lo, hi = np.quantile(aucs, [alpha / 2, 1 - alpha / 2])
     return float(lo), float(hi)
 

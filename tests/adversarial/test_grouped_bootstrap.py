@@ -39,3 +39,15 @@ def test_matches_a_direct_loop_and_is_wider_than_the_frame_bootstrap():
     flo, fhi = bootstrap_auc(y, s, 200, seed=3)
     assert hi - lo > 1.5 * (fhi - flo)  # correlated frames: the video-level interval is wider
     assert lo <= auc(y, s) <= hi
+
+
+def test_resamples_in_chunks_give_the_same_interval(monkeypatch):
+    """A large test set is bootstrapped a few resamples at a time, to bound memory; the
+    chunking must not change the draws or the interval."""
+    from talkbench.detector import metrics
+
+    y, s, g = _data(seed=1)
+    whole = grouped_bootstrap_auc(y, s, g, n_boot=101, seed=5)
+    monkeypatch.setattr(metrics, "_BOOT_ELEMENTS", 7 * y.size)  # 7 resamples per chunk, 101 = 14 × 7 + 3
+    assert grouped_bootstrap_auc(y, s, g, n_boot=101, seed=5) == whole
+    assert whole == pytest.approx(tuple(_loop(y, s, g, 101, 5)), abs=1e-12)
