@@ -39,8 +39,10 @@ def auc_table(adv: pd.DataFrame) -> Table:
     cells = {}
     for _, r in part.iterrows():
         col = f"{r['detector']} ({r['evaluator']})"
+        videos = _num(r.get("n_videos"))  # the CI's units: it resamples videos (absent in older runs)
         cells[(r["label"], col)] = Cell(_num(r["auc"]), _num(r["auc_ci_low"]), _num(r["auc_ci_high"]), status="ok",
                                         n=int(r["n_real"]) + int(r["n_fake"]), higher_is_better=True,
+                                        units=None if videos is None else int(videos), unit="videos",
                                         reason="white-box: the attack was made against this detector"
                                         if str(r["white_box"]) == "True" else "")
     return Table("Detector AUC under attack (test people; 95 % CI over videos)", rows, cols, cells,

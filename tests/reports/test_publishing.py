@@ -225,6 +225,8 @@ def test_adversarial_findings_follow_the_numbers(tmp_path, make_run):
     assert any(s.startswith("evade λ=1 fakes are harder to detect than clean FT fakes on cnn (attacked) AUC by 0.350")
                for s in text), text
     assert any(s.startswith("cnn-hard (hardened) detects better than cnn (attacked) on evade λ=1 fakes") for s in text)
+    attack = [s for s in text if "clean FT fakes" in s or "detects better than" in s]
+    assert attack and all(s.endswith("n = 8 videos).") for s in attack), attack  # the units the CI resamples
     _adversarial_csv(path, evade_auc=0.94)  # the attack failed: within the CIs of clean
     text = _sentences(load_run(path))
     assert not any("harder to detect than clean FT fakes on cnn (attacked)" in s for s in text)
