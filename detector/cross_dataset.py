@@ -17,7 +17,7 @@ import pandas as pd
 
 from talkbench.contracts import CROSS_DATASET_COLUMNS, CROSS_DATASET_KEY
 from talkbench.detector.data import from_data, keep_or_split, load_crops, select
-from talkbench.detector.evaluate import level_metrics, merge_csv, score, video_scores, write_auc_matrices
+from talkbench.detector.evaluate import level_metrics, merge_csv, score, write_auc_matrices
 from talkbench.detector.experiment import ALL, train_setting_detector
 from talkbench.detector.train import DetectorTrainConfig
 from talkbench.errors import TalkbenchError
@@ -55,10 +55,12 @@ def load_datasets(specs: dict[str, Path], crop_size: int, jpeg: int | None = Non
 
 def dataset_rows(scored: pd.DataFrame, detector: str, train: str, test: str, pretrained: bool,
                  n_boot: int = 1000, seed: int = 0) -> list[dict]:
-    """cross_dataset.csv rows (frame and video level) of one scored test split."""
-    n_videos = len(video_scores(scored))
+    """cross_dataset.csv rows (frame and video level) of one scored test split; ``n_videos``
+    is the video level's count of units."""
+    levels = level_metrics(scored, n_boot, seed)
+    n_videos = next(m["n_real"] + m["n_fake"] for level, m in levels if level == "video")
     return [{"detector": detector, "train_dataset": train, "test_dataset": test, "level": level, **m,
-             "n_videos": n_videos, "pretrained": bool(pretrained)} for level, m in level_metrics(scored, n_boot, seed)]
+             "n_videos": n_videos, "pretrained": bool(pretrained)} for level, m in levels]
 
 
 def cross_dataset(images: np.ndarray, table: pd.DataFrame, cfg: DetectorTrainConfig, detectors: Sequence[str],

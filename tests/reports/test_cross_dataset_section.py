@@ -29,6 +29,7 @@ def test_report_shows_the_cross_dataset_matrix(tmp_path):
     (run / "results").mkdir(parents=True)
     pd.DataFrame(rows, columns=CROSS_DATASET_COLUMNS).to_csv(run / "results" / "cross_dataset.csv", index=False)
     assert READ_COLUMNS == CROSS_DATASET_COLUMNS
+    assert {r["n_videos"] for r in rows} == {12}  # 6 real and 6 fake videos of 4 frames each
     out = build_report([run], tmp_path / "report")
     md = out["markdown"].read_text()
     assert "Cross-dataset AUC — resnet10t_64 (video level)" in md
