@@ -81,9 +81,12 @@ def _uint8(x: torch.Tensor) -> np.ndarray:
 
 
 @torch.no_grad()
-def person_fakes(model, dataset, cases: Sequence, generated: dict[str, Callable], seed: int = 0) -> list[PersonFakes]:
+def person_fakes(model, dataset, cases: Sequence, generated: dict[str, Callable[..., np.ndarray | None]],
+                 seed: int = 0) -> list[PersonFakes]:
     """Per case: the baselines (FF with the next test person's ê, G with the training mean ê,
-    the nearest shot frame) beside the suite's own fakes, ``generated[mode](case)``."""
+    and, where FT fakes exist, the nearest shot frame) beside the suite's own fakes,
+    ``generated[mode](case)``. Where that is None (a person the suite did not generate), FF is
+    drawn here from the person's own ê, as the FF model does; FT is left out."""
     device = next(model.parameters()).device
     size = dataset.size
     mean_e = mean_training_embedding(model, dataset, seed=seed)
@@ -95,9 +98,15 @@ def person_fakes(model, dataset, cases: Sequence, generated: dict[str, Callable]
         for i, c in enumerate(at_t):
             y = _landmark_images(c.heldout_landmarks, size, device)
             fakes = {"FF-other-ê": _uint8(model.G(y, embs[(i + 1) % len(at_t)])),
-                     "FF-mean-ê": _uint8(model.G(y, mean_e)),
-                     "nearest-shot": nearest_shot_frames(c.shot_frames, c.shot_landmarks, c.heldout_landmarks)}
-            fakes.update({mode: make(c) for mode, make in generated.items()})
+                     "FF-mean-ê": _uint8(model.G(y, mean_e))}
+            for mode, make in generated.items():
+                made = make(c)
+                if made is None and mode == "FF":
+                    made = _uint8(model.G(y, embs[i]))
+                if made is not None:
+                    fakes[mode] = made
+            if "FT" in fakes:
+                fakes["nearest-shot"] = nearest_shot_frames(c.shot_frames, c.shot_landmarks, c.heldout_landmarks)
             out.append(PersonFakes(c.identity, t, c.heldout_frames, fakes))
     return out
 
@@ -110,12 +119,18 @@ def score_people(people: Sequence[PersonFakes], embed: Callable[[np.ndarray], np
     from talkbench.metrics.ssim import ssim_batch
 
     rows = []
+    real_means: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}  # identity → (frames, mean embedding)
     for p in people:
         real_mean = None
         if embed is not None:
-            r = embed(p.real)
-            r = r[np.isfinite(r).all(axis=1)]
-            real_mean = l2_normalise(r.mean(axis=0)) if len(r) else None
+            cached = real_means.get(p.identity)
+            if cached is not None and np.array_equal(cached[0], p.real):  # the same held-out frames at every T
+                real_mean = cached[1]
+            else:
+                r = embed(p.real)
+                r = r[np.isfinite(r).all(axis=1)]
+                real_mean = l2_normalise(r.mean(axis=0)) if len(r) else None
+                real_means[p.identity] = (p.real, real_mean)
         for method, fake in p.fakes.items():
             id_sim = face_rate = np.nan
             if embed is not None:

@@ -60,6 +60,16 @@ class DetectorSection:
 
 
 @dataclasses.dataclass
+class ChecksSection:
+    """The generator checks (benchmarks/stages/checks.py). ``people``: test people in the FF
+    identity checks (own ê against another person's and the mean ê), which need no fine-tuning
+    and so can afford more people than are generated; None: the generated ones
+    (``fewshot.max_people``), 0: every test identity. FT's check uses the generated people."""
+
+    people: int | None = None
+
+
+@dataclasses.dataclass
 class AdversarialSection:
     """Attacks on the detectors of one FT setting, then hardened detectors (benchmarks/stages/adversarial.py).
     ``setting``: "" = the FT setting with the largest T; ``target``: the attacked detector
@@ -101,6 +111,7 @@ class SuiteConfig:
     fewshot: FewShotSection = dataclasses.field(default_factory=FewShotSection)
     metrics: MetricsSection = dataclasses.field(default_factory=MetricsSection)
     detector: DetectorSection = dataclasses.field(default_factory=DetectorSection)
+    checks: ChecksSection = dataclasses.field(default_factory=ChecksSection)
     adversarial: AdversarialSection = dataclasses.field(default_factory=AdversarialSection)
 
     @property

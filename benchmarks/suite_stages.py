@@ -81,7 +81,7 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("train", train_stage, reads=("seed", Given("checkpoint", otherwise=("model", "train"))),
               deps=("data",)),
     StageSpec("generate", generate_stage, reads=("fewshot", "seed"), deps=("data", "train")),
-    StageSpec("checks", checks_stage, reads=("fewshot", "seed", "metrics.options.backend"),
+    StageSpec("checks", checks_stage, reads=("fewshot", "checks", "seed", "metrics.options.backend"),
               deps=("data", "train", "generate")),
     # realism's outputs: 2 realism_vs_shots.csv and FID/IFD intervals over people; 3 its T_min → T_max rows;
     # 4 realism_ft_vs_ff.csv

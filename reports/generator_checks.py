@@ -68,4 +68,8 @@ def generator_checks_section(run_path: Path, title: str = "") -> Section | None:
         sec.tables.append(face_rate_table(pd.read_csv(res / "generator_checks_people.csv")))
     held = checks[checks["holds"].astype(str) == "True"]
     sec.text.append(f"{len(held)} of {len(checks)} paired comparisons hold (CI clear of zero in the better direction).")
+    people = checks.groupby("check", sort=False)["n_people"].max()
+    if people.nunique() > 1:  # the FF checks ran on more people than were fine-tuned (the suite's checks.people)
+        sec.text.append("People per check (at most): " + ", ".join(
+            f"{CHECK_NAMES.get(str(c), c)} {int(n)}" for c, n in people.items()) + ".")
     return sec

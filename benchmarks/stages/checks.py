@@ -18,8 +18,10 @@ from talkbench.files import atomic_path
 
 def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     """The generator checks (:mod:`talkbench.benchmarks.generator_checks`): own ê vs another
-    person's ê vs the training mean ê (FF), FT vs the nearest shot frame, paired over test
-    people; writes ``results/generator_checks.csv`` and ``generator_checks_people.csv``."""
+    person's ê vs the training mean ê (FF, over ``checks.people`` test people: FF needs
+    no fine-tuning, so the identity checks can afford more people than were generated), FT vs
+    the nearest shot frame (the generated people), paired over test people; writes
+    ``results/generator_checks.csv`` and ``generator_checks_people.csv``."""
     from talkbench.benchmarks import generator_checks as gc
     from talkbench.device import select_device
     from talkbench.faces import create_backend
@@ -30,14 +32,14 @@ def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     dataset = run_dataset(ctx.run_dir)
     state = load_checkpoint(Path(result_of(ctx.run_dir, "train")["checkpoint"]))
     model = model_from_checkpoint(state, select_device(cfg.device)).eval()
-    cases = fewshot_test_cases(dataset, cfg)
+    cases = fewshot_test_cases(dataset, cfg, cfg.checks.people)
     gen = ctx.run_dir / "generated"
     frames = pd.read_csv(gen / "frames.csv", keep_default_na=False)
     own = frames[frames["kind"] == "self"]
 
-    def generated(mode: str, case) -> np.ndarray:
+    def generated(mode: str, case) -> np.ndarray | None:
         rows = own[(own["setting"] == setting_name(mode, case.T)) & (own["identity"] == case.identity)]
-        return np.stack([read_image(gen / p) for p in rows["fake_path"]])
+        return np.stack([read_image(gen / p) for p in rows["fake_path"]]) if len(rows) else None
 
     people = gc.person_fakes(model, dataset, cases, {m: (lambda c, m=m: generated(m, c)) for m in fs.modes},
                              seed=cfg.seed)

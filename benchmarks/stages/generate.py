@@ -43,14 +43,15 @@ def run_dataset(run_dir: Path) -> FaceDataset:
     return FaceDataset(Path(result_of(run_dir, "data")["dataset"]))
 
 
-def fewshot_test_cases(dataset: FaceDataset, cfg: SuiteConfig) -> list:
-    """The suite's few-shot test cases (every T × test person), as the generate stage uses them."""
+def fewshot_test_cases(dataset: FaceDataset, cfg: SuiteConfig, max_people: int | None = None) -> list:
+    """The suite's few-shot test cases (every T × test person), as the generate stage uses them;
+    ``max_people`` in place of the suite's (0: every test identity)."""
     from talkbench.generator.episodes import few_shot_cases
 
     fs = cfg.fewshot
     cases = select_cases(few_shot_cases(dataset, split="test", shots=tuple(fs.shots), n_heldout=fs.n_heldout,
                                         n_cross=fs.n_cross, seed=cfg.seed),
-                         fs.max_people)
+                         fs.max_people if max_people is None else max_people)
     if not cases:
         raise TalkbenchError(f"the dataset {dataset.root} has no test videos to evaluate on")
     return cases
