@@ -30,7 +30,7 @@ def _face_rate(face, images: np.ndarray) -> float:
 
 
 def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: int, backend: str = "auto",
-          batch: int | None = None, lr_schedule: LrSchedule | None = None) -> None:
+          batch: int | None = None, lr_schedule: LrSchedule | None = None, beta1: float | None = None) -> None:
     """Print, per FT length, the mean over ``people`` test people of SSIM, L1 and face rates."""
     from talkbench.benchmarks.generator_checks import nearest_shot_frames
     from talkbench.benchmarks.stage_runner import result_of
@@ -50,9 +50,11 @@ def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: i
     face = create_backend(backend, capability="embed")
     near = [nearest_shot_frames(c.shot_frames, c.shot_landmarks, c.heldout_landmarks) for c in cases]
     suite_ft = fine_tune_config(cfg)
-    suite_ft = dataclasses.replace(suite_ft, lr_schedule=lr_schedule or suite_ft.lr_schedule)
+    suite_ft = dataclasses.replace(suite_ft, lr_schedule=lr_schedule or suite_ft.lr_schedule,
+                                   beta1=suite_ft.beta1 if beta1 is None else beta1)
     print(f"T = {shots}, G lr {lr_g or suite_ft.lr_g or 'of the meta-learning run'} ({suite_ft.lr_schedule}), "
-          f"batch {min(batch or suite_ft.batch_size, shots)}, {len(cases)} people; "
+          f"batch {min(batch or suite_ft.batch_size, shots)}, Adam β1 {suite_ft.beta1 if suite_ft.beta1 is not None else 'of the meta-learning run'}, "
+          f"{len(cases)} people; "
           "nearest shot frame: "
           f"SSIM {np.mean([ssim_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.3f} "
           f"L1 {np.mean([l1_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.1f}")
@@ -81,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=bounded(int, 1), help="FT batch (default: the run's fewshot.ft_batch)")
     p.add_argument("--lr-schedule", choices=typing.get_args(LrSchedule),
                    help="FT learning-rate schedule (default: the run's fewshot.ft_lr_schedule)")
+    p.add_argument("--beta1", type=bounded(float, 0, 1), help="Adam's β1 in FT (default: the run's fewshot.ft_beta1, "
+                   "else its meta-learning beta1)")
     p.add_argument("--people", type=bounded(int, 1), default=4, help="test people (the suite's first, by name)")
     p.add_argument("--backend", default="auto", help="face backend that finds the faces (default auto)")
     args = p.parse_args(argv)
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         probe(args.run, args.shots, args.lr_g, sorted(set(args.steps)), args.people, args.backend, args.batch,
-              args.lr_schedule)
+              args.lr_schedule, args.beta1)
     except TalkbenchError as exc:
         print(f"ft_probe: error: {exc}", file=sys.stderr)
         return 2

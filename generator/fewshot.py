@@ -201,7 +201,7 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
     steps = ft.steps_for(t)
     psi_p = nn.Parameter(psi.detach().clone())
     w_p = nn.Parameter(w.detach().clone())
-    betas = (train_cfg.beta1, train_cfg.beta2)
+    betas = (train_cfg.beta1 if ft.beta1 is None else ft.beta1, train_cfg.beta2)
     opt_g = torch.optim.Adam(list(G.parameters()) + [psi_p], lr=ft.lr_g or train_cfg.lr_g, betas=betas)
     opt_d = torch.optim.Adam(list(D.parameters()) + [w_p], lr=ft.lr_d or train_cfg.lr_d, betas=betas)
     schedules = [torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) for opt in (opt_g, opt_d)

@@ -23,6 +23,7 @@ class FineTuneConfig:
     batch_size: int = 8
     lr_g: float | None = None
     lr_d: float | None = None
+    beta1: float | None = None  # Adam's β1 for both FT optimisers (None: the meta-learning run's)
     d_steps: int = 1
     seed: int = 0
     lr_schedule: LrSchedule = "constant"

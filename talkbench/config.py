@@ -78,7 +78,7 @@ LIMITS: dict[str, Range] = {
     "ft_steps": _AT_LEAST_1, "n_heldout": _AT_LEAST_1, "n_cross": _AT_LEAST_0, "max_people": _AT_LEAST_0,
     "n_sample_grids": _AT_LEAST_0, "occlusion": _UNIT, "light_change": _AT_LEAST_0, "inception_weight": _AT_LEAST_0,
     "inception_size": Range(75, 1024), "ft_epochs": _POSITIVE, "ft_min_steps": _AT_LEAST_0,
-    "ft_lr_g": _POSITIVE, "ft_batch": _AT_LEAST_1,
+    "ft_lr_g": _POSITIVE, "ft_batch": _AT_LEAST_1, "ft_beta1": _FRACTION,
     "FineTuneConfig.epochs": _POSITIVE, "ChecksSection.people": _AT_LEAST_0, "min_steps": _AT_LEAST_0,
 }
 

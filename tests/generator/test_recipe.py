@@ -131,3 +131,23 @@ def test_paired_checks_hold_only_when_the_ci_excludes_zero_in_the_right_directio
     assert not worse["holds"].any()
     noise = paired_checks(_people(0.0, spread=0.05)).set_index(["check", "metric"])
     assert not noise.loc[("ft_vs_nearest_shot", "ssim"), "holds"]
+
+
+@pytest.mark.parametrize("beta1, expected", [(None, 0.0), (0.9, 0.9)])
+def test_ft_adam_beta1_is_the_ft_configs_else_the_meta_learning_runs(beta1, expected, monkeypatch):
+    """FT's two Adam optimisers take ``FineTuneConfig.beta1``; None keeps the meta-learning run's (0 here)."""
+    model = build_model(tiny_model_config(), n_videos=1)
+    betas = []
+
+    def fake_step(gen, disc, xb, yb, content, loss, opt_g, opt_d, *rest):
+        betas.append((opt_g.param_groups[0]["betas"], opt_d.param_groups[0]["betas"]))
+        return {"g_total": 0.0}, torch.zeros(1, 3, 32, 32) + torch.linspace(-1, 1, 32)
+
+    monkeypatch.setattr("talkbench.generator.fewshot.gan_step", fake_step)
+    from talkbench.generator.train_config import TrainConfig
+
+    x = torch.zeros(4, 3, 32, 32)
+    fine_tune(model.G, model.D, torch.zeros(1, model.G.n_adain), torch.zeros(32), x, x,
+              FineTuneConfig(steps=2, beta1=beta1), TrainConfig(beta1=0.0, beta2=0.99),
+              LossConfig(vgg19="off", vggface="off"), torch.device("cpu"))
+    assert betas == [((expected, 0.99), (expected, 0.99))] * 2
