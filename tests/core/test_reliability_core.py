@@ -61,7 +61,7 @@ def test_every_limit_names_a_real_key():
     """A typo in LIMITS would silently check nothing."""
     import dataclasses
 
-    from talkbench.benchmarks.suite import FewShotSection
+    from talkbench.benchmarks.suite import ChecksSection, FewShotSection
     from talkbench.data.prepare import PrepareConfig
     from talkbench.data.synth import SynthConfig
     from talkbench.detector.train import DetectorTrainConfig
@@ -71,7 +71,7 @@ def test_every_limit_names_a_real_key():
     from talkbench.generator.train_config import TrainConfig
 
     keys = {f.name for c in (TrainConfig, ModelConfig, LossConfig, FineTuneConfig, PrepareConfig, SynthConfig,
-                             DetectorTrainConfig, FewShotSection) for f in dataclasses.fields(c)}
+                             DetectorTrainConfig, FewShotSection, ChecksSection) for f in dataclasses.fields(c)}
     assert {k.split(".")[-1] for k in LIMITS} <= keys
 
 
