@@ -113,24 +113,28 @@ def person_fakes(model, dataset, cases: Sequence, generated: dict[str, Callable[
 
 def score_people(people: Sequence[PersonFakes], embed: Callable[[np.ndarray], np.ndarray] | None) -> pd.DataFrame:
     """Per (method, T, person): SSIM, L1 (0–255), identity similarity and face rate.
-    ``embed`` maps uint8 images to L2-normalised identity embeddings (NaN rows: no face)."""
+    ``embed`` maps uint8 images to L2-normalised identity embeddings (NaN rows: no face).
+    With ``embed``, a ``real`` row per (T, person) gives the face rate of the held-out real
+    frames themselves: what the fakes' face rates are to be read against (SSIM, L1 and
+    identity similarity left empty)."""
     from talkbench.faces.base import l2_normalise
     from talkbench.metrics.pixel import l1_batch
     from talkbench.metrics.ssim import ssim_batch
 
     rows = []
-    real_means: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}  # identity → (frames, mean embedding)
+    real_faces: dict[str, tuple[np.ndarray, np.ndarray | None, float]] = {}  # identity → (frames, mean emb., face rate)
     for p in people:
         real_mean = None
         if embed is not None:
-            cached = real_means.get(p.identity)
-            if cached is not None and np.array_equal(cached[0], p.real):  # the same held-out frames at every T
-                real_mean = cached[1]
-            else:
+            cached = real_faces.get(p.identity)
+            if cached is None or not np.array_equal(cached[0], p.real):  # the same held-out frames at every T
                 r = embed(p.real)
-                r = r[np.isfinite(r).all(axis=1)]
-                real_mean = l2_normalise(r.mean(axis=0)) if len(r) else None
-                real_means[p.identity] = (p.real, real_mean)
+                ok = np.isfinite(r).all(axis=1)
+                cached = (p.real, l2_normalise(r[ok].mean(axis=0)) if ok.any() else None, float(ok.mean()))
+                real_faces[p.identity] = cached
+            real_mean = cached[1]
+            rows.append({"method": "real", "T": p.T, "identity": p.identity, "ssim": np.nan, "l1": np.nan,
+                         "id_sim": np.nan, "face_rate": cached[2], "n_frames": len(p.real)})
         for method, fake in p.fakes.items():
             id_sim = face_rate = np.nan
             if embed is not None:

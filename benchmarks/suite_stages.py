@@ -81,8 +81,9 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("train", train_stage, reads=("seed", Given("checkpoint", otherwise=("model", "train"))),
               deps=("data",)),
     StageSpec("generate", generate_stage, reads=("fewshot", "seed"), deps=("data", "train")),
+    # checks' outputs: 2 a "real" row per person and T in generator_checks_people.csv (the real frames' face rate)
     StageSpec("checks", checks_stage, reads=("fewshot", "checks", "seed", "metrics.options.backend"),
-              deps=("data", "train", "generate")),
+              deps=("data", "train", "generate"), outputs=2),
     # realism's outputs: 2 realism_vs_shots.csv and FID/IFD intervals over people; 3 its T_min → T_max rows;
     # 4 realism_ft_vs_ff.csv
     StageSpec("realism", realism_stage, reads=("metrics",), deps=("generate",), outputs=4),

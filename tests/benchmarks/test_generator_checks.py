@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from talkbench.benchmarks.generator_checks import person_fakes, score_people
+from talkbench.benchmarks.generator_checks import PersonFakes, person_fakes, score_people
 from talkbench.benchmarks.stages.generate import select_cases
 from talkbench.data.dataset import FaceDataset
 from talkbench.generator.checkpoint import load_checkpoint, model_from_checkpoint
@@ -48,4 +48,24 @@ def test_people_not_generated_get_the_ff_model_fakes_and_no_ft(tiny_faces, check
     scores = score_people(list(out.values()), embed)
     n_fakes = sum(len(p.fakes) for p in out.values())
     assert len(calls) == n_fakes + 2  # the real frames once per person, not once per T
-    assert (scores["id_sim"] == 1.0).all() and len(scores) == n_fakes
+    fakes, real = scores[scores["method"] != "real"], scores[scores["method"] == "real"]
+    assert (fakes["id_sim"] == 1.0).all() and len(fakes) == n_fakes
+    assert len(real) == 4 and (real["face_rate"] == 1.0).all() and real["ssim"].isna().all()
+
+
+def test_the_real_frames_face_rate_is_reported_beside_the_fakes():
+    """A person whose real frames the face backend misses half the time: their real row says
+    0.5, so a fake's 0.5 reads as the backend's limit, not the generator's."""
+    real = np.zeros((4, 16, 16, 3), np.uint8)
+    real[:2] = 200  # the backend "finds" a face in bright frames only
+    fake = np.full((4, 16, 16, 3), 200, np.uint8)
+
+    def embed(images: np.ndarray) -> np.ndarray:
+        out = np.tile(np.eye(4, dtype=np.float32)[0], (len(images), 1))
+        out[images.reshape(len(images), -1).mean(axis=1) < 100] = np.nan
+        return out
+
+    scores = score_people([PersonFakes("p", 1, real, {"FF": fake})], embed).set_index("method")
+    assert scores.loc["real", "face_rate"] == 0.5 and scores.loc["FF", "face_rate"] == 1.0
+    assert scores.loc["FF", "id_sim"] == 1.0 and list(scores.index) == ["real", "FF"]
+    assert score_people([PersonFakes("p", 1, real, {"FF": fake})], None)["method"].tolist() == ["FF"]

@@ -53,7 +53,7 @@ def test_quick_suite_end_to_end_and_resume(tmp_path, capsys):
     assert set(checks["check"]) == {"own_vs_other", "own_vs_mean", "ft_vs_nearest_shot"}
     assert set(checks["T"]) == {1, 4} and (checks["n_people"] == 3).all()
     people = pd.read_csv(run / "results" / "generator_checks_people.csv")
-    assert set(people["method"]) == {"FF", "FT", "FF-other-ê", "FF-mean-ê", "nearest-shot"}
+    assert set(people["method"]) == {"real", "FF", "FT", "FF-other-ê", "FF-mean-ê", "nearest-shot"}
     detection = pd.read_csv(run / "results" / "detection.csv")
     assert set(detection["train_setting"]) == set(frames["setting"])
     assert detection["auc"].between(0, 1).all()
