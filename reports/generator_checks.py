@@ -56,7 +56,8 @@ def face_rate_table(people: pd.DataFrame) -> Table:
     return Table("Face found in the fakes (self-reenactment)", rows, sorted(cols, key=lambda c: int(c[2:])), cells,
                  "Share of frames where the face backend of the identity metric finds a face; the face metrics "
                  "(CSIM, landmark error, identity similarity) rest on those frames only. real: the held-out real "
-                 "frames the fakes reenact, the backend's own rate on these people.")
+                 "frames the fakes reenact, the backend's own rate on these people. Rows cover different people "
+                 "when the FF checks take more people than were fine-tuned: compare frame counts.")
 
 
 def generator_checks_section(run_path: Path, title: str = "") -> Section | None:
