@@ -52,9 +52,9 @@ def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: i
     suite_ft = fine_tune_config(cfg)
     suite_ft = dataclasses.replace(suite_ft, lr_schedule=lr_schedule or suite_ft.lr_schedule,
                                    beta1=suite_ft.beta1 if beta1 is None else beta1)
+    beta = "of the meta-learning run" if suite_ft.beta1 is None else suite_ft.beta1
     print(f"T = {shots}, G lr {lr_g or suite_ft.lr_g or 'of the meta-learning run'} ({suite_ft.lr_schedule}), "
-          f"batch {min(batch or suite_ft.batch_size, shots)}, Adam β1 {suite_ft.beta1 if suite_ft.beta1 is not None else 'of the meta-learning run'}, "
-          f"{len(cases)} people; "
+          f"batch {min(batch or suite_ft.batch_size, shots)}, Adam β1 {beta}, {len(cases)} people; "
           "nearest shot frame: "
           f"SSIM {np.mean([ssim_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.3f} "
           f"L1 {np.mean([l1_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.1f}")

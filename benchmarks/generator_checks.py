@@ -122,7 +122,8 @@ def score_people(people: Sequence[PersonFakes], embed: Callable[[np.ndarray], np
     from talkbench.metrics.ssim import ssim_batch
 
     rows = []
-    real_faces: dict[str, tuple[np.ndarray, np.ndarray | None, float]] = {}  # identity → (frames, mean emb., face rate)
+    # identity → (its held-out frames, their mean embedding, their face rate)
+    real_faces: dict[str, tuple[np.ndarray, np.ndarray | None, float]] = {}
     for p in people:
         real_mean = None
         if embed is not None:
