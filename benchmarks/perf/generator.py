@@ -5,7 +5,8 @@
   achieved fraction of this machine's measured limit, timed in the same run, interleaved
   with the steps (the CPU may be shared): on the CPU a dense 3×3 conv (fp32, channels_last),
   on CUDA (``--device cuda``, bf16 autocast as training runs there) a dense bf16 matmul;
-- few-shot FT time for T = 1, 8, 32 (per step, and for FineTuneConfig's default schedule, 40 epochs);
+- few-shot FT time for T = 1, 8, 32 (per step, no content network, in the default suite's FT batches,
+  and for the default suite's FT schedule);
 - generation frames/s of a few-shot model.
 
     python -m talkbench.benchmarks.perf.generator [--sizes 64,128] [--batch 4] [--threads N] [--compile]
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +28,6 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from talkbench.device import configure_threads, select_device
 from talkbench.generator.checkpoint import save_checkpoint
-from talkbench.generator.ft_config import FineTuneConfig
 from talkbench.generator.fewshot import build_fewshot
 from talkbench.generator.losses import LossConfig
 from talkbench.generator.model import ModelConfig, Preset, build_model
@@ -118,6 +119,10 @@ def bench_train(size: int, batch: int, k: int, steps: int, device: torch.device 
 
 def bench_fewshot(size: int, shots: tuple[int, ...], ft_steps: int, frames: int,
                   device: torch.device = torch.device("cpu")) -> None:
+    from talkbench.benchmarks.stages.generate import fine_tune_config
+    from talkbench.benchmarks.suite import load_suite
+
+    suite_ft = fine_tune_config(load_suite("default"))
     model = build_model(ModelConfig(preset=PRESET[size]), 4)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,13 +132,14 @@ def bench_fewshot(size: int, shots: tuple[int, ...], ft_steps: int, frames: int,
         for t in shots:
             imgs = rng.integers(0, 256, (t, size, size, 3), dtype=np.uint8)
             marks = base + rng.normal(0, 1, (t, 68, 2)).astype(np.float32)
-            ft = FineTuneConfig(steps=ft_steps)
+            ft = dataclasses.replace(suite_ft, steps=ft_steps)
             t0 = time.perf_counter()
             fs = build_fewshot(ckpt, imgs, marks, "FT", device=device, ft=ft, loss=LossConfig(vgg19="off", vggface="off"))
             dt = time.perf_counter() - t0
-            default_steps = FineTuneConfig().steps_for(t)
-            print(f"few-shot FT {size} px T={t:2d}: {dt:6.2f} s for {ft_steps} steps ({dt / ft_steps:5.2f} s/step); "
-                  f"default schedule {default_steps} steps ≈ {dt / ft_steps * default_steps:7.1f} s")
+            default_steps = suite_ft.steps_for(t)
+            print(f"few-shot FT {size} px T={t:2d}: {dt:6.2f} s for {ft_steps} steps of {min(ft.batch_size, t)} "
+                  f"({dt / ft_steps:5.2f} s/step); the default suite's {default_steps} steps ≈ "
+                  f"{dt / ft_steps * default_steps:7.1f} s")
         drive = base + rng.normal(0, 1, (frames, 68, 2)).astype(np.float32)
         fs.generate(drive[:4])
         t0 = time.perf_counter()
