@@ -55,44 +55,36 @@ def test_mch_gradient_goes_to_the_embedder_only_when_asked():
     assert _gen_step(False) == 0
 
 
-@pytest.mark.parametrize("t,expected", [(1, 24), (8, 24), (32, 40)])
-def test_ft_schedule_is_epochs_over_the_shots_with_a_floor(t, expected, monkeypatch):
-    """max(min_steps, ⌈epochs·T / batch⌉): T = 32 gets more steps than T = 8."""
-    model = build_model(tiny_model_config(), n_videos=1)
-    calls = []
+def _ft_groups(monkeypatch, ft: FineTuneConfig, train_cfg=None, t: int = 4) -> list[tuple[dict, dict]]:
+    """Run ``fine_tune`` on T blank frames with the adversarial step stubbed out; per step,
+    the settings (lr, betas) of G's and D's optimisers as that step saw them."""
+    from talkbench.generator.train_config import TrainConfig
 
-    def fake_step(*args, **kwargs):
-        calls.append(1)
+    model = build_model(tiny_model_config(), n_videos=1)
+    groups = []
+
+    def fake_step(gen, disc, xb, yb, content, loss, opt_g, opt_d, *rest):
+        groups.append((dict(opt_g.param_groups[0]), dict(opt_d.param_groups[0])))
         return {"g_total": 0.0}, torch.zeros(1, 3, 32, 32) + torch.linspace(-1, 1, 32)
 
     monkeypatch.setattr("talkbench.generator.fewshot.gan_step", fake_step)
-    from talkbench.generator.train_config import TrainConfig
-
     x = torch.zeros(t, 3, 32, 32)
-    fine_tune(model.G, model.D, torch.zeros(1, model.G.n_adain), torch.zeros(32), x, x,
-              FineTuneConfig(epochs=10, min_steps=24), TrainConfig(), LossConfig(vgg19="off", vggface="off"),
-              torch.device("cpu"))
-    assert len(calls) == expected
+    fine_tune(model.G, model.D, torch.zeros(1, model.G.n_adain), torch.zeros(32), x, x, ft,
+              train_cfg or TrainConfig(), LossConfig(vgg19="off", vggface="off"), torch.device("cpu"))
+    return groups
+
+
+@pytest.mark.parametrize("t,expected", [(1, 24), (8, 24), (32, 40)])
+def test_ft_schedule_is_epochs_over_the_shots_with_a_floor(t, expected, monkeypatch):
+    """max(min_steps, ⌈epochs·T / batch⌉): T = 32 gets more steps than T = 8."""
+    assert len(_ft_groups(monkeypatch, FineTuneConfig(epochs=10, min_steps=24), t=t)) == expected
 
 
 @pytest.mark.parametrize("schedule", ["constant", "cosine"])
 def test_ft_learning_rates_follow_the_schedule(schedule, monkeypatch):
     """cosine: G's and D's rates start at theirs and anneal towards 0 over the FT steps."""
-    model = build_model(tiny_model_config(), n_videos=1)
-    rates = []
-
-    def fake_step(gen, disc, xb, yb, content, loss, opt_g, opt_d, *rest):
-        rates.append((opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]))
-        return {"g_total": 0.0}, torch.zeros(1, 3, 32, 32) + torch.linspace(-1, 1, 32)
-
-    monkeypatch.setattr("talkbench.generator.fewshot.gan_step", fake_step)
-    from talkbench.generator.train_config import TrainConfig
-
-    x = torch.zeros(4, 3, 32, 32)
-    fine_tune(model.G, model.D, torch.zeros(1, model.G.n_adain), torch.zeros(32), x, x,
-              FineTuneConfig(steps=10, lr_g=1e-3, lr_d=2e-4, lr_schedule=schedule), TrainConfig(),
-              LossConfig(vgg19="off", vggface="off"), torch.device("cpu"))
-    g, d = np.array(rates).T
+    groups = _ft_groups(monkeypatch, FineTuneConfig(steps=10, lr_g=1e-3, lr_d=2e-4, lr_schedule=schedule))
+    g, d = np.array([(gg["lr"], dd["lr"]) for gg, dd in groups]).T
     assert len(g) == 10 and g[0] == pytest.approx(1e-3) and d[0] == pytest.approx(2e-4)
     if schedule == "constant":
         assert (g == g[0]).all() and (d == d[0]).all()
@@ -100,6 +92,15 @@ def test_ft_learning_rates_follow_the_schedule(schedule, monkeypatch):
         expected = 0.5 * (1 + np.cos(np.pi * np.arange(10) / 10))
         np.testing.assert_allclose(g, 1e-3 * expected, rtol=1e-6)
         np.testing.assert_allclose(d, 2e-4 * expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("beta1, expected", [(None, 0.0), (0.9, 0.9)])
+def test_ft_adam_beta1_is_the_ft_configs_else_the_meta_learning_runs(beta1, expected, monkeypatch):
+    """FT's two Adam optimisers take ``FineTuneConfig.beta1``; None keeps the meta-learning run's (0 here)."""
+    from talkbench.generator.train_config import TrainConfig
+
+    groups = _ft_groups(monkeypatch, FineTuneConfig(steps=2, beta1=beta1), TrainConfig(beta1=0.0, beta2=0.99))
+    assert [(gg["betas"], dd["betas"]) for gg, dd in groups] == [((expected, 0.99), (expected, 0.99))] * 2
 
 
 def test_nearest_shot_frame_is_the_one_with_the_closest_landmarks():
@@ -131,23 +132,3 @@ def test_paired_checks_hold_only_when_the_ci_excludes_zero_in_the_right_directio
     assert not worse["holds"].any()
     noise = paired_checks(_people(0.0, spread=0.05)).set_index(["check", "metric"])
     assert not noise.loc[("ft_vs_nearest_shot", "ssim"), "holds"]
-
-
-@pytest.mark.parametrize("beta1, expected", [(None, 0.0), (0.9, 0.9)])
-def test_ft_adam_beta1_is_the_ft_configs_else_the_meta_learning_runs(beta1, expected, monkeypatch):
-    """FT's two Adam optimisers take ``FineTuneConfig.beta1``; None keeps the meta-learning run's (0 here)."""
-    model = build_model(tiny_model_config(), n_videos=1)
-    betas = []
-
-    def fake_step(gen, disc, xb, yb, content, loss, opt_g, opt_d, *rest):
-        betas.append((opt_g.param_groups[0]["betas"], opt_d.param_groups[0]["betas"]))
-        return {"g_total": 0.0}, torch.zeros(1, 3, 32, 32) + torch.linspace(-1, 1, 32)
-
-    monkeypatch.setattr("talkbench.generator.fewshot.gan_step", fake_step)
-    from talkbench.generator.train_config import TrainConfig
-
-    x = torch.zeros(4, 3, 32, 32)
-    fine_tune(model.G, model.D, torch.zeros(1, model.G.n_adain), torch.zeros(32), x, x,
-              FineTuneConfig(steps=2, beta1=beta1), TrainConfig(beta1=0.0, beta2=0.99),
-              LossConfig(vgg19="off", vggface="off"), torch.device("cpu"))
-    assert betas == [((expected, 0.99), (expected, 0.99))] * 2
