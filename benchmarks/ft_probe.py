@@ -30,7 +30,8 @@ def _face_rate(face, images: np.ndarray) -> float:
 
 
 def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: int, backend: str = "auto",
-          batch: int | None = None, lr_schedule: LrSchedule | None = None, beta1: float | None = None) -> None:
+          batch: int | None = None, lr_schedule: LrSchedule | None = None, beta1: float | None = None,
+          average: float | None = None) -> None:
     """Print, per FT length, the mean over ``people`` test people of SSIM, L1 and face rates."""
     from talkbench.benchmarks.generator_checks import nearest_shot_frames
     from talkbench.benchmarks.stage_runner import result_of
@@ -51,10 +52,12 @@ def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: i
     near = [nearest_shot_frames(c.shot_frames, c.shot_landmarks, c.heldout_landmarks) for c in cases]
     suite_ft = fine_tune_config(cfg)
     suite_ft = dataclasses.replace(suite_ft, lr_schedule=lr_schedule or suite_ft.lr_schedule,
-                                   beta1=suite_ft.beta1 if beta1 is None else beta1)
+                                   beta1=suite_ft.beta1 if beta1 is None else beta1,
+                                   average=suite_ft.average if average is None else average)
     beta = "of the meta-learning run" if suite_ft.beta1 is None else suite_ft.beta1
     print(f"T = {shots}, G lr {lr_g or suite_ft.lr_g or 'of the meta-learning run'} ({suite_ft.lr_schedule}), "
-          f"batch {min(batch or suite_ft.batch_size, shots)}, Adam β1 {beta}, {len(cases)} people; "
+          f"batch {min(batch or suite_ft.batch_size, shots)}, Adam β1 {beta}, "
+          f"averaged over the last {suite_ft.average or 0:.0%} of the steps, {len(cases)} people; "
           "nearest shot frame: "
           f"SSIM {np.mean([ssim_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.3f} "
           f"L1 {np.mean([l1_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.1f}")
@@ -85,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="FT learning-rate schedule (default: the run's fewshot.ft_lr_schedule)")
     p.add_argument("--beta1", type=bounded(float, 0, 1), help="Adam's β1 in FT (default: the run's fewshot.ft_beta1, "
                    "else its meta-learning beta1)")
+    p.add_argument("--average", type=bounded(float, 0, 1, open_low=True),
+                   help="FT returns G and ψ' averaged over about this last fraction of its steps "
+                   "(default: the run's fewshot.ft_average; none: the last step's weights)")
     p.add_argument("--people", type=bounded(int, 1), default=4, help="test people (the suite's first, by name)")
     p.add_argument("--backend", default="auto", help="face backend that finds the faces (default auto)")
     args = p.parse_args(argv)
@@ -92,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         probe(args.run, args.shots, args.lr_g, sorted(set(args.steps)), args.people, args.backend, args.batch,
-              args.lr_schedule, args.beta1)
+              args.lr_schedule, args.beta1, args.average)
     except TalkbenchError as exc:
         print(f"ft_probe: error: {exc}", file=sys.stderr)
         return 2

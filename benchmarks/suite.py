@@ -31,6 +31,8 @@ class FewShotSection:
     ft_lr_g: float | None = None  # FT learning rate of G and ψ' (None: the meta-learning run's lr_g)
     ft_batch: int = 8  # FT batch (frames per step, at most T); an epoch over T shots is ⌈T / batch⌉ steps
     ft_beta1: float | None = None  # Adam's β1 in FT (None: the meta-learning run's)
+    ft_average: float | None = None  # FT returns G and ψ' averaged over about this last fraction of its steps
+    # (None: the last step's weights; FineTuneConfig.average)
     ft_lr_schedule: LrSchedule = "constant"  # "cosine": FT rates anneal to 0 (better SSIM/L1, worse FID: docs/generator.md)
     n_heldout: int = 8
     n_cross: int = 8

@@ -188,6 +188,12 @@ def build_fewshot(checkpoint: str | Path, shot_frames: np.ndarray, shot_landmark
     return FewShotModel(meta.cfg, G, psi, mode, len(shot_frames), info).to(dev)
 
 
+@torch.no_grad()
+def _average_update(average: list[torch.Tensor], params: list[nn.Parameter], step: int, eta: float) -> None:
+    """Polynomial-decay averaging: a_s = a_{s-1} + (η + 1) / (s + η) · (w_s − a_{s-1}); a_1 = w_1."""
+    torch._foreach_lerp_(average, [p.detach() for p in params], (eta + 1) / (step + eta))
+
+
 def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
               ft: FineTuneConfig, train_cfg: TrainConfig, loss: LossConfig, device: torch.device,
               progress: bool = False, extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None
@@ -202,7 +208,9 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
     psi_p = nn.Parameter(psi.detach().clone())
     w_p = nn.Parameter(w.detach().clone())
     betas = (train_cfg.beta1 if ft.beta1 is None else ft.beta1, train_cfg.beta2)
-    opt_g = torch.optim.Adam(list(G.parameters()) + [psi_p], lr=ft.lr_g or train_cfg.lr_g, betas=betas)
+    g_params = list(G.parameters()) + [psi_p]
+    opt_g = torch.optim.Adam(g_params, lr=ft.lr_g or train_cfg.lr_g, betas=betas)
+    average = [p.detach().clone() for p in g_params] if ft.average is not None else []
     opt_d = torch.optim.Adam(list(D.parameters()) + [w_p], lr=ft.lr_d or train_cfg.lr_d, betas=betas)
     schedules = [torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) for opt in (opt_g, opt_d)
                  if ft.lr_schedule == "cosine"]
@@ -224,6 +232,12 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
         guard.check(step, losses, fake)
         for schedule in schedules:
             schedule.step()
+        if ft.average is not None:
+            _average_update(average, g_params, step, 1 / ft.average - 1)
         totals.append(losses["g_total"])
+    if average:
+        with torch.no_grad():
+            for p, a in zip(g_params, average):
+                p.copy_(a)
     G.eval()
     return psi_p.detach(), {"g_total_first": totals[:10], "g_total_last": totals[-10:], "steps": [steps]}

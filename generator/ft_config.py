@@ -15,7 +15,10 @@ class FineTuneConfig:
     (max(min_steps, ⌈epochs·T / batch⌉) steps), so more shots get more steps, as in the
     paper's re-implementations (40 epochs). Learning rates ``None``: those of the
     meta-learning run. ``lr_schedule="cosine"`` anneals both learning rates to 0 over the FT
-    steps: on the default suite, better SSIM and L1 but worse FID (docs/generator.md)."""
+    steps: on the default suite, better SSIM and L1 but worse FID (docs/generator.md).
+    ``average=f`` returns the polynomial-decay average of G's weights and ψ' over the steps
+    (Shamir & Zhang 2013, η = 1/f − 1: step s's weight grows as s^η, so about the last
+    fraction f counts), which scales with the FT length as no fixed EMA decay does."""
 
     steps: int | None = None
     epochs: float = 40.0
@@ -24,6 +27,7 @@ class FineTuneConfig:
     lr_g: float | None = None
     lr_d: float | None = None
     beta1: float | None = None  # Adam's β1 for both FT optimisers (None: the meta-learning run's)
+    average: float | None = None  # G and ψ' averaged over about this last share of the steps (None: the last)
     d_steps: int = 1
     seed: int = 0
     lr_schedule: LrSchedule = "constant"

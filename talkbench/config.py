@@ -55,7 +55,7 @@ class Range:
 
 
 _AT_LEAST_1, _AT_LEAST_0, _POSITIVE = Range(1), Range(0), Range(0, open_low=True)
-_FRACTION, _UNIT = Range(0, 1, open_high=True), Range(0, 1)
+_FRACTION, _UNIT, _SHARE = Range(0, 1, open_high=True), Range(0, 1), Range(0, 1, open_low=True)
 
 # The allowed range of every numeric config key, for every config parsed by ``from_dict``
 # (YAML files, key=value overrides, suite sections): "Class.key" entries win over "key".
@@ -78,8 +78,8 @@ LIMITS: dict[str, Range] = {
     "ft_steps": _AT_LEAST_1, "n_heldout": _AT_LEAST_1, "n_cross": _AT_LEAST_0, "max_people": _AT_LEAST_0,
     "n_sample_grids": _AT_LEAST_0, "occlusion": _UNIT, "light_change": _AT_LEAST_0, "inception_weight": _AT_LEAST_0,
     "inception_size": Range(75, 1024), "ft_epochs": _POSITIVE, "ft_min_steps": _AT_LEAST_0,
-    "ft_lr_g": _POSITIVE, "ft_batch": _AT_LEAST_1, "ft_beta1": _FRACTION,
-    "FineTuneConfig.epochs": _POSITIVE, "ChecksSection.people": _AT_LEAST_0, "min_steps": _AT_LEAST_0,
+    "ft_lr_g": _POSITIVE, "ft_batch": _AT_LEAST_1, "ft_beta1": _FRACTION, "ft_average": _SHARE,
+    "FineTuneConfig.epochs": _POSITIVE, "FineTuneConfig.average": _SHARE, "ChecksSection.people": _AT_LEAST_0, "min_steps": _AT_LEAST_0,
 }
 
 

@@ -157,7 +157,8 @@ def fine_tune_config(cfg: SuiteConfig) -> FineTuneConfig:
     """The suite's FT schedule (the one source for every stage that fine-tunes)."""
     fs = cfg.fewshot
     return FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs, min_steps=fs.ft_min_steps, lr_g=fs.ft_lr_g,
-                          batch_size=fs.ft_batch, lr_schedule=fs.ft_lr_schedule, beta1=fs.ft_beta1, seed=cfg.seed)
+                          batch_size=fs.ft_batch, lr_schedule=fs.ft_lr_schedule, beta1=fs.ft_beta1,
+                          average=fs.ft_average, seed=cfg.seed)
 
 
 def write_case(out: Path, setting: str, mode: str, case, model, samples: Path | None) -> list[list]:

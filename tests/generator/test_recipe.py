@@ -103,6 +103,48 @@ def test_ft_adam_beta1_is_the_ft_configs_else_the_meta_learning_runs(beta1, expe
     assert [(gg["betas"], dd["betas"]) for gg, dd in groups] == [((expected, 0.99), (expected, 0.99))] * 2
 
 
+@pytest.mark.parametrize("average", [None, 0.25, 1.0])
+def test_ft_returns_the_polynomial_average_of_g_and_psi_when_asked(average, monkeypatch):
+    """With ``average=f``, FT hands back the polynomial-decay average (η = 1/f − 1) of G's
+    weights and ψ' over its steps, not the last step's (f = 1: the plain mean of the steps);
+    without, the last step's."""
+    from talkbench.generator.train_config import TrainConfig
+
+    model = build_model(tiny_model_config(), n_videos=1)
+    start = {}
+
+    def fake_step(gen, disc, xb, yb, content, loss, opt_g, opt_d, *rest):
+        params = opt_g.param_groups[0]["params"]
+        start.setdefault("values", [p.detach().clone() for p in params])
+        with torch.no_grad():
+            for p in params:
+                p.fill_(len(start.setdefault("steps", [])) + 1.0)  # the weights after step s are all s
+        start["steps"].append(None)
+        return {"g_total": 0.0}, torch.zeros(1, 3, 32, 32) + torch.linspace(-1, 1, 32)
+
+    monkeypatch.setattr("talkbench.generator.fewshot.gan_step", fake_step)
+    x = torch.zeros(4, 3, 32, 32)
+    psi = fine_tune(model.G, model.D, torch.zeros(1, model.G.n_adain), torch.zeros(32), x, x,
+                    FineTuneConfig(steps=6, average=average), TrainConfig(), LossConfig(vgg19="off", vggface="off"),
+                    torch.device("cpu"))[0]
+    if average is None:
+        expected = [torch.full_like(v, 6.0) for v in start["values"]]
+    else:
+        eta = 1 / average - 1
+        weights = np.array([1.0])  # a_1 = w_1; then a_s = (1 − r) a_{s−1} + r w_s, r = (η + 1) / (s + η)
+        for s in range(2, 7):
+            r = (eta + 1) / (s + eta)
+            weights = np.append(weights * (1 - r), r)
+        assert weights.sum() == pytest.approx(1.0) and (average != 1.0 or np.allclose(weights, 1 / 6))
+        expected = [torch.full_like(v, float(weights @ np.arange(1, 7))) for v in start["values"]]
+    got = [p.detach() for p in model.G.parameters()] + [psi]
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        torch.testing.assert_close(g, e)
+    if average is not None:
+        assert psi.flatten()[0] < 6.0
+
+
 def test_nearest_shot_frame_is_the_one_with_the_closest_landmarks():
     shots = np.stack([np.full((4, 4, 3), i, np.uint8) for i in range(3)])
     marks = np.stack([np.full((68, 2), 10.0 * i, np.float32) for i in range(3)])
