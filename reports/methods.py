@@ -52,11 +52,21 @@ def _generator(run: RunResults) -> list[str]:
                + ("; stopped by the time limit" if train.get("stopped_by_time_limit") else "")
                + (f"; parameters {_kv(tm['parameters'])}" if tm.get("parameters") else "")
                + (f"; {tm['world_size']} process(es)" if tm.get("world_size") else "") + "."]
-    fs = cfg.get("fewshot") or {}
-    out.append(f"Few-shot: FT fine-tunes {fs.get('ft_steps')} steps per person; FF uses the meta-learned model as is.")
+    out.append(f"Few-shot: {_fine_tuning(run)}; FF uses the meta-learned model as is.")
     notes = [tm[k] for k in sorted(tm) if k.endswith("_note") and tm[k]]
     out.append("Deviations recorded by the run: " + ("; ".join(notes) if notes else "none") + ".")
     return out
+
+
+def _fine_tuning(run: RunResults) -> str:
+    """FT as the generate stage applied it; for a run that did not record it, the suite's FT keys."""
+    gen = _result(run, "generate")
+    if "ft_steps_per_T" in gen:
+        per_t = gen["ft_steps_per_T"]
+        return (f"FT fine-tunes G, ψ' and D on each person's T shots for {' / '.join(map(str, per_t.values()))} steps "
+                f"at T = {' / '.join(per_t)} ({_kv(gen.get('ft') or {})})")
+    fs = run.config.get("fewshot") or {}
+    return f"FT as the suite configured it ({_kv({k: v for k, v in fs.items() if k.startswith('ft_')})})"
 
 
 def _metrics(run: RunResults) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from talkbench.benchmarks.stage_runner import StageContext, result_of
 from talkbench.benchmarks.suite import SuiteConfig
+from talkbench.config import to_dict
 from talkbench.contracts import FRAME_COLUMNS, setting_name
 from talkbench.data.dataset import FaceDataset
 from talkbench.errors import TalkbenchError
@@ -76,8 +77,12 @@ def generate_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     frames = run_fewshot_jobs(ctx, jobs, "few-shot models")
     with atomic_path(out / "frames.csv") as tmp:
         frames.to_csv(tmp, index=False)
-    return {"n_frames": len(frames), "n_people": len({c.identity for c in cases}),
-            "settings": sorted(frames["setting"].unique().tolist())}
+    result = {"n_frames": len(frames), "n_people": len({c.identity for c in cases}),
+              "settings": sorted(frames["setting"].unique().tolist())}
+    if "FT" in fs.modes:  # the FT schedule as applied, for the report's methods
+        result["ft"] = to_dict(base.ft)
+        result["ft_steps_per_T"] = {str(t): base.ft.steps_for(t) for t in fs.shots}
+    return result
 
 
 @dataclasses.dataclass(frozen=True)

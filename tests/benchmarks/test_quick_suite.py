@@ -24,6 +24,10 @@ def test_quick_suite_end_to_end_and_resume(tmp_path, capsys):
     for stage in STAGES:
         rec = read_json(run / "stages" / f"{stage}.json")
         assert rec["status"] == "done" and len(rec["fingerprint"]) == 16
+    generated = read_json(run / "stages" / "generate.json")["result"]
+    assert generated["ft_steps_per_T"] == {"1": 1, "4": 1} and generated["ft"]["steps"] == 1  # quick: ft_steps 1
+    assert "FT fine-tunes G, ψ' and D on each person's T shots for 1 / 1 steps at T = 1 / 4" in \
+        (run / "report" / "methods.md").read_text()
 
     frames = pd.read_csv(run / "generated" / "frames.csv", keep_default_na=False)
     assert set(frames["setting"]) == {"FF_T1", "FF_T4", "FT_T1", "FT_T4"}

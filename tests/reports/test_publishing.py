@@ -195,10 +195,14 @@ def test_methods_read_from_the_runs_records(tmp_path, fixture_run):
     write_text(fixture_run / "config.yaml", "name: fixture\ndescription: tiny\nseed: 7\nsynth: {identities: 11}\n"
                                             "train: {steps: 1234}\n")
     write_json(fixture_run / "stages" / "data.json", {"status": "done", "wall_s": 3.2, "result": {"source": "synthetic"}})
+    write_json(fixture_run / "stages" / "generate.json",
+               {"status": "done", "result": {"ft": {"epochs": 50.0, "average": 0.1},
+                                             "ft_steps_per_T": {"1": 50, "8": 100, "32": 400}}})
     paths = build_report([fixture_run], tmp_path / "rep", vector=False)
     md = paths["methods"].read_text()
     for fact in ("0123456789abcdef", "identities = 11", "steps reached: 1234", "pixel L1 replaces L_CNT",
-                 "dlib_landmarks68 (present)", "torch 2.x", "Wall time: 3.2 s", '"threads": 2'):
+                 "dlib_landmarks68 (present)", "torch 2.x", "Wall time: 3.2 s", '"threads": 2',
+                 "for 50 / 100 / 400 steps at T = 1 / 8 / 32 (epochs = 50.0, average = 0.1)"):
         assert fact in md, fact
     tex = (tmp_path / "rep" / "methods.tex").read_text()
     assert tex.startswith(r"\section{Methods}") and "L\\_CNT" in tex
