@@ -15,6 +15,8 @@ from pathlib import Path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from talkbench.generator.fewshot_cli import add_recipe_option
+
     sub = parser.add_subparsers(dest="attack", metavar="ATTACK", required=True)
     p = sub.add_parser("pgd", help="L∞ PGD on a folder of fake images against frozen detectors",
                        description="L∞ PGD on a folder of fake images against frozen detectors")
@@ -32,7 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                    help="a prepared dataset folder (with --video) or a folder of raw images of one person")
     f.add_argument("--video", help="video id within a prepared dataset (default: its first test video)")
     f.add_argument("--shots", type=int, default=8, help="T, the number of frames used (default %(default)s)")
-    f.add_argument("--steps", type=int, help="FT steps (default: 40 epochs over the T frames)")
+    f.add_argument("--steps", type=int, help="FT steps (default: the recipe's schedule)")
+    add_recipe_option(f)
     f.add_argument("--weight", type=float, default=1.0, help="λ, the evasion term's weight (default %(default)s)")
     f.add_argument("--backend", default="auto", help="face backend for raw images (default auto)")
     _common(f)
@@ -94,6 +97,7 @@ def _pgd(args: argparse.Namespace, detectors: list) -> int:
 
 
 def _fewshot(args: argparse.Namespace, detectors: list) -> int:
+    from talkbench.benchmarks.stages.generate import recipe_fine_tuning
     from talkbench.detector.differentiable import EvasionLoss
     from talkbench.errors import TalkbenchError
     from talkbench.generator.checkpoint import load_checkpoint
@@ -104,8 +108,9 @@ def _fewshot(args: argparse.Namespace, detectors: list) -> int:
         raise TalkbenchError("--shots must be at least 1")
     size = int(load_checkpoint(args.checkpoint)["model_config"]["image_size"])
     frames, marks, source = shots_from(args.frames, size, args.shots, args.video, args.backend)
-    model = build_fewshot(args.checkpoint, frames, marks, mode="FT", ft_steps=args.steps, device=args.device,
-                          progress=not args.quiet, extra_loss=EvasionLoss(detectors, args.weight))
+    model = build_fewshot(args.checkpoint, frames, marks, mode="FT", ft=recipe_fine_tuning(args.recipe, args.checkpoint),
+                          ft_steps=args.steps, device=args.device, progress=not args.quiet,
+                          extra_loss=EvasionLoss(detectors, args.weight))
     model.info["source"] = source
     model.info["target_detectors"] = [str(p) for p in args.detector]
     model.save(args.out)

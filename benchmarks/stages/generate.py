@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from talkbench.benchmarks.stage_runner import StageContext, result_of
-from talkbench.benchmarks.suite import SuiteConfig
+from talkbench.benchmarks.suite import SuiteConfig, suite_path
 from talkbench.config import to_dict
 from talkbench.contracts import FRAME_COLUMNS, setting_name
 from talkbench.data.dataset import FaceDataset
@@ -164,6 +164,21 @@ def fine_tune_config(cfg: SuiteConfig) -> FineTuneConfig:
     return FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs, min_steps=fs.ft_min_steps, lr_g=fs.ft_lr_g,
                           batch_size=fs.ft_batch, lr_schedule=fs.ft_lr_schedule, beta1=fs.ft_beta1,
                           average=fs.ft_average, seed=cfg.seed)
+
+
+def recipe_fine_tuning(recipe: str | None, checkpoint: Path) -> FineTuneConfig:
+    """The FT recipe (schedule, rates, β1, averaging) of suite ``recipe`` (a name or a YAML path),
+    for fine-tuning one person outside a suite run. None: the recipe of the suite run whose
+    train stage made ``checkpoint`` (what that run's report measured), else the ``paper``
+    suite's (the paper's 40 epochs in batches of 8 at the training run's rates)."""
+    from talkbench.config import load_config
+
+    if recipe is None:
+        run = checkpoint.resolve().parent.parent
+        made_here = (run / "stages" / "train.json").is_file() and (run / "config.yaml").is_file() \
+            and Path(result_of(run, "train").get("checkpoint", "")).resolve() == checkpoint.resolve()
+        recipe = str(run / "config.yaml") if made_here else "paper"
+    return fine_tune_config(load_config(SuiteConfig, suite_path(recipe)))
 
 
 def write_case(out: Path, setting: str, mode: str, case, model, samples: Path | None) -> list[list]:
