@@ -53,11 +53,12 @@ def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: i
     suite_ft = fine_tune_config(cfg)
     suite_ft = dataclasses.replace(suite_ft, lr_schedule=lr_schedule or suite_ft.lr_schedule,
                                    beta1=suite_ft.beta1 if beta1 is None else beta1,
-                                   average=suite_ft.average if average is None else average)
+                                   average=suite_ft.average if average is None else average or None)
     beta = "of the meta-learning run" if suite_ft.beta1 is None else suite_ft.beta1
     print(f"T = {shots}, G lr {lr_g or suite_ft.lr_g or 'of the meta-learning run'} ({suite_ft.lr_schedule}), "
           f"batch {min(batch or suite_ft.batch_size, shots)}, Adam β1 {beta}, "
-          f"averaged over the last {suite_ft.average or 0:.0%} of the steps, {len(cases)} people; "
+          f"{'the last step' if suite_ft.average is None else f'averaged over the last {suite_ft.average:.0%}'}, "
+          f"{len(cases)} people; "
           "nearest shot frame: "
           f"SSIM {np.mean([ssim_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.3f} "
           f"L1 {np.mean([l1_batch(n, c.heldout_frames).mean() for n, c in zip(near, cases)]):.1f}")
@@ -88,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="FT learning-rate schedule (default: the run's fewshot.ft_lr_schedule)")
     p.add_argument("--beta1", type=bounded(float, 0, 1), help="Adam's β1 in FT (default: the run's fewshot.ft_beta1, "
                    "else its meta-learning beta1)")
-    p.add_argument("--average", type=bounded(float, 0, 1, open_low=True),
-                   help="FT returns G and ψ' averaged over about this last fraction of its steps "
-                   "(default: the run's fewshot.ft_average; none: the last step's weights)")
+    p.add_argument("--average", type=bounded(float, 0, 1),
+                   help="FT returns G and ψ' averaged over about this last fraction of its steps; 0: the last "
+                   "step's weights (default: the run's fewshot.ft_average)")
     p.add_argument("--people", type=bounded(int, 1), default=4, help="test people (the suite's first, by name)")
     p.add_argument("--backend", default="auto", help="face backend that finds the faces (default auto)")
     args = p.parse_args(argv)

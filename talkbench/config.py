@@ -79,7 +79,8 @@ LIMITS: dict[str, Range] = {
     "n_sample_grids": _AT_LEAST_0, "occlusion": _UNIT, "light_change": _AT_LEAST_0, "inception_weight": _AT_LEAST_0,
     "inception_size": Range(75, 1024), "ft_epochs": _POSITIVE, "ft_min_steps": _AT_LEAST_0,
     "ft_lr_g": _POSITIVE, "ft_batch": _AT_LEAST_1, "ft_beta1": _FRACTION, "ft_average": _SHARE,
-    "FineTuneConfig.epochs": _POSITIVE, "FineTuneConfig.average": _SHARE, "ChecksSection.people": _AT_LEAST_0, "min_steps": _AT_LEAST_0,
+    "FineTuneConfig.epochs": _POSITIVE, "FineTuneConfig.average": _SHARE, "ChecksSection.people": _AT_LEAST_0,
+    "min_steps": _AT_LEAST_0,
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from talkbench.benchmarks.stage_runner import StageContext, result_of
+from talkbench.benchmarks.stage_runner import StageContext, StageRunner, result_of
 from talkbench.benchmarks.suite import SuiteConfig, suite_path
 from talkbench.config import to_dict
 from talkbench.contracts import FRAME_COLUMNS, setting_name
@@ -175,8 +175,9 @@ def recipe_fine_tuning(recipe: str | None, checkpoint: Path) -> FineTuneConfig:
 
     if recipe is None:
         run = checkpoint.resolve().parent.parent
-        made_here = (run / "stages" / "train.json").is_file() and (run / "config.yaml").is_file() \
-            and Path(result_of(run, "train").get("checkpoint", "")).resolve() == checkpoint.resolve()
+        trained = StageRunner(run).record("train") if (run / "config.yaml").is_file() else None
+        made_here = trained is not None and \
+            Path((trained.get("result") or {}).get("checkpoint", "")).resolve() == checkpoint.resolve()
         recipe = str(run / "config.yaml") if made_here else "paper"
     return fine_tune_config(load_config(SuiteConfig, suite_path(recipe)))
 

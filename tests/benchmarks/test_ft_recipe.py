@@ -16,7 +16,7 @@ from talkbench.generator.fewshot import FewShotModel
 from talkbench.generator.ft_config import FineTuneConfig
 
 
-def _suite_run(tmp_path, made_by_run: bool = True):
+def _suite_run(tmp_path, made_by_run: bool = True, status: str = "done"):
     """A suite run folder whose train stage made RUN/train/checkpoint.pt (or another file)."""
     run = tmp_path / "run"
     checkpoint = run / "train" / "checkpoint.pt"
@@ -24,7 +24,7 @@ def _suite_run(tmp_path, made_by_run: bool = True):
     checkpoint.write_bytes(b"")
     write_text(run / "config.yaml", "name: mine\nseed: 3\nfewshot: {ft_epochs: 7, ft_batch: 2, ft_average: 0.2}\n")
     made = checkpoint if made_by_run else run / "train" / "other.pt"
-    write_json(run / "stages" / "train.json", {"status": "done", "result": {"checkpoint": str(made)}})
+    write_json(run / "stages" / "train.json", {"status": status, "result": {"checkpoint": str(made)}})
     return checkpoint
 
 
@@ -33,13 +33,14 @@ def test_default_recipe_is_the_suite_run_that_trained_the_checkpoint(tmp_path):
     assert (ft.epochs, ft.batch_size, ft.average, ft.seed) == (7.0, 2, 0.2, 3)
 
 
-@pytest.mark.parametrize("where", ["loose", "not made by the run"])
+@pytest.mark.parametrize("where", ["loose", "not made by the run", "training unfinished"])
 def test_any_other_checkpoint_gets_the_papers_recipe(tmp_path, where):
     if where == "loose":
         checkpoint = tmp_path / "checkpoint.pt"
         checkpoint.write_bytes(b"")
     else:
-        checkpoint = _suite_run(tmp_path, made_by_run=False)
+        checkpoint = _suite_run(tmp_path, made_by_run=where != "not made by the run",
+                                status="running" if where == "training unfinished" else "done")
     assert recipe_fine_tuning(None, checkpoint) == FineTuneConfig()  # 40 epochs of 8 at the training rates
 
 
