@@ -32,6 +32,14 @@ class FineTuneConfig:
     seed: int = 0
     lr_schedule: LrSchedule = "constant"
 
+    def __post_init__(self) -> None:
+        from talkbench.config import limit_of
+
+        for key in ("epochs", "average"):  # checked here too: the Python API bypasses config parsing
+            value, limit = getattr(self, key), limit_of(FineTuneConfig, key)
+            if value is not None and limit is not None:
+                limit.check(value, f"FineTuneConfig.{key}")
+
     def steps_for(self, t: int) -> int:
         """The number of FT steps on T frames."""
         if self.steps is not None:

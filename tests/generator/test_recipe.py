@@ -145,6 +145,14 @@ def test_ft_returns_the_polynomial_average_of_g_and_psi_when_asked(average, monk
         assert psi.flatten()[0] < 6.0
 
 
+@pytest.mark.parametrize("bad", [0.0, 1.5, float("nan")])
+def test_ft_average_outside_zero_to_one_is_refused(bad):
+    from talkbench.errors import TalkbenchError
+
+    with pytest.raises(TalkbenchError, match="FineTuneConfig.average.*allowed: > 0 and <= 1"):
+        FineTuneConfig(average=bad)
+
+
 def test_nearest_shot_frame_is_the_one_with_the_closest_landmarks():
     shots = np.stack([np.full((4, 4, 3), i, np.uint8) for i in range(3)])
     marks = np.stack([np.full((68, 2), 10.0 * i, np.float32) for i in range(3)])
