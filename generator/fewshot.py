@@ -199,7 +199,8 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
               progress: bool = False, extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None
               ) -> tuple[torch.Tensor, dict[str, list[float]]]:
     """Train G, ψ', D and w' on the T frames; returns the tuned ψ' and the per-step
-    generator and discriminator totals (first and last ten steps)."""
+    generator and discriminator totals (first and last ten steps). With ``ft.average``, G (in
+    place) and the returned ψ' are their average over the steps, not the last step's."""
     from talkbench.progress import progress_bar
 
     t = x.shape[0]
@@ -235,7 +236,7 @@ def fine_tune(G: Generator, D: nn.Module, psi: torch.Tensor, w: torch.Tensor, x:
         if ft.average is not None:
             _average_update(average, g_params, step, 1 / ft.average - 1)
         totals.append(losses["g_total"])
-    if average:
+    if ft.average is not None:
         with torch.no_grad():
             for p, a in zip(g_params, average):
                 p.copy_(a)

@@ -66,6 +66,8 @@ def _fine_tuning(run: RunResults) -> str:
         return (f"FT fine-tunes G, ψ' and D on each person's T shots for {' / '.join(map(str, per_t.values()))} steps "
                 f"at T = {' / '.join(per_t)} ({_kv(gen.get('ft') or {})})")
     fs = run.config.get("fewshot") or {}
+    if "FT" not in (fs.get("modes") or ["FT"]):
+        return "no FT models (modes: FF)"
     return f"FT as the suite configured it ({_kv({k: v for k, v in fs.items() if k.startswith('ft_')})})"
 
 

@@ -208,6 +208,15 @@ def test_methods_read_from_the_runs_records(tmp_path, fixture_run):
     assert tex.startswith(r"\section{Methods}") and "L\\_CNT" in tex
 
 
+@pytest.mark.parametrize("modes, expected", [("[FF]", "Few-shot: no FT models (modes: FF)"),
+                                             ("[FF, FT]", "Few-shot: FT as the suite configured it (ft_epochs = 9")])
+def test_methods_without_the_generate_record_fall_back_to_the_suites_ft(tmp_path, fixture_run, modes, expected):
+    """A run made before the generate stage recorded its FT, or without FT at all."""
+    write_text(fixture_run / "config.yaml", f"name: fixture\nfewshot: {{modes: {modes}, ft_epochs: 9}}\n")
+    write_json(fixture_run / "stages" / "generate.json", {"status": "done", "result": {}})
+    assert expected in build_report([fixture_run], tmp_path / "rep", vector=False)["methods"].read_text()
+
+
 def _adversarial_csv(path: Path, evade_auc: float) -> None:
     """results/adversarial.csv (docs/CONTRACTS.md) with a clean and an evade round scored by
     the attacked and a hardened detector."""
