@@ -97,7 +97,7 @@ def _pgd(args: argparse.Namespace, detectors: list) -> int:
 
 
 def _fewshot(args: argparse.Namespace, detectors: list) -> int:
-    from talkbench.benchmarks.stages.generate import recipe_fine_tuning
+    from talkbench.benchmarks.suite import recipe_fine_tuning
     from talkbench.detector.differentiable import EvasionLoss
     from talkbench.errors import TalkbenchError
     from talkbench.generator.checkpoint import load_checkpoint

@@ -35,8 +35,8 @@ def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: i
     """Print, per FT length, the mean over ``people`` test people of SSIM, L1 and face rates."""
     from talkbench.benchmarks.generator_checks import nearest_shot_frames
     from talkbench.benchmarks.stage_runner import result_of
-    from talkbench.benchmarks.stages.generate import fewshot_test_cases, fine_tune_config, run_dataset
-    from talkbench.benchmarks.suite import load_suite
+    from talkbench.benchmarks.stages.generate import fewshot_test_cases, run_dataset
+    from talkbench.benchmarks.suite import fine_tune_config, load_suite
     from talkbench.errors import TalkbenchError
     from talkbench.faces import create_backend
     from talkbench.generator.fewshot import build_fewshot

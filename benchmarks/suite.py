@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from talkbench.config import from_dict, load_config
-from talkbench.generator.ft_config import LrSchedule
+from talkbench.generator.ft_config import FineTuneConfig, LrSchedule
 from talkbench.errors import TalkbenchError
 
 
@@ -183,3 +183,27 @@ def section_config(cfg: SuiteConfig, section: str, detector: str = "") -> Any:
     else:
         raise ValueError(f"no typed config for suite section {section!r}")
     return from_dict(cls, data, prefix=f"{section}.")
+
+
+def fine_tune_config(cfg: SuiteConfig) -> FineTuneConfig:
+    """The suite's FT schedule (the one source for every stage that fine-tunes)."""
+    fs = cfg.fewshot
+    return FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs, min_steps=fs.ft_min_steps, lr_g=fs.ft_lr_g,
+                          batch_size=fs.ft_batch, lr_schedule=fs.ft_lr_schedule, beta1=fs.ft_beta1,
+                          average=fs.ft_average, seed=cfg.seed)
+
+
+def recipe_fine_tuning(recipe: str | None, checkpoint: Path) -> FineTuneConfig:
+    """The FT recipe (schedule, rates, β1, averaging) of suite ``recipe`` (a name or a YAML path),
+    for fine-tuning one person outside a suite run. None: the recipe of the suite run whose
+    train stage made ``checkpoint`` (what that run's report measured), else the ``paper``
+    suite's (the paper's 40 epochs in batches of 8 at the training run's rates)."""
+    from talkbench.benchmarks.stage_runner import StageRunner
+
+    if recipe is None:
+        run = checkpoint.resolve().parent.parent
+        trained = StageRunner(run).record("train") if (run / "config.yaml").is_file() else None
+        made_here = trained is not None and \
+            Path((trained.get("result") or {}).get("checkpoint", "")).resolve() == checkpoint.resolve()
+        recipe = str(run / "config.yaml") if made_here else "paper"
+    return fine_tune_config(load_config(SuiteConfig, suite_path(recipe)))

@@ -34,7 +34,7 @@ def add_recipe_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from talkbench.benchmarks.stages.generate import recipe_fine_tuning
+    from talkbench.benchmarks.suite import recipe_fine_tuning
     from talkbench.errors import TalkbenchError
     from talkbench.generator.checkpoint import load_checkpoint
     from talkbench.generator.face_input import shots_from

@@ -119,8 +119,7 @@ def bench_train(size: int, batch: int, k: int, steps: int, device: torch.device 
 
 def bench_fewshot(size: int, shots: tuple[int, ...], ft_steps: int, frames: int,
                   device: torch.device = torch.device("cpu")) -> None:
-    from talkbench.benchmarks.stages.generate import fine_tune_config
-    from talkbench.benchmarks.suite import load_suite
+    from talkbench.benchmarks.suite import fine_tune_config, load_suite
 
     suite_ft = fine_tune_config(load_suite("default"))
     model = build_model(ModelConfig(preset=PRESET[size]), 4)

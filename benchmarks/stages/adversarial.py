@@ -34,10 +34,9 @@ import numpy as np
 import pandas as pd
 
 from talkbench.benchmarks.stage_runner import StageContext, result_of
-from talkbench.benchmarks.stages.generate import (FewShotJob, fewshot_test_cases, fine_tune_config, run_dataset,
-                                                    run_fewshot_jobs)
+from talkbench.benchmarks.stages.generate import FewShotJob, fewshot_test_cases, run_dataset, run_fewshot_jobs
 from talkbench.benchmarks.stages.realism import over_people, person_metrics, result_row
-from talkbench.benchmarks.suite import SuiteConfig
+from talkbench.benchmarks.suite import SuiteConfig, fine_tune_config
 from talkbench.config import from_dict
 from talkbench.contracts import FRAME_COLUMNS, SETTING_PATTERN, split_setting
 from talkbench.errors import TalkbenchError

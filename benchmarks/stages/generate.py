@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from talkbench.benchmarks.stage_runner import StageContext, StageRunner, result_of
-from talkbench.benchmarks.suite import SuiteConfig, suite_path
+from talkbench.benchmarks.stage_runner import StageContext, result_of
+from talkbench.benchmarks.suite import SuiteConfig, fine_tune_config
 from talkbench.config import to_dict
 from talkbench.contracts import FRAME_COLUMNS, setting_name
 from talkbench.data.dataset import FaceDataset
@@ -156,30 +156,6 @@ def _run_fewshot_job(job: FewShotJob) -> dict[str, Any]:
     result = {"rows": rows}
     write_json(job.marker, result)
     return result
-
-
-def fine_tune_config(cfg: SuiteConfig) -> FineTuneConfig:
-    """The suite's FT schedule (the one source for every stage that fine-tunes)."""
-    fs = cfg.fewshot
-    return FineTuneConfig(steps=fs.ft_steps, epochs=fs.ft_epochs, min_steps=fs.ft_min_steps, lr_g=fs.ft_lr_g,
-                          batch_size=fs.ft_batch, lr_schedule=fs.ft_lr_schedule, beta1=fs.ft_beta1,
-                          average=fs.ft_average, seed=cfg.seed)
-
-
-def recipe_fine_tuning(recipe: str | None, checkpoint: Path) -> FineTuneConfig:
-    """The FT recipe (schedule, rates, β1, averaging) of suite ``recipe`` (a name or a YAML path),
-    for fine-tuning one person outside a suite run. None: the recipe of the suite run whose
-    train stage made ``checkpoint`` (what that run's report measured), else the ``paper``
-    suite's (the paper's 40 epochs in batches of 8 at the training run's rates)."""
-    from talkbench.config import load_config
-
-    if recipe is None:
-        run = checkpoint.resolve().parent.parent
-        trained = StageRunner(run).record("train") if (run / "config.yaml").is_file() else None
-        made_here = trained is not None and \
-            Path((trained.get("result") or {}).get("checkpoint", "")).resolve() == checkpoint.resolve()
-        recipe = str(run / "config.yaml") if made_here else "paper"
-    return fine_tune_config(load_config(SuiteConfig, suite_path(recipe)))
 
 
 def write_case(out: Path, setting: str, mode: str, case, model, samples: Path | None) -> list[list]:

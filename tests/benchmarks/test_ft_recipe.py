@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from talkbench.benchmarks.stages.generate import fine_tune_config, recipe_fine_tuning
-from talkbench.benchmarks.suite import load_suite
+from talkbench.benchmarks.suite import fine_tune_config, load_suite, recipe_fine_tuning
 from talkbench.cli import main
 from talkbench.errors import TalkbenchError
 from talkbench.files import write_json, write_text

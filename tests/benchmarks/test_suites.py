@@ -61,7 +61,7 @@ def test_overrides_reach_keys_a_suite_file_does_not_set():
 
 
 def test_ft_batch_sets_the_fine_tuning_schedule():
-    from talkbench.benchmarks.stages.generate import fine_tune_config
+    from talkbench.benchmarks.suite import fine_tune_config
 
     ft = fine_tune_config(load_suite("quick", ["fewshot.ft_steps=null", "fewshot.ft_batch=4", "fewshot.ft_epochs=20",
                                                "fewshot.ft_min_steps=40"]))
