@@ -78,7 +78,7 @@ def probe(run: Path, shots: int, lr_g: float | None, steps: list[int], people: i
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("run", type=Path, help="a finished run folder (`talkbench run --out RUN`)")
     p.add_argument("--shots", type=bounded(int, 1), default=32, help="T, one of the run's shot counts (default 32)")
     p.add_argument("--lr-g", type=bounded(float, 0, open_low=True), help="FT learning rate of G and ψ' "

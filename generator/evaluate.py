@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from skimage.metrics import structural_similarity
 
-from talkbench.config import from_dict
+from talkbench.config import bounded, from_dict, int_list
 from talkbench.data.dataset import FaceDataset
 from talkbench.generator.checkpoint import load_checkpoint, save_checkpoint
 from talkbench.generator.episodes import FewShotCase, few_shot_cases
@@ -103,19 +103,18 @@ def _grid(path: Path, cases: list[FewShotCase], per_case: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("checkpoint", type=Path)
     p.add_argument("dataset", type=Path)
-    p.add_argument("--max-videos", type=int, default=8, help="test identities (one video each)")
-    p.add_argument("--shots", default="1,8,32")
-    p.add_argument("--ft-shots", default="8")
-    p.add_argument("--ft-steps", type=int, help="FT steps (default: 40 epochs over the T frames)")
+    p.add_argument("--max-videos", type=bounded(int, 1), default=8, help="test identities (one video each)")
+    p.add_argument("--shots", type=int_list(1), default="1,8,32", help="T for FF (default %(default)s)")
+    p.add_argument("--ft-shots", type=int_list(1), default="8", help="T for FT (default %(default)s)")
+    p.add_argument("--ft-steps", type=bounded(int, 1), help="FT steps (default: 40 epochs over the T frames)")
     p.add_argument("--out", type=Path, help="CSV of the scores")
     p.add_argument("--grid", type=Path, help="PNG sample grid")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    table = evaluate(args.checkpoint, args.dataset, tuple(int(x) for x in args.shots.split(",")),
-                     tuple(int(x) for x in args.ft_shots.split(",")), args.max_videos,
+    table = evaluate(args.checkpoint, args.dataset, tuple(args.shots), tuple(args.ft_shots), args.max_videos,
                      FineTuneConfig(steps=args.ft_steps), grid=args.grid)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if args.out:

@@ -111,6 +111,23 @@ def bounded(tp: type, low: float | None = None, high: float | None = None, open_
     return parse
 
 
+def int_list(low: int | None = None):
+    """An argparse ``type=`` for a comma-separated list of integers, e.g. ``--shots 1,8,32``,
+    each at least ``low``: anything else is a usage error, not a traceback."""
+    import argparse
+
+    item = bounded(int, low)
+
+    def parse(text: str) -> list[int]:
+        try:
+            return [item(s.strip()) for s in text.split(",")]
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r}: a comma-separated list of integers ({exc})") from None
+
+    parse.__name__ = "list of integers"
+    return parse
+
+
 def _check_number(cls: type, key: str, value: Any, where: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     from talkbench.detector.importers.build import import_dataset
     from talkbench.faces.registry import process_backend
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("videos", type=Path, help="folder of talking-head videos (e.g. ../shared/data/videos)")
     p.add_argument("--videos", dest="n", type=int, default=4, help="videos to import (default 4)")
     p.add_argument("--frames", type=int, default=16, help="frames per video (default 16)")

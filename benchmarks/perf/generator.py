@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from talkbench.config import bounded, int_list
 from talkbench.device import configure_threads, select_device
 from talkbench.generator.checkpoint import save_checkpoint
 from talkbench.generator.fewshot import build_fewshot
@@ -155,24 +156,27 @@ def _device(text: str) -> torch.device:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", default="64,128")
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--k", type=int, default=8)
-    p.add_argument("--steps", type=int, default=3, help="timed training steps per size")
-    p.add_argument("--ft-steps", type=int, default=3, help="timed FT steps per T")
-    p.add_argument("--frames", type=int, default=64, help="frames generated for the frames/s figure")
-    p.add_argument("--threads", type=int, help="intra-op threads (default: all cores or $TALKBENCH_THREADS)")
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", type=int_list(1), default="64,128",
+                   help=f"comma-separated image sizes, of {', '.join(map(str, PRESET))} (default %(default)s)")
+    p.add_argument("--batch", type=bounded(int, 1), default=4, help="videos per training step (default %(default)s)")
+    p.add_argument("--k", type=bounded(int, 1), default=8, help="shot frames per video for E (default %(default)s)")
+    p.add_argument("--steps", type=bounded(int, 1), default=3, help="timed training steps per size")
+    p.add_argument("--ft-steps", type=bounded(int, 0), default=3, help="timed FT steps per T (0: skip FT and generation)")
+    p.add_argument("--frames", type=bounded(int, 1), default=64, help="frames generated for the frames/s figure")
+    p.add_argument("--threads", type=bounded(int, 1), help="intra-op threads (default: all cores or $TALKBENCH_THREADS)")
     p.add_argument("--compile", action="store_true",
                    help="also time the torch.compile training step (train compile=true) beside the eager one")
     p.add_argument("--device", default="cpu", type=_device, help="cpu (default), cuda, cuda:N or auto: where everything is timed")
     args = p.parse_args(argv)
+    if any(s not in PRESET for s in args.sizes):
+        p.error(f"--sizes: give sizes among {', '.join(map(str, PRESET))}, e.g. 64,128")
     configure_threads(args.threads)
-    sizes = [int(s) for s in args.sizes.split(",")]
     device = args.device
-    for size in sizes:
+    for size in args.sizes:
         bench_train(size, args.batch, args.k, args.steps, device, args.compile)
-    bench_fewshot(sizes[0], (1, 8, 32), args.ft_steps, args.frames, device)
+    if args.ft_steps:
+        bench_fewshot(args.sizes[0], (1, 8, 32), args.ft_steps, args.frames, device)
     return 0
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from talkbench.checksum import stamp_weights, verify_weights, weights_sha256
 from talkbench.cli import main
-from talkbench.config import LIMITS, bounded, load_config
+from talkbench.config import LIMITS, bounded, int_list, load_config
 from talkbench.errors import TalkbenchError
 from talkbench.files import atomic_path, read_json, remove_stale_temporaries, write_bytes
 
@@ -118,6 +118,21 @@ def test_bounded_cli_options(capsys):
     for text in ("-5", "0", "nan", "inf", "x"):
         with pytest.raises(Exception):
             parse(text)
+
+
+def test_int_list_cli_options(capsys):
+    from talkbench.benchmarks.perf.generator import main as perf_generator
+    from talkbench.generator.evaluate import main as evaluate
+
+    assert int_list(1)("1, 8,32") == [1, 8, 32]
+    for argv, message in ((["ckpt", "data", "--shots", "1,0"], "0 is out of range; allowed: >= 1"),
+                          (["ckpt", "data", "--ft-shots", "8,x"], "'x' is not a valid int")):
+        with pytest.raises(SystemExit) as exc:
+            evaluate(argv)
+        assert exc.value.code == 2 and message in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # a size without a preset is a usage error, not a KeyError
+        perf_generator(["--sizes", "64,65"])
+    assert exc.value.code == 2 and "give sizes among 64, 128, 256" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("out", ["/proc/talkbench-test", "FILE/sub", "RO/out"])
