@@ -293,10 +293,32 @@ FINDERS: list[Finder] = [realism_vs_shots, ff_vs_ft, detectability_vs_shots, cro
                          cross_dataset_generalisation, adversarial_evasion_and_hardening]
 
 
+NOT_MEASURED = "Not measured in this run"
+
+
+def _unmeasured(cmp: Comparison) -> bool:
+    """The compared column has no value in any row of its table: the metric (or detector) was
+    not measured in this run at all, which one sentence says better than one per comparison."""
+    column = cmp.a[1]
+    return all(not cmp.table.cell(row, column).ok for row in cmp.table.rows)
+
+
 def findings(run: RunResults, finders: list[Finder] | None = None) -> list[tuple[str, list[Finding]]]:
-    """(heading, findings) in the order of ``finders``; supported differences first."""
+    """(heading, findings) in the order of ``finders``; supported differences first. Columns
+    with no value anywhere in their table are left out of the comparisons and named once,
+    under :data:`NOT_MEASURED`, linked to the table whose notes say why."""
     out: dict[str, list[Finding]] = {}
+    unmeasured: dict[tuple[str, str], Table] = {}
     for finder in finders if finders is not None else FINDERS:
         for group in finder(run):
-            out.setdefault(group.heading, []).extend(group_findings(group))
+            keep = []
+            for cmp in group.comparisons:
+                if _unmeasured(cmp):
+                    unmeasured.setdefault((cmp.table.anchor(), cmp.a[1]), cmp.table)
+                else:
+                    keep.append(cmp)
+            out.setdefault(group.heading, []).extend(group_findings(dataclasses.replace(group, comparisons=keep)))
+    out[NOT_MEASURED] = [Finding(f"{column}: no value in any row of “{table.title}”, so no finding compares it; "
+                                 "the table's notes say why.", anchor, table.title, False)
+                         for (anchor, column), table in unmeasured.items()]
     return [(h, sorted(fs, key=lambda f: not f.supported)) for h, fs in out.items() if fs]

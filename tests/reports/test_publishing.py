@@ -19,7 +19,7 @@ from talkbench.cli import main
 from talkbench.files import read_json, write_json, write_text
 from talkbench.reports import latex, plots, seeds
 from talkbench.reports.build import build_report
-from talkbench.reports.findings import findings
+from talkbench.reports.findings import NOT_MEASURED, findings
 from talkbench.reports.results import load_run
 from talkbench.reports.tables import best_row, table1
 
@@ -49,6 +49,16 @@ def _swap_shots(df: pd.DataFrame, a: int, b: int, columns=("value", "ci_low", "c
 
 def _widen(df: pd.DataFrame) -> None:
     df["ci_low"], df["ci_high"] = df["value"] - 100, df["value"] + 100
+
+
+def test_a_metric_measured_nowhere_is_named_once_not_once_per_comparison(tmp_path, make_run):
+    run = load_run(make_run(tmp_path / "a"))  # LPIPS is unavailable in every setting of the fixture
+    by_heading = dict(findings(run))
+    lpips = [f for fs in by_heading.values() for f in fs if "LPIPS" in f.text]
+    assert lpips == by_heading[NOT_MEASURED]  # nowhere else: not one "not compared" per T and mode
+    assert [f.text.split(":")[0] for f in lpips] == ["LPIPS"] * len({f.anchor for f in lpips})
+    assert all(f.anchor == table1(run, "self").anchor() or f.anchor == table1(run, "cross").anchor() for f in lpips)
+    assert not any("not compared" in f.text for fs in by_heading.values() for f in fs)
 
 
 def test_findings_state_supported_differences_and_flip_with_the_numbers(tmp_path, make_run):
