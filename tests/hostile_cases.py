@@ -8,7 +8,8 @@ Each case runs ``talkbench.cli.main`` in this process (a traceback is an excepti
 it) or, for kills, a subprocess. Outcomes: clear error (non-zero exit, one-line message),
 counted skip (exit 0, the bad item listed as skipped/failed), handled (exit 0, right
 output), traceback, wrong success (exit 0 with wrong or no output), code execution (the
-planted payload's marker file appeared). Not a test: run by hand, it takes minutes.
+planted payload's marker file appeared). Run by hand (exit 1 if any case ends in one of
+``BAD``), or as tests/core/test_hostile_cases.py (slow-marked, ~15 s; no disk cases).
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("TALKBENCH_SHARED", str(REPO.parent / "shared"))
-SHARED = Path(os.environ["TALKBENCH_SHARED"])
+from tests.conftest import SHARED  # noqa: E402 - the repository must be on the path first
 
 
 @dataclass
@@ -384,18 +384,16 @@ def study_cases(fx: Fixtures) -> list[tuple[str, str]]:
     return out
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--full", type=Path, help="a nearly full filesystem for disk-full cases")
-    ap.add_argument("--readonly", type=Path, help="a read-only mount")
-    ap.add_argument("--verbose", action="store_true")
-    args = ap.parse_args()
-    tally: dict[str, int] = {}
+BAD = ("traceback", "misleading error", "wrong success", "code execution")  # never acceptable
+
+
+def run_cases(full: Path | None = None, readonly: Path | None = None) -> list[tuple[str, str, str]]:
+    """Every case, as (name, outcome, detail): the detail is the traceback or the last line of stderr."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="talkbench-hostile-") as d:
         tmp = Path(d)
         fx = Fixtures(tmp / "fx")
-        for case in cases(fx, tmp, args.full, args.readonly):
+        for case in cases(fx, tmp, full, readonly):
             name, argv, expect, check, marker = case[:5]
             if argv is None:
                 for a in case[5]:
@@ -409,12 +407,23 @@ def main() -> int:
             rows.append((name, kind, res.crashed or last_line(res.err)))
         rows += [(n, k, "") for n, k in kill_cases(fx, tmp)]
         rows += [(n, k, "") for n, k in study_cases(fx)]
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--full", type=Path, help="a nearly full filesystem for disk-full cases")
+    ap.add_argument("--readonly", type=Path, help="a read-only mount")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    tally: dict[str, int] = {}
+    rows = run_cases(args.full, args.readonly)
     for name, kind, detail in rows:
         tally[kind] = tally.get(kind, 0) + 1
         if args.verbose or kind not in ("clear error", "handled", "counted skip"):
             print(f"{kind:16s} {name}: {detail[:200]}")
     print(json.dumps({"cases": len(rows), **dict(sorted(tally.items()))}))
-    return 0
+    return 1 if any(kind in BAD for _, kind, _ in rows) else 0
 
 
 if __name__ == "__main__":
