@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from talkbench import watermark as wm
+from talkbench.config import bounded
 from talkbench.detector.data import from_generated, load_crops, split_by_identity
 from talkbench.detector.metrics import auc, bootstrap_auc
 from talkbench.detector.registry import load_detector
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("run", type=Path, help="a benchmark run folder (RUN/generated/frames.csv)")
     ap.add_argument("--detector", default="spectral_logreg", help="a registered detector (talkbench detect list)")
-    ap.add_argument("--epochs", type=int, default=10, help="epochs for CNN detectors")
+    ap.add_argument("--epochs", type=bounded(int, 1), default=10, help="epochs for CNN detectors")
     ap.add_argument("--seed", type=int, default=0, help="identity split seed")
     args = ap.parse_args(argv)
     rows = measure(args.run, args.detector, args.epochs, seed=args.seed)

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from talkbench.config import bounded
 from talkbench import watermark as wm
 from talkbench.data.crop import centre_square
 from talkbench.errors import TalkbenchError
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     shared = Path(os.environ.get("TALKBENCH_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
     ap.add_argument("--videos", type=Path, default=shared / "data" / "videos", help="folder of face videos")
-    ap.add_argument("--per-video", type=int, default=8, help="frames taken from each video")
+    ap.add_argument("--per-video", type=bounded(int, 1), default=8, help="frames taken from each video")
     ap.add_argument("--json", type=Path, help="also write the table here")
     args = ap.parse_args(argv)
     table = measure(face_crops(args.videos, args.per_video))

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from talkbench.benchmarks.perf.detector import _interleaved, _line
+from talkbench.config import bounded
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,9 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("videos", type=Path, help="folder of talking-head videos (e.g. ../shared/data/videos)")
-    p.add_argument("--videos", dest="n", type=int, default=4, help="videos to import (default 4)")
-    p.add_argument("--frames", type=int, default=16, help="frames per video (default 16)")
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--videos", dest="n", type=bounded(int, 1), default=4, help="videos to import (default 4)")
+    p.add_argument("--frames", type=bounded(int, 1), default=16, help="frames per video (default 16)")
+    p.add_argument("--repeats", type=bounded(int, 1), default=3)
     args = p.parse_args(argv)
     files = sorted(args.videos.glob("*.mp4"))[:args.n]
     if len(files) < 3:  # one identity per video; the import splits identities train/val/test

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import torch
 
+from talkbench.config import bounded
+
 if TYPE_CHECKING:
     from talkbench.detector.timm_models import TimmDetector
 
@@ -166,10 +168,10 @@ def bench_spectral(n: int, repeats: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--detector", default="resnet10t_64", help="timm detector from the registry")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the CPU is shared)")
-    p.add_argument("--images", type=int, default=256, help="images per measurement")
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--threads", type=bounded(int, 1), default=1, help="torch threads (default 1: the CPU is shared)")
+    p.add_argument("--images", type=bounded(int, 1), default=256, help="images per measurement")
+    p.add_argument("--batch", type=bounded(int, 1), default=64)
+    p.add_argument("--repeats", type=bounded(int, 1), default=5)
     p.add_argument("--video", help="a video with a face, for the face-detection front end (optional)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)

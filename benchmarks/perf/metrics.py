@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
+from talkbench.config import bounded
 
 
 def default_images() -> Path | None:
@@ -198,11 +199,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=Path, default=default_images(),
                         help="folder of face photos (default: $TALKBENCH_SHARED/data/images)")
-    parser.add_argument("--n", type=int, default=50, help="images per set for FID (default 50)")
-    parser.add_argument("--size", type=int, default=128, help="image size in px (default 128)")
-    parser.add_argument("--ssim-pairs", type=int, default=200)
-    parser.add_argument("--ssim-sizes", type=int, nargs="+", default=[64, 128, 256], help="SSIM image sizes in px")
-    parser.add_argument("--face-images", type=int, default=24)
+    parser.add_argument("--n", type=bounded(int, 1), default=50, help="images per set for FID (default 50)")
+    parser.add_argument("--size", type=bounded(int, 1), default=128, help="image size in px (default 128)")
+    parser.add_argument("--ssim-pairs", type=bounded(int, 1), default=200)
+    parser.add_argument("--ssim-sizes", type=bounded(int, 1), nargs="+", default=[64, 128, 256], help="SSIM image sizes in px")
+    parser.add_argument("--face-images", type=bounded(int, 1), default=24)
     parser.add_argument("--skip-fid", action="store_true")
     parser.add_argument("--skip-faces", action="store_true")
     parser.add_argument("--child-fid", nargs=3, metavar=("REAL", "FAKE", "CKPT"), help=argparse.SUPPRESS)

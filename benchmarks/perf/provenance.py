@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from talkbench.config import bounded
 from talkbench.media import write_png
 from talkbench.provenance import provenance, to_tags
 from talkbench.provenance_cli import inspect
@@ -56,7 +57,7 @@ def measure(size: int, reps: int, folder: Path) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--reps", type=int, default=40)
+    ap.add_argument("--reps", type=bounded(int, 1), default=40)
     args = ap.parse_args(argv)
     print("| size | PIL PNG + chunks (anchor) | + C2PA manifest | + manifest + watermark | provenance read |")
     print("|---|---|---|---|---|")

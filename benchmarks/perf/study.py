@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from flask import Flask, Response
 
+from talkbench.config import bounded
 from talkbench.contracts import FRAME_COLUMNS, setting_name
 from talkbench.media import write_png
 from talkbench.study.app import create_app, db_path
@@ -102,7 +103,7 @@ def images_per_s(run: Path, n: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clicks", type=int, default=400)
+    parser.add_argument("--clicks", type=bounded(int, 1), default=400)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         run = make_run(Path(tmp) / "run")
