@@ -86,7 +86,7 @@ def render(report: dict) -> str:
         elif w["status"] == "convertible":
             lines.append(f"  {w['name']:<22} convertible offline{source}: {w['detail']}")
         else:
-            lines.append(f"  {w['name']:<22} {w['status']:<8} searched {', '.join(w['searched']) or '(nowhere)'}")
+            lines.append(f"  {w['name']:<22} {w['status']:<8} searched {', '.join(w['searched']) or 'nothing: no default place; set $TALKBENCH_WEIGHTS'}")
             lines.append(f"  {'':<22} {'':<8} fetch: {w['fetch_command']}")
     lines.append("")
     if report["default_suite_ready"]:
