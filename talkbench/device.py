@@ -31,9 +31,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def cpu_threads() -> int:
+    """The cores a run may use: $TALKBENCH_THREADS, else all of them."""
+    return int(os.environ.get("TALKBENCH_THREADS", "0")) or os.cpu_count() or 1
+
+
 def configure_threads(threads: int | None = None) -> int:
-    """Use ``threads`` intra-op threads (default: all cores, or $TALKBENCH_THREADS)."""
-    n = threads or int(os.environ.get("TALKBENCH_THREADS", "0")) or os.cpu_count() or 1
+    """Use ``threads`` intra-op threads (default: :func:`cpu_threads`)."""
+    n = threads or cpu_threads()
     torch.set_num_threads(n)
     return n
 

@@ -46,6 +46,8 @@ def checks_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     try:
         face = create_backend(str(cfg.metrics.options.get("backend", "auto")), capability="embed")
         embed: Callable[[np.ndarray], np.ndarray] | None = lambda images: face.embed(list(images))
+        # every image in one batch, before the person-by-person scoring (dlib: on every core)
+        face.prefetch_embeddings([im for p in people for batch in (p.real, *p.fakes.values()) for im in batch])
         weights = face.weights_used()
     except TalkbenchError:  # no embedding backend here: SSIM and L1 checks still run
         embed, weights = None, []

@@ -199,7 +199,10 @@ def realism_stage(ctx: StageContext, cfg: SuiteConfig) -> dict:
     by_person: ByPerson = {}
     for (setting, kind), part in ctx.progress(groups, total=len(groups), desc="metrics per setting"):
         mode, t = str(part["mode"].iloc[0]), int(part["T"].iloc[0])
-        built, unavailable, _ = per_kind[kind]
+        built, unavailable, faces = per_kind[kind]
+        if "embed" in faces:  # the group's faces in one batch, not person by person (dlib: on every core)
+            faces["embed"].prefetch_embeddings([load(p) for p in part["fake_path"]] +
+                                               [load(p) for p in _real_paths(part, truth, setting, kind)])
         per_metric: dict[str, list] = {}
         for identity, person in part.groupby("identity"):
             real_rel = _real_paths(person, truth, setting, kind)

@@ -76,6 +76,11 @@ class FaceBackend(abc.ABC):
         Without boxes, each image's largest detected face is used."""
         raise NotImplementedError(f"backend '{self.name}' does not embed identities")
 
+    def prefetch_embeddings(self, images: Sequence[np.ndarray]) -> None:
+        """A hint that the embeddings of ``images`` (their largest faces) are asked for next,
+        a few at a time: a backend that memoises them computes them now, in one batch it can
+        spread over the cores (dlib); the others ignore it."""
+
     # Convenience built on the primitives -------------------------------------------------
 
     def largest_faces(self, images: Sequence[np.ndarray]) -> list[np.ndarray | None]:

@@ -3,6 +3,7 @@ the 128-D face-recognition ResNet, all shipped inside the `face_recognition_mode
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import OrderedDict
 from typing import Any, Hashable, Sequence
@@ -39,6 +40,34 @@ class _Memo:
 _DETECTIONS, _DESCRIPTORS = _Memo(), _Memo()
 
 
+@functools.lru_cache(maxsize=None)
+def _model(kind: str) -> Any:
+    """dlib's detector, shape predictor or face-recognition ResNet, loaded once per process:
+    the shape predictor alone takes ~0.5 s to load, and a benchmark stage builds a backend per
+    metric (15 in the realism stage)."""
+    import dlib
+
+    if kind == "hog":
+        return dlib.get_frontal_face_detector()
+    loader, asset = {"cnn": (dlib.cnn_face_detection_model_v1, "dlib-cnn-detector"),
+                     "shape": (dlib.shape_predictor, "dlib-landmarks68"),
+                     "recognition": (dlib.face_recognition_model_v1, "dlib-face-recognition")}[kind]
+    return loader(str(resolve(asset).paths[0]))
+
+
+def _shape(img: np.ndarray, box: Sequence[float] | np.ndarray) -> Any:
+    import dlib
+
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    return _model("shape")(np.ascontiguousarray(img), dlib.rectangle(x1, y1, x2, y2))
+
+
+def face_descriptor(img: np.ndarray, box: Sequence[float], jitter: int) -> np.ndarray:
+    """dlib's 128-D descriptor (not normalised) of the face in ``box``, aligned by its 68 landmarks."""
+    img = np.ascontiguousarray(img)
+    return np.asarray(_model("recognition").compute_face_descriptor(img, _shape(img, box), jitter), np.float32)
+
+
 def image_digest(img: np.ndarray) -> bytes:
     """A content key: shape, dtype and pixels."""
     h = hashlib.blake2b(digest_size=16)
@@ -57,22 +86,14 @@ class DlibBackend(FaceBackend):
         """``detector``: 'hog' (fast, frontal) or 'cnn' (MMOD, slower, more robust);
         ``upsample``: image pyramid up-steps (1 finds faces down to ~40 px); ``jitter``:
         re-sampled crops averaged per embedding (dlib's num_jitters)."""
-        import dlib
-
-        self._dlib = dlib
+        if detector not in ("hog", "cnn"):
+            raise ValueError(f"dlib detector must be 'hog' or 'cnn', not {detector!r}")
         self.detector_kind = detector
         self.upsample = upsample
         self.jitter = jitter
-        self._weights = ["dlib-landmarks68"]
-        if detector == "cnn":
-            self._detector = dlib.cnn_face_detection_model_v1(str(resolve("dlib-cnn-detector").paths[0]))
-            self._weights.append("dlib-cnn-detector")
-        elif detector == "hog":
-            self._detector = dlib.get_frontal_face_detector()
-        else:
-            raise ValueError(f"dlib detector must be 'hog' or 'cnn', not {detector!r}")
-        self._predictor = dlib.shape_predictor(str(resolve("dlib-landmarks68").paths[0]))
-        self._recogniser: Any = None  # dlib.face_recognition_model_v1 once loaded (dlib is untyped)
+        self._detector = _model(detector)
+        self._weights = ["dlib-landmarks68"] + (["dlib-cnn-detector"] if detector == "cnn" else [])
+        _model("shape")
 
     requires = ("dlib",)
     install_hint = "pip install dlib-bin"
@@ -109,39 +130,47 @@ class DlibBackend(FaceBackend):
             _DETECTIONS.put(key, out[-1])
         return out
 
-    def _shape(self, img: np.ndarray, box: np.ndarray):
-        x1, y1, x2, y2 = (int(round(v)) for v in box)
-        return self._predictor(np.ascontiguousarray(img), self._dlib.rectangle(x1, y1, x2, y2))
-
     def landmarks(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
         out: list[np.ndarray | None] = []
         for img, box in zip(images, boxes):
             if box is None:
                 out.append(None)
                 continue
-            shape = self._shape(img, box)
+            shape = _shape(img, box)
             out.append(np.array([[p.x, p.y] for p in shape.parts()], np.float32))
         return out
 
+    def prefetch_embeddings(self, images: Sequence[np.ndarray]) -> None:
+        """Fills the process's descriptor memo in one batch (worker processes: dlib_pool)."""
+        self.embed(images)
+
     def embed(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray | None] | None = None,
               landmarks: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
-        if self._recogniser is None:
-            self._recogniser = self._dlib.face_recognition_model_v1(str(resolve("dlib-face-recognition").paths[0]))
+        from talkbench.faces.dlib_pool import descriptors
+
+        if "dlib-face-recognition" not in self._weights:
+            _model("recognition")
             self._weights.append("dlib-face-recognition")
         if boxes is None:
             boxes = self.largest_faces(images)
         out = np.full((len(images), self.embedding_dim), np.nan, np.float32)
+        Face = tuple[float, ...]
+        todo: dict[tuple[int, bytes, Face], tuple[list[int], np.ndarray, Face]] = {}  # new faces, once each
         for i, (img, box) in enumerate(zip(images, boxes)):
             if box is None:
                 continue
             img = np.ascontiguousarray(img)
-            key = (self.jitter, image_digest(img), tuple(float(v) for v in box))
+            face = tuple(float(v) for v in box)
+            key = (self.jitter, image_digest(img), face)
             desc = _DESCRIPTORS.get(key)
-            if desc is None:
-                desc = np.asarray(self._recogniser.compute_face_descriptor(img, self._shape(img, box), self.jitter),
-                                  np.float32)
-                _DESCRIPTORS.put(key, desc)
-            out[i] = desc
+            if desc is not None:
+                out[i] = desc
+            else:
+                todo.setdefault(key, ([], img, face))[0].append(i)
+        found = descriptors([img for _, img, _ in todo.values()], [face for _, _, face in todo.values()], self.jitter)
+        for (key, (rows, _, _)), desc in zip(todo.items(), found):
+            _DESCRIPTORS.put(key, desc)
+            out[rows] = desc
         ok = ~np.isnan(out[:, 0])
         out[ok] = l2_normalise(out[ok])
         return out

@@ -69,7 +69,7 @@ def test_each_image_is_analysed_once(shared_images, dlib_backend, monkeypatch):
         raise AssertionError("dlib ran again on an image it had analysed")
 
     monkeypatch.setattr(dlib_backend, "_detector", type("D", (), {"run": staticmethod(fail)})())
-    monkeypatch.setattr(dlib_backend, "_recogniser", type("R", (), {"compute_face_descriptor": staticmethod(fail)})())
+    monkeypatch.setattr(module, "face_descriptor", fail)
     assert np.array_equal(dlib_backend.detect([img.copy()])[0].boxes, first_boxes)
     assert np.array_equal(dlib_backend.embed([img.copy()]), first_emb)
     other = img.copy()
@@ -77,3 +77,26 @@ def test_each_image_is_analysed_once(shared_images, dlib_backend, monkeypatch):
     with pytest.raises(AssertionError, match="ran again"):
         dlib_backend.detect([other])
     assert module.image_digest(img) != module.image_digest(other)
+
+
+def test_descriptors_from_worker_processes_equal_this_process(shared_images, monkeypatch):
+    """dlib holds the GIL while it embeds, so a large batch goes to worker processes
+    (dlib_pool): the same descriptors, bit for bit and in order, as computed here."""
+    from talkbench.faces import dlib_pool
+    from talkbench.faces.dlib_backend import face_descriptor
+
+    backend = create_backend("dlib", "embed")
+    images = [shifted_rescaled(load(shared_images, name, 200), dx, dy, 1.0)
+              for name in PORTRAITS for dx, dy in ((0, 0), (4, 0), (0, 4), (-4, 0), (0, -4), (6, 6), (-6, -6))]
+    found = [(img, tuple(float(v) for v in box)) for img, box in zip(images, backend.largest_faces(images))
+             if box is not None]
+    assert len(found) >= dlib_pool.MIN_FACES
+    monkeypatch.setenv("TALKBENCH_THREADS", "2")
+    try:
+        pooled = dlib_pool.descriptors([img for img, _ in found], [box for _, box in found], 0)
+        assert dlib_pool.running_workers() == 2  # the batch did go to the workers
+    finally:
+        dlib_pool.shutdown()
+    here = [face_descriptor(img, box, 0) for img, box in found]
+    assert len(pooled) == len(here) and all(np.array_equal(a, b) for a, b in zip(pooled, here))
+    assert len({a.tobytes() for a in here}) >= 0.9 * len(here)  # distinct faces: the order is checked too

@@ -1,0 +1,74 @@
+"""dlib's face descriptors on every core. dlib holds the GIL while its ResNet runs (~60 ms a
+face on one core, with no gain from batches or threads: measured), and the benchmark embeds
+~1,000–1,600 new faces per stage, so the work is spread over worker processes. The workers
+run the same dlib code on the same pixels, so the descriptors are bit for bit those of the
+calling process (tested)."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import Sequence
+
+import numpy as np
+
+# Fewer new faces than this are embedded in the calling process: a pool's start (~1 s, dlib's
+# models loaded in each worker) would cost more than it saves.
+MIN_FACES = 32
+
+_pool: ProcessPoolExecutor | None = None
+_pool_workers = 0
+
+
+def workers() -> int:
+    """Worker processes for descriptors: the cores this run may use (``$TALKBENCH_THREADS``,
+    else all), and none inside a worker process (no pools within pools)."""
+    from talkbench.device import cpu_threads
+
+    return 1 if multiprocessing.parent_process() is not None else cpu_threads()
+
+
+def _executor(n: int) -> ProcessPoolExecutor:
+    """One pool per process, kept for the process's life (a stage embeds in many calls)."""
+    global _pool, _pool_workers
+    if _pool is None or _pool_workers != n:
+        shutdown()
+        from talkbench.processes import die_with_parent
+
+        # spawn: the caller holds torch's threads, which a forked child must not inherit
+        _pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"), initializer=die_with_parent)
+        _pool_workers = n
+    return _pool
+
+
+def running_workers() -> int:
+    """Worker processes of this process's pool (0: none started)."""
+    return _pool_workers if _pool is not None else 0
+
+
+def shutdown() -> None:
+    """Stop the pool's workers (they also stop when this process exits)."""
+    global _pool, _pool_workers
+    if _pool is not None:
+        _pool.shutdown()
+    _pool, _pool_workers = None, 0
+
+
+def _describe(jobs: list[tuple[np.ndarray, tuple[float, ...]]], jitter: int) -> list[np.ndarray]:
+    from talkbench.faces.dlib_backend import face_descriptor
+
+    return [face_descriptor(img, box, jitter) for img, box in jobs]
+
+
+def descriptors(images: Sequence[np.ndarray], boxes: Sequence[tuple[float, ...]], jitter: int) -> list[np.ndarray]:
+    """dlib's 128-D descriptor of each (image, face box), in worker processes when there are
+    enough faces and cores, else here."""
+    jobs = list(zip(images, boxes))
+    n = workers() if len(jobs) >= MIN_FACES else 1
+    if n <= 1:
+        return _describe(jobs, jitter)
+    k = n * 4  # chunks, interleaved so each holds about the same work
+    out: list[np.ndarray] = [np.empty(0)] * len(jobs)
+    for i, result in enumerate(_executor(n).map(_describe, [jobs[i::k] for i in range(k)], [jitter] * k)):
+        out[i::k] = result
+    return out
