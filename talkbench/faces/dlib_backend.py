@@ -62,7 +62,7 @@ def _shape(img: np.ndarray, box: Sequence[float] | np.ndarray) -> Any:
     return _model("shape")(np.ascontiguousarray(img), dlib.rectangle(x1, y1, x2, y2))
 
 
-def face_descriptor(img: np.ndarray, box: Sequence[float], jitter: int) -> np.ndarray:
+def face_descriptor(img: np.ndarray, box: Sequence[float] | np.ndarray, jitter: int) -> np.ndarray:
     """dlib's 128-D descriptor (not normalised) of the face in ``box``, aligned by its 68 landmarks."""
     img = np.ascontiguousarray(img)
     return np.asarray(_model("recognition").compute_face_descriptor(img, _shape(img, box), jitter), np.float32)
