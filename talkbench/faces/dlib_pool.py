@@ -6,8 +6,10 @@ calling process (tested)."""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Sequence
 
 import numpy as np
@@ -18,6 +20,9 @@ MIN_FACES = 32
 
 _pool: ProcessPoolExecutor | None = None
 _pool_workers = 0
+_broken = ""  # why the workers could not run here: embed in this process from then on
+
+log = logging.getLogger(__name__)
 
 
 def workers() -> int:
@@ -63,12 +68,20 @@ def _describe(jobs: list[tuple[np.ndarray, tuple[float, ...]]], jitter: int) -> 
 def descriptors(images: Sequence[np.ndarray], boxes: Sequence[tuple[float, ...]], jitter: int) -> list[np.ndarray]:
     """dlib's 128-D descriptor of each (image, face box), in worker processes when there are
     enough faces and cores, else here."""
+    global _broken
     jobs = list(zip(images, boxes))
-    n = workers() if len(jobs) >= MIN_FACES else 1
+    n = workers() if len(jobs) >= MIN_FACES and not _broken else 1
     if n <= 1:
         return _describe(jobs, jitter)
     k = n * 4  # chunks, interleaved so each holds about the same work
     out: list[np.ndarray] = [np.empty(0)] * len(jobs)
-    for i, result in enumerate(_executor(n).map(_describe, [jobs[i::k] for i in range(k)], [jitter] * k)):
-        out[i::k] = result
+    try:
+        for i, result in enumerate(_executor(n).map(_describe, [jobs[i::k] for i in range(k)], [jitter] * k)):
+            out[i::k] = result
+    except BrokenProcessPool as exc:  # e.g. a script without `if __name__ == "__main__":` re-run by spawn
+        shutdown()
+        _broken = str(exc) or type(exc).__name__
+        log.warning("dlib's worker processes stopped (%s); face embeddings run in this process from now on "
+                    "(a script that calls talkbench needs `if __name__ == \"__main__\":`)", _broken)
+        return _describe(jobs, jitter)
     return out

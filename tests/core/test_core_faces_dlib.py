@@ -100,3 +100,34 @@ def test_descriptors_from_worker_processes_equal_this_process(shared_images, mon
     here = [face_descriptor(img, box, 0) for img, box in found]
     assert len(pooled) == len(here) and all(np.array_equal(a, b) for a, b in zip(pooled, here))
     assert len({a.tobytes() for a in here}) >= 0.9 * len(here)  # distinct faces: the order is checked too
+
+
+def test_broken_workers_fall_back_to_this_process_once_and_say_so(shared_images, monkeypatch, caplog):
+    """Workers that cannot run (spawn re-running a user's unguarded script, a killed worker):
+    the faces are embedded here, with a warning, and no pool is tried again."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from talkbench.faces import dlib_pool
+    from talkbench.faces.dlib_backend import face_descriptor
+
+    tried = []
+
+    class Broken:
+        def map(self, *args):
+            tried.append(1)
+            raise BrokenProcessPool("a child process terminated abruptly")
+
+    backend = create_backend("dlib", "embed")
+    img = load(shared_images, PORTRAITS[0], 200)
+    box = tuple(float(v) for v in backend.largest_faces([img])[0])
+    monkeypatch.setattr(dlib_pool, "_executor", lambda n: Broken())
+    monkeypatch.setattr(dlib_pool, "_broken", "")
+    monkeypatch.setenv("TALKBENCH_THREADS", "2")
+    jobs = [img] * dlib_pool.MIN_FACES
+    with caplog.at_level("WARNING", logger="talkbench"):
+        first = dlib_pool.descriptors(jobs, [box] * len(jobs), 0)
+        second = dlib_pool.descriptors(jobs, [box] * len(jobs), 0)
+    expected = face_descriptor(img, box, 0)
+    assert all(np.array_equal(d, expected) for d in first + second) and len(first) == len(jobs)
+    assert tried == [1]  # not tried again after it broke
+    assert "run in this process" in caplog.text and "__main__" in caplog.text
